@@ -1,0 +1,3 @@
+//! Deterministic, seed-reproducible, model-based fuzzer for `manifest-level`.
+
+pub mod prng;

@@ -1,0 +1,962 @@
+//! [`ManifestLevel`]: the tables of one LSM level, sorted by `(key_max, snapshot_min)`.
+
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use crate::error::Error;
+#[cfg(feature = "fault-injection")]
+use crate::fault::Fault;
+use crate::node_pool::NodePool;
+use crate::segmented_array::{self, SegmentedArray};
+use crate::table_info::{Key, KeyRange, TableInfo, SNAPSHOT_LATEST};
+
+/// The LSM growth factor: the most tables a compaction may take from the next level, and
+/// the largest `max` accepted by the overlap queries.
+pub const GROWTH_FACTOR: usize = 8;
+
+/// Source of level ids, so a reference taken from one level is rejected by another.
+static NEXT_LEVEL_ID: AtomicU32 = AtomicU32::new(1);
+
+/// A reference to a table of a level, valid until the level next inserts or removes.
+///
+/// Handed out by iteration and lookups; accepted by [`ManifestLevel::set_snapshot_max`] and
+/// [`ManifestLevel::get`]. Retiring a table does not change the level's generation, so one
+/// can collect references and retire them all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct TableRef {
+    level: u32,
+    generation: u32,
+    index: u32,
+}
+
+impl TableRef {
+    /// The level generation the reference was taken at.
+    #[inline]
+    pub fn generation(&self) -> u32 {
+        self.generation
+    }
+
+    /// The table's position in the level (ascending order) when the reference was taken.
+    #[inline]
+    pub fn index(&self) -> u32 {
+        self.index
+    }
+}
+
+/// Which tables an iteration yields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Visibility {
+    /// Tables visible to at least one of the query's snapshots.
+    Visible,
+    /// Tables that no reader sees: invisible to [`SNAPSHOT_LATEST`] and to every one of
+    /// the query's snapshots (see [`TableInfo::invisible`]).
+    Invisible,
+}
+
+/// Iteration order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Direction {
+    /// By `(key_max, snapshot_min)`, smallest first.
+    #[default]
+    Ascending,
+    /// By `(key_max, snapshot_min)`, largest first.
+    Descending,
+}
+
+impl Direction {
+    /// The other direction.
+    pub fn reverse(self) -> Direction {
+        match self {
+            Direction::Ascending => Direction::Descending,
+            Direction::Descending => Direction::Ascending,
+        }
+    }
+}
+
+/// What [`ManifestLevel::iter`] yields: a visibility class for a set of snapshots, a
+/// direction, and optionally a key range the tables must intersect.
+///
+/// ```
+/// use manifest_level::{Direction, KeyRange, Query, Visibility};
+/// let query = Query::visible(&[7]).descending().within(KeyRange::new(10u64, 20).unwrap());
+/// assert_eq!(query.visibility, Visibility::Visible);
+/// assert_eq!(query.direction, Direction::Descending);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Query<'s, K> {
+    /// Visible to any of `snapshots`, or invisible to all of them and to latest.
+    pub visibility: Visibility,
+    /// The snapshots the visibility refers to.
+    pub snapshots: &'s [u64],
+    /// Iteration order.
+    pub direction: Direction,
+    /// When set, only tables intersecting this range.
+    pub key_range: Option<KeyRange<K>>,
+}
+
+impl<'s, K: Key> Query<'s, K> {
+    /// Tables visible to at least one of `snapshots`, ascending, any key.
+    pub fn visible(snapshots: &'s [u64]) -> Self {
+        Query {
+            visibility: Visibility::Visible,
+            snapshots,
+            direction: Direction::Ascending,
+            key_range: None,
+        }
+    }
+
+    /// Tables invisible to latest and to all of `snapshots`, ascending, any key.
+    pub fn invisible(snapshots: &'s [u64]) -> Self {
+        Query {
+            visibility: Visibility::Invisible,
+            ..Query::visible(snapshots)
+        }
+    }
+
+    /// The same query, in descending order.
+    pub fn descending(self) -> Self {
+        Query {
+            direction: Direction::Descending,
+            ..self
+        }
+    }
+
+    /// The same query, in the given order.
+    pub fn direction(self, direction: Direction) -> Self {
+        Query { direction, ..self }
+    }
+
+    /// The same query, restricted to tables intersecting `key_range`.
+    pub fn within(self, key_range: KeyRange<K>) -> Self {
+        Query {
+            key_range: Some(key_range),
+            ..self
+        }
+    }
+
+    /// Whether `table` passes the visibility filter.
+    #[inline]
+    pub fn matches_visibility(&self, table: &TableInfo<K>) -> bool {
+        match self.visibility {
+            Visibility::Visible => table.visible_to_any(self.snapshots),
+            Visibility::Invisible => table.invisible(self.snapshots),
+        }
+    }
+
+    /// Whether `table` passes both the visibility and the key range filters.
+    #[inline]
+    pub fn matches(&self, table: &TableInfo<K>) -> bool {
+        self.matches_visibility(table) && self.key_range.is_none_or(|r| table.intersects(&r))
+    }
+}
+
+/// Arguments of [`ManifestLevel::next_table`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NextTable<K> {
+    /// The table must be visible to this snapshot.
+    pub snapshot: u64,
+    /// The table must intersect this range.
+    pub key_range: KeyRange<K>,
+    /// When set, the table must lie strictly past this key: `key_min > key_exclusive`
+    /// ascending, `key_max < key_exclusive` descending. Must lie inside `key_range`.
+    pub key_exclusive: Option<K>,
+    /// Which end to search from.
+    pub direction: Direction,
+}
+
+/// The tables of a level that intersect a key range (at most [`GROWTH_FACTOR`]), and the
+/// query range widened to cover them all. Returned by
+/// [`ManifestLevel::tables_overlapping_with_key_range`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Overlap<K> {
+    tables: [TableInfo<K>; GROWTH_FACTOR],
+    references: [TableRef; GROWTH_FACTOR],
+    count: u8,
+    key_range: KeyRange<K>,
+}
+
+impl<K: Key> Overlap<K> {
+    fn new(key_range: KeyRange<K>) -> Self {
+        Overlap {
+            tables: [TableInfo::default(); GROWTH_FACTOR],
+            references: [TableRef::default(); GROWTH_FACTOR],
+            count: 0,
+            key_range,
+        }
+    }
+
+    /// The intersecting tables, ascending.
+    pub fn tables(&self) -> &[TableInfo<K>] {
+        &self.tables[..self.count as usize]
+    }
+
+    /// References to [`Overlap::tables`], in the same order.
+    pub fn references(&self) -> &[TableRef] {
+        &self.references[..self.count as usize]
+    }
+
+    /// The query range widened to cover every intersecting table.
+    pub fn key_range(&self) -> KeyRange<K> {
+        self.key_range
+    }
+
+    /// Number of intersecting tables.
+    pub fn len(&self) -> usize {
+        self.count as usize
+    }
+
+    /// Whether no table intersects.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+}
+
+/// The answer of [`ManifestLevel::table_with_least_overlap`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LeastOverlap<K> {
+    /// The chosen table of level A.
+    pub table: TableInfo<K>,
+    /// A reference to it in level A.
+    pub reference: TableRef,
+    /// The tables of level B it overlaps, with the range covering them and `table`.
+    pub overlap: Overlap<K>,
+}
+
+/// The tables of one level of an LSM tree, with snapshot visibility.
+///
+/// See the [crate documentation](crate) for the model. Two parallel segmented arrays on a
+/// shared [`NodePool`] hold the tables: `keys` (each table's `key_max`, searched) and
+/// `tables` (the [`TableInfo`]s), both ordered by `(key_max, snapshot_min)`.
+///
+/// ```
+/// use manifest_level::{ManifestLevel, NodePool, Query, TableInfo, SNAPSHOT_LATEST};
+///
+/// let pool = NodePool::new(1024, ManifestLevel::<u64>::nodes_needed(1024, 100).unwrap()).unwrap();
+/// let mut level = ManifestLevel::<u64>::new(&pool, 100).unwrap();
+/// level.insert_table(TableInfo::new(1, 11, 1, 0, 9, 64)).unwrap();
+/// level.insert_table(TableInfo::new(2, 12, 1, 10, 19, 64)).unwrap();
+/// assert_eq!(level.table_count_visible(), 2);
+///
+/// // Retire the first table at snapshot 5: readers of snapshots 1..=5 still see it.
+/// let (reference, _) = level.iter(Query::visible(&[SNAPSHOT_LATEST])).next().unwrap();
+/// level.set_snapshot_max(5, reference).unwrap();
+/// assert_eq!(level.iter(Query::visible(&[5])).count(), 2);
+/// assert_eq!(level.iter(Query::visible(&[SNAPSHOT_LATEST])).count(), 1);
+/// assert_eq!(level.key_range_latest().unwrap().key_min(), 10);
+/// ```
+pub struct ManifestLevel<'pool, K: Key> {
+    keys: SegmentedArray<'pool, K>,
+    tables: SegmentedArray<'pool, TableInfo<K>>,
+    table_count_visible: u32,
+    value_count_visible: u64,
+    key_range_latest: Option<KeyRange<K>>,
+    generation: u32,
+    id: u32,
+    auto_verify: bool,
+    #[cfg(feature = "fault-injection")]
+    fault: Option<Fault>,
+}
+
+impl<K: Key> core::fmt::Debug for ManifestLevel<'_, K> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ManifestLevel")
+            .field("len", &self.len())
+            .field("table_count_visible", &self.table_count_visible)
+            .field("value_count_visible", &self.value_count_visible)
+            .field("key_range_latest", &self.key_range_latest)
+            .field("generation", &self.generation)
+            .finish()
+    }
+}
+
+impl<'pool, K: Key> ManifestLevel<'pool, K> {
+    /// Worst-case pool nodes one level of `table_count_max` tables needs with nodes of
+    /// `node_size` bytes (its `keys` and `tables` arrays together).
+    pub fn nodes_needed(node_size: usize, table_count_max: u32) -> Result<u32, Error> {
+        let keys = SegmentedArray::<K>::nodes_needed(node_size, table_count_max)?;
+        let tables = SegmentedArray::<TableInfo<K>>::nodes_needed(node_size, table_count_max)?;
+        Ok(keys + tables)
+    }
+
+    /// An empty level of at most `table_count_max` tables on nodes of `pool`.
+    ///
+    /// Allocates its side tables now; nothing allocates afterwards. The pool may be smaller
+    /// than [`ManifestLevel::nodes_needed`]; running out is then a runtime error.
+    pub fn new(pool: &'pool NodePool, table_count_max: u32) -> Result<Self, Error> {
+        Ok(ManifestLevel {
+            keys: SegmentedArray::new(pool, table_count_max)?,
+            tables: SegmentedArray::new(pool, table_count_max)?,
+            table_count_visible: 0,
+            value_count_visible: 0,
+            key_range_latest: None,
+            generation: 0,
+            id: NEXT_LEVEL_ID.fetch_add(1, Ordering::Relaxed),
+            auto_verify: true,
+            #[cfg(feature = "fault-injection")]
+            fault: None,
+        })
+    }
+
+    /// Plants `fault` (or removes it with `None`): for tests of the fuzzer only.
+    #[cfg(feature = "fault-injection")]
+    pub fn inject_fault(&mut self, fault: Option<Fault>) {
+        self.fault = fault;
+        self.keys.fault_search_off_by_one = fault == Some(Fault::SearchOffByOneAtNodeBoundary);
+    }
+
+    #[inline(always)]
+    #[allow(unused_variables)]
+    fn faulty(&self, fault: FaultName) -> bool {
+        #[cfg(feature = "fault-injection")]
+        {
+            self.fault == Some(fault)
+        }
+        #[cfg(not(feature = "fault-injection"))]
+        {
+            false
+        }
+    }
+
+    /// With the `verify` feature, whether every mutation ends with a full
+    /// [`ManifestLevel::verify`] (on by default). Without the feature this does nothing.
+    pub fn set_auto_verify(&mut self, on: bool) {
+        self.auto_verify = on;
+    }
+
+    /// Number of tables, of every visibility.
+    #[inline]
+    pub fn len(&self) -> u32 {
+        self.tables.len()
+    }
+
+    /// Whether the level holds no table.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.tables.is_empty()
+    }
+
+    /// The most tables the level accepts.
+    #[inline]
+    pub fn capacity(&self) -> u32 {
+        self.tables.capacity()
+    }
+
+    /// The pool the level's nodes come from.
+    #[inline]
+    pub fn pool(&self) -> &'pool NodePool {
+        self.tables.pool()
+    }
+
+    /// Number of tables visible to [`SNAPSHOT_LATEST`].
+    #[inline]
+    pub fn table_count_visible(&self) -> u32 {
+        self.table_count_visible
+    }
+
+    /// Sum of `value_count` over the tables visible to [`SNAPSHOT_LATEST`].
+    #[inline]
+    pub fn value_count_visible(&self) -> u64 {
+        self.value_count_visible
+    }
+
+    /// The key range covered by the tables visible to [`SNAPSHOT_LATEST`], if any.
+    #[inline]
+    pub fn key_range_latest(&self) -> Option<KeyRange<K>> {
+        self.key_range_latest
+    }
+
+    /// Bumped (wrapping) by every insert, remove and reset; references carry it.
+    #[inline]
+    pub fn generation(&self) -> u32 {
+        self.generation
+    }
+
+    /// Number of pool nodes the level holds now.
+    pub fn node_count(&self) -> u32 {
+        self.keys.node_count() + self.tables.node_count()
+    }
+
+    /// Inserts `table` in `(key_max, snapshot_min)` order (after tables with the same
+    /// `key_max` and a smaller or equal `snapshot_min`) and returns a reference to it.
+    ///
+    /// The caller keeps the level invariant: the tables visible to any one snapshot have
+    /// disjoint key ranges.
+    ///
+    /// Errors, changing nothing: [`Error::InvalidTable`], [`Error::CapacityExhausted`],
+    /// [`Error::NodePoolExhausted`].
+    pub fn insert_table(&mut self, table: TableInfo<K>) -> Result<TableRef, Error> {
+        table.validate()?;
+        let len = self.len();
+        if len >= self.capacity() {
+            return Err(Error::CapacityExhausted {
+                capacity: self.capacity(),
+            });
+        }
+        let mut index = self.keys.lower_bound(table.key_max);
+        for existing in self.tables.range(index, len) {
+            if existing.key_max != table.key_max || existing.snapshot_min > table.snapshot_min {
+                break;
+            }
+            index += 1;
+        }
+        let needed =
+            self.keys.nodes_needed_to_insert(index) + self.tables.nodes_needed_to_insert(index);
+        let free = self.pool().free_count();
+        if needed > free {
+            return Err(Error::NodePoolExhausted { needed, free });
+        }
+
+        self.keys
+            .insert(index, table.key_max)
+            .expect("keys insert checked above");
+        self.tables
+            .insert(index, table)
+            .expect("tables insert checked above");
+
+        if table.visible(SNAPSHOT_LATEST) {
+            self.table_count_visible += 1;
+            self.value_count_visible += u64::from(table.value_count);
+            let range = table.key_range();
+            self.key_range_latest = Some(match self.key_range_latest {
+                Some(current) => current.union(&range),
+                None => range,
+            });
+        }
+        self.generation = self.generation.wrapping_add(1);
+        self.after_mutation();
+        Ok(self.reference(index))
+    }
+
+    #[inline]
+    fn reference(&self, index: u32) -> TableRef {
+        TableRef {
+            level: self.id,
+            generation: self.generation,
+            index,
+        }
+    }
+
+    /// Checks that `reference` was taken from this level at its current generation.
+    fn check_reference(&self, reference: TableRef) -> Result<u32, Error> {
+        if reference.level != self.id || reference.generation != self.generation {
+            return Err(Error::StaleReference {
+                reference: reference.generation,
+                level: self.generation,
+            });
+        }
+        if reference.index >= self.len() {
+            return Err(Error::TableNotFound);
+        }
+        Ok(reference.index)
+    }
+
+    /// The table `reference` points to.
+    pub fn get(&self, reference: TableRef) -> Result<&TableInfo<K>, Error> {
+        let index = self.check_reference(reference)?;
+        Ok(self.tables.get(index).expect("index checked"))
+    }
+
+    /// Retires the live table behind `reference` at `snapshot`: sets its `snapshot_max`.
+    ///
+    /// The table stays visible to snapshots up to `snapshot` and disappears for
+    /// [`SNAPSHOT_LATEST`]; the visible counters and `key_range_latest` shrink accordingly.
+    /// The order does not change, and neither does the generation.
+    ///
+    /// Errors, changing nothing: [`Error::StaleReference`], [`Error::TableNotFound`],
+    /// [`Error::InvalidSnapshot`] (`snapshot >= SNAPSHOT_LATEST`, or below the table's
+    /// `snapshot_min`), [`Error::TableAlreadyRetired`].
+    pub fn set_snapshot_max(&mut self, snapshot: u64, reference: TableRef) -> Result<(), Error> {
+        let index = self.check_reference(reference)?;
+        if snapshot >= SNAPSHOT_LATEST {
+            return Err(Error::InvalidSnapshot {
+                snapshot,
+                reason: "must be below SNAPSHOT_LATEST",
+            });
+        }
+        let table = *self.tables.get(index).expect("index checked");
+        if !table.is_live() {
+            return Err(Error::TableAlreadyRetired {
+                snapshot_max: table.snapshot_max,
+            });
+        }
+        if snapshot < table.snapshot_min {
+            return Err(Error::InvalidSnapshot {
+                snapshot,
+                reason: "below the table's snapshot_min",
+            });
+        }
+        let was_visible = table.visible(SNAPSHOT_LATEST);
+        self.tables
+            .update(index, |table| table.snapshot_max = snapshot);
+        if was_visible && !self.faulty(FaultName::RetireKeepsCounters) {
+            self.table_count_visible -= 1;
+            self.value_count_visible -= u64::from(table.value_count);
+        }
+        if was_visible {
+            self.key_range_shrink(&table);
+        }
+        self.after_mutation();
+        Ok(())
+    }
+
+    /// Removes the table equal to `table` (all seven fields).
+    ///
+    /// Errors, changing nothing: [`Error::InvalidTable`], [`Error::TableNotFound`].
+    pub fn remove_table(&mut self, table: &TableInfo<K>) -> Result<(), Error> {
+        table.validate()?;
+        let len = self.len();
+        let start = self.keys.lower_bound(table.key_min);
+        let mut found = None;
+        for (offset, existing) in self.tables.range(start, len).enumerate() {
+            if existing.key_max > table.key_max {
+                break;
+            }
+            if existing == table {
+                found = Some(start + offset as u32);
+                break;
+            }
+        }
+        let mut index = found.ok_or(Error::TableNotFound)?;
+        if self.faulty(FaultName::RemoveTakesNeighbour) && index + 1 < len {
+            index += 1;
+        }
+        let removed = self.tables.remove(index).expect("index found above");
+        let key = self.keys.remove(index).expect("keys and tables in step");
+        assert_eq!(key, removed.key_max);
+
+        if removed.visible(SNAPSHOT_LATEST) {
+            self.table_count_visible -= 1;
+            if !self.faulty(FaultName::RemoveKeepsValueCount) {
+                self.value_count_visible -= u64::from(removed.value_count);
+            }
+            self.key_range_shrink(&removed);
+        }
+        if !self.faulty(FaultName::RemoveKeepsGeneration) {
+            self.generation = self.generation.wrapping_add(1);
+        }
+        self.after_mutation();
+        Ok(())
+    }
+
+    /// After `gone` (which was visible to latest) was retired or removed: recomputes each
+    /// edge of `key_range_latest` that `gone` contributed, from the first table still
+    /// visible to latest in that direction.
+    fn key_range_shrink(&mut self, gone: &TableInfo<K>) {
+        if self.faulty(FaultName::KeyRangeNotShrunk) {
+            return;
+        }
+        let range = self
+            .key_range_latest
+            .expect("a visible table was in the range");
+        let latest = [SNAPSHOT_LATEST];
+        let mut key_min = range.key_min();
+        let mut key_max = range.key_max();
+        if gone.key_min == key_min {
+            match self.iter(Query::visible(&latest)).next() {
+                Some((_, first)) => key_min = first.key_min,
+                None => {
+                    self.key_range_latest = None;
+                    return;
+                }
+            }
+        }
+        if gone.key_max == key_max {
+            match self.iter(Query::visible(&latest).descending()).next() {
+                Some((_, last)) => key_max = last.key_max,
+                None => {
+                    self.key_range_latest = None;
+                    return;
+                }
+            }
+        }
+        self.key_range_latest = Some(KeyRange::new(key_min, key_max).expect("ordered edges"));
+    }
+
+    /// Whether `key` may be in the level for `snapshot`.
+    ///
+    /// For [`SNAPSHOT_LATEST`] the answer is exact (from `key_range_latest`). For older
+    /// snapshots retired tables may still hold the key, so the answer is always `true`.
+    pub fn key_range_contains(&self, snapshot: u64, key: K) -> bool {
+        if snapshot == SNAPSHOT_LATEST {
+            self.key_range_latest
+                .is_some_and(|range| range.contains(key))
+        } else {
+            true
+        }
+    }
+
+    /// The tables matching `query`, in its direction.
+    ///
+    /// With a key range, iteration starts by binary search and stops as soon as no later
+    /// table can match; the answer is exact (every table intersecting the range and
+    /// passing the visibility filter) as long as the level invariant holds.
+    pub fn iter<'a, 's>(&'a self, query: Query<'s, K>) -> LevelIter<'a, 's, K> {
+        let len = self.len();
+        let single_snapshot = query.visibility == Visibility::Visible && query.snapshots.len() == 1;
+        let (start, end) = match (query.key_range, query.direction) {
+            (None, _) => (0, len),
+            (Some(range), Direction::Ascending) => (self.keys.lower_bound(range.key_min()), len),
+            (Some(range), Direction::Descending) if single_snapshot => {
+                (0, self.descending_end(range, query.snapshots[0]))
+            }
+            (Some(_), Direction::Descending) => (0, len),
+        };
+        let start = if query.direction == Direction::Descending
+            && self.faulty(FaultName::DescendingSkipsFirstNode)
+            && self.tables.node_count() > 1
+        {
+            self.tables.node_len(0).min(end)
+        } else {
+            start
+        };
+        LevelIter {
+            inner: self.tables.range(start, end),
+            front: start,
+            back: end,
+            query,
+            stop_early: single_snapshot,
+            level: self.id,
+            generation: self.generation,
+        }
+    }
+
+    /// Where a descending single-snapshot range iteration starts (exclusive end index):
+    /// past every table with `key_max == range.key_max`, and past the first table visible
+    /// to `snapshot` beyond them if it reaches into the range.
+    fn descending_end(&self, range: KeyRange<K>, snapshot: u64) -> u32 {
+        let len = self.len();
+        let mut end = self.keys.lower_bound(range.key_max());
+        for table in self.tables.range(end, len) {
+            if table.key_max != range.key_max() {
+                break;
+            }
+            end += 1;
+        }
+        for (offset, table) in self.tables.range(end, len).enumerate() {
+            if table.visible(snapshot) {
+                if table.key_min <= range.key_max() {
+                    return end + offset as u32 + 1;
+                }
+                break;
+            }
+        }
+        end
+    }
+
+    /// The table with the same `(key_max, snapshot_min)`, `address` and `checksum` as
+    /// `table` (its `snapshot_max` may differ), if present.
+    pub fn find(&self, table: &TableInfo<K>) -> Option<(TableRef, &TableInfo<K>)> {
+        let len = self.len();
+        let start = self.keys.lower_bound(table.key_max);
+        for (offset, existing) in self.tables.range(start, len).enumerate() {
+            if existing.key_max != table.key_max {
+                break;
+            }
+            if existing.same_identity(table) {
+                return Some((self.reference(start + offset as u32), existing));
+            }
+        }
+        None
+    }
+
+    /// Whether a table equal to `table` (all seven fields) is present.
+    pub fn contains(&self, table: &TableInfo<K>) -> bool {
+        self.find(table).is_some_and(|(_, found)| found == table)
+    }
+
+    /// The first table visible to `args.snapshot` that intersects `args.key_range` (and lies
+    /// strictly past `args.key_exclusive` when given), searching in `args.direction`.
+    ///
+    /// Stepping with `key_exclusive` set to the previous answer's `key_max` (ascending) or
+    /// `key_min` (descending) walks the visible tables of a range one by one.
+    ///
+    /// Errors: [`Error::InvalidArgument`] when `key_exclusive` lies outside the range.
+    pub fn next_table(
+        &self,
+        args: NextTable<K>,
+    ) -> Result<Option<(TableRef, &TableInfo<K>)>, Error> {
+        let snapshots = [args.snapshot];
+        let Some(exclusive) = args.key_exclusive else {
+            let query = Query::visible(&snapshots)
+                .direction(args.direction)
+                .within(args.key_range);
+            return Ok(self.iter(query).next());
+        };
+        if !args.key_range.contains(exclusive) {
+            return Err(Error::InvalidArgument("key_exclusive outside key_range"));
+        }
+        let narrowed = match args.direction {
+            Direction::Ascending => KeyRange::new(exclusive, args.key_range.key_max()),
+            Direction::Descending => KeyRange::new(args.key_range.key_min(), exclusive),
+        }
+        .expect("exclusive key inside the range");
+        let inclusive = self.faulty(FaultName::NextTableInclusive);
+        let query = Query::visible(&snapshots)
+            .direction(args.direction)
+            .within(narrowed);
+        for (reference, table) in self.iter(query) {
+            let past = match args.direction {
+                Direction::Ascending => {
+                    table.key_min > exclusive || (inclusive && table.key_min == exclusive)
+                }
+                Direction::Descending => {
+                    table.key_max < exclusive || (inclusive && table.key_max == exclusive)
+                }
+            };
+            if past {
+                return Ok(Some((reference, table)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The tables visible to `snapshot` that intersect `key_range`, ascending, with the
+    /// range widened to cover them; `None` when more than `max` intersect.
+    ///
+    /// Errors: [`Error::InvalidArgument`] when `max > GROWTH_FACTOR`.
+    pub fn tables_overlapping_with_key_range(
+        &self,
+        key_range: KeyRange<K>,
+        snapshot: u64,
+        max: usize,
+    ) -> Result<Option<Overlap<K>>, Error> {
+        if max > GROWTH_FACTOR {
+            return Err(Error::InvalidArgument("max above GROWTH_FACTOR"));
+        }
+        let snapshots = [snapshot];
+        let mut overlap = Overlap::new(key_range);
+        for (reference, table) in self.iter(Query::visible(&snapshots).within(key_range)) {
+            if overlap.len() == max {
+                return Ok(None);
+            }
+            let slot = overlap.len();
+            overlap.tables[slot] = *table;
+            overlap.references[slot] = reference;
+            overlap.count += 1;
+            overlap.key_range = overlap.key_range.union(&table.key_range());
+        }
+        Ok(Some(overlap))
+    }
+
+    /// The table of this level (A), visible to `snapshot`, whose key range intersects the
+    /// fewest tables of `other` (B) visible to `snapshot`, among those intersecting at most
+    /// `max`. Ties go to the smaller key. Stops at the first table with no overlap.
+    ///
+    /// One merge-like sweep over both levels: O(n_a + n_b). `None` when A has no visible
+    /// table or every one overlaps more than `max` tables of B.
+    ///
+    /// Errors: [`Error::InvalidArgument`] when `max > GROWTH_FACTOR`.
+    pub fn table_with_least_overlap(
+        &self,
+        other: &ManifestLevel<'_, K>,
+        snapshot: u64,
+        max: usize,
+    ) -> Result<Option<LeastOverlap<K>>, Error> {
+        if max > GROWTH_FACTOR {
+            return Err(Error::InvalidArgument("max above GROWTH_FACTOR"));
+        }
+        let snapshots = [snapshot];
+        let prefer_last = self.faulty(FaultName::LeastOverlapPrefersLast);
+        // Two cursors over B's visible tables (sorted by key_min and key_max alike, by the
+        // level invariant): `low` at the first whose key_max >= a.key_min, `high` at the
+        // first whose key_min > a.key_max. Both only move forward as A's keys grow, and the
+        // tables between them are exactly those intersecting A's table.
+        let mut low = other.iter(Query::visible(&snapshots)).peekable();
+        let mut high = other.iter(Query::visible(&snapshots)).peekable();
+        let (mut low_passed, mut high_passed) = (0u32, 0u32);
+        let mut best: Option<(u32, TableRef, TableInfo<K>)> = None;
+        for (reference, table) in self.iter(Query::visible(&snapshots)) {
+            while low.next_if(|(_, b)| b.key_max < table.key_min).is_some() {
+                low_passed += 1;
+            }
+            while high.next_if(|(_, b)| b.key_min <= table.key_max).is_some() {
+                high_passed += 1;
+            }
+            let count = high_passed.saturating_sub(low_passed);
+            if count as usize > max {
+                continue;
+            }
+            let better = match best {
+                None => true,
+                Some((best_count, _, _)) => {
+                    count < best_count || (prefer_last && count == best_count)
+                }
+            };
+            if better {
+                best = Some((count, reference, *table));
+            }
+            if count == 0 && !prefer_last {
+                break;
+            }
+        }
+        let Some((count, reference, table)) = best else {
+            return Ok(None);
+        };
+        let overlap = other
+            .tables_overlapping_with_key_range(table.key_range(), snapshot, max)?
+            .expect("the sweep counted at most max overlapping tables");
+        debug_assert_eq!(overlap.len(), count as usize);
+        Ok(Some(LeastOverlap {
+            table,
+            reference,
+            overlap,
+        }))
+    }
+
+    /// Removes every table and returns every node to the pool; bumps the generation.
+    pub fn reset(&mut self) {
+        self.keys.clear();
+        self.tables.clear();
+        self.table_count_visible = 0;
+        self.value_count_visible = 0;
+        self.key_range_latest = None;
+        self.generation = self.generation.wrapping_add(1);
+        self.after_mutation();
+    }
+
+    #[inline]
+    fn after_mutation(&self) {
+        #[cfg(any(test, feature = "verify"))]
+        if self.auto_verify {
+            self.verify();
+        }
+    }
+
+    /// Checks every invariant from scratch; panics on the first violation. O(n).
+    ///
+    /// Both arrays' structure; keys and tables in step; `(key_max, snapshot_min)` order;
+    /// every table well formed; the visible counters and `key_range_latest` recomputed.
+    /// Assumes the level invariant for [`SNAPSHOT_LATEST`] (disjoint visible tables).
+    pub fn verify(&self) {
+        self.keys.verify();
+        self.tables.verify();
+        assert_eq!(
+            self.keys.len(),
+            self.tables.len(),
+            "keys and tables out of step"
+        );
+        assert!(self.len() <= self.capacity());
+        let mut count = 0u32;
+        let mut values = 0u64;
+        let mut range: Option<KeyRange<K>> = None;
+        let mut previous: Option<&TableInfo<K>> = None;
+        for (key, table) in self.keys.iter().zip(self.tables.iter()) {
+            assert_eq!(*key, table.key_max, "key out of step with its table");
+            assert!(table.validate().is_ok(), "malformed table {table:?}");
+            if let Some(previous) = previous {
+                assert!(
+                    (previous.key_max, previous.snapshot_min)
+                        <= (table.key_max, table.snapshot_min),
+                    "tables out of order: {previous:?} before {table:?}"
+                );
+            }
+            previous = Some(table);
+            if table.visible(SNAPSHOT_LATEST) {
+                count += 1;
+                values += u64::from(table.value_count);
+                range = Some(match range {
+                    Some(range) => range.union(&table.key_range()),
+                    None => table.key_range(),
+                });
+            }
+        }
+        assert_eq!(count, self.table_count_visible, "table_count_visible");
+        assert_eq!(values, self.value_count_visible, "value_count_visible");
+        assert_eq!(range, self.key_range_latest, "key_range_latest");
+    }
+}
+
+#[cfg(feature = "fault-injection")]
+type FaultName = Fault;
+
+/// Stand-in for the fault names when faults are compiled out, so call sites need no `cfg`.
+#[cfg(not(feature = "fault-injection"))]
+#[derive(Clone, Copy)]
+#[allow(dead_code)]
+enum FaultName {
+    RetireKeepsCounters,
+    RemoveTakesNeighbour,
+    DescendingSkipsFirstNode,
+    KeyRangeNotShrunk,
+    RemoveKeepsValueCount,
+    NextTableInclusive,
+    LeastOverlapPrefersLast,
+    RemoveKeepsGeneration,
+}
+
+/// The iterator of [`ManifestLevel::iter`]: yields a reference and the table.
+pub struct LevelIter<'a, 's, K: Key> {
+    inner: segmented_array::Iter<'a, TableInfo<K>>,
+    /// Absolute index of the next table from the front, and one past the next from the back.
+    front: u32,
+    back: u32,
+    query: Query<'s, K>,
+    /// Whether the single-snapshot level invariant lets ascending iteration stop at the
+    /// first visible table starting past the range.
+    stop_early: bool,
+    level: u32,
+    generation: u32,
+}
+
+impl<'a, K: Key> Iterator for LevelIter<'a, '_, K> {
+    type Item = (TableRef, &'a TableInfo<K>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let (index, table) = match self.query.direction {
+                Direction::Ascending => {
+                    let table = self.inner.next()?;
+                    self.front += 1;
+                    (self.front - 1, table)
+                }
+                Direction::Descending => {
+                    let table = self.inner.next_back()?;
+                    self.back -= 1;
+                    (self.back, table)
+                }
+            };
+            if let Some(range) = self.query.key_range {
+                match self.query.direction {
+                    Direction::Ascending => {
+                        debug_assert!(range.key_min() <= table.key_max);
+                        if table.key_min > range.key_max() {
+                            if self.stop_early && self.query.matches_visibility(table) {
+                                self.inner = self.inner_empty();
+                                return None;
+                            }
+                            continue;
+                        }
+                    }
+                    Direction::Descending => {
+                        if table.key_max < range.key_min() {
+                            // key_max only falls from here on: nothing further intersects.
+                            self.inner = self.inner_empty();
+                            return None;
+                        }
+                        if table.key_min > range.key_max() {
+                            continue;
+                        }
+                    }
+                }
+            }
+            if !self.query.matches_visibility(table) {
+                continue;
+            }
+            let reference = TableRef {
+                level: self.level,
+                generation: self.generation,
+                index,
+            };
+            return Some((reference, table));
+        }
+    }
+}
+
+impl<'a, K: Key> LevelIter<'a, '_, K> {
+    fn inner_empty(&self) -> segmented_array::Iter<'a, TableInfo<K>> {
+        let mut empty = self.inner.clone();
+        empty.by_ref().for_each(drop);
+        empty
+    }
+}
+
+impl<K: Key> core::iter::FusedIterator for LevelIter<'_, '_, K> {}

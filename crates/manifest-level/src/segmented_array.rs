@@ -1,0 +1,759 @@
+//! [`SegmentedArray`]: an unrolled linked list of fixed-size nodes from a [`NodePool`].
+//!
+//! Elements live in nodes of `node_capacity` slots (the node size divided by the element
+//! size, rounded down to even). Three contiguous side tables describe the nodes:
+//!
+//! - `nodes[i]`: the pool id of the i-th node;
+//! - `indexes[i]`: the absolute index of node i's first element, with the total length in
+//!   the slot after the last node, so node i holds `indexes[i + 1] - indexes[i]` elements;
+//! - `fences[i]`: the key of node i's first element, so a key search is one binary search
+//!   over a contiguous array of keys and one inside a single node, never a pointer chase
+//!   per probe.
+//!
+//! Invariants (checked by [`SegmentedArray::verify`]): every node holds at least one
+//! element; every node except the last is at least half full; a full node splits into two
+//! halves before an insert; a node that drops under half merges with, or borrows from, the
+//! next node. Hence `n` elements never need more than `ceil(n / (node_capacity / 2))` nodes,
+//! and all side tables are reserved at that size up front: nothing allocates afterwards.
+
+use core::fmt::Debug;
+use core::marker::PhantomData;
+use core::mem::MaybeUninit;
+
+use crate::error::Error;
+use crate::node_pool::{NodeId, NodePool};
+use crate::table_info::{Key, TableInfo};
+
+/// An element of a [`SegmentedArray`]: a `Copy` value with an ordered key.
+///
+/// The array keeps the key of every node's first element, which [`SegmentedArray::lower_bound`]
+/// searches. Integers are their own key; a [`TableInfo`] is keyed by `key_max`.
+pub trait Element: Copy + Debug {
+    /// The ordered key of an element.
+    type Key: Copy + Ord + Debug;
+    /// The element's key.
+    fn key(&self) -> Self::Key;
+}
+
+macro_rules! impl_element_for_int {
+    ($($ty:ty),*) => {$(
+        impl Element for $ty {
+            type Key = $ty;
+            #[inline]
+            fn key(&self) -> $ty {
+                *self
+            }
+        }
+    )*};
+}
+impl_element_for_int!(u8, u16, u32, u64, u128);
+
+impl<K: Key> Element for TableInfo<K> {
+    type Key = K;
+    #[inline]
+    fn key(&self) -> K {
+        self.key_max
+    }
+}
+
+/// A position in a [`SegmentedArray`]: a node and an index inside it.
+///
+/// The end position of an array is `(node_count - 1, len of last node)`, or `(0, 0)` when
+/// the array is empty.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Cursor {
+    /// Index of the node (0-based, in array order).
+    pub node: u32,
+    /// Index of the element inside the node.
+    pub relative: u32,
+}
+
+/// A sequence of `T` in nodes of a shared [`NodePool`], with a fixed element capacity.
+///
+/// ```
+/// use manifest_level::{NodePool, SegmentedArray};
+/// let pool = NodePool::new(64, 64).unwrap(); // 8 u64 per node
+/// let mut array = SegmentedArray::<u64>::new(&pool, 100).unwrap();
+/// for key in [5, 1, 4, 2, 3] {
+///     array.insert_sorted(key).unwrap();
+/// }
+/// assert_eq!(array.iter().copied().collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
+/// assert_eq!(array.lower_bound(3), 2);
+/// array.remove_range(1, 3).unwrap();
+/// assert_eq!(array.iter().rev().copied().collect::<Vec<_>>(), [5, 1]);
+/// ```
+pub struct SegmentedArray<'pool, T: Element> {
+    pool: &'pool NodePool,
+    node_capacity: u32,
+    element_count_max: u32,
+    node_count_max: u32,
+    nodes: Vec<NodeId>,
+    indexes: Vec<u32>,
+    fences: Vec<T::Key>,
+    #[cfg(feature = "fault-injection")]
+    pub(crate) fault_search_off_by_one: bool,
+}
+
+impl<T: Element> Debug for SegmentedArray<'_, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SegmentedArray")
+            .field("len", &self.len())
+            .field("node_count", &self.node_count())
+            .field("node_capacity", &self.node_capacity)
+            .finish()
+    }
+}
+
+impl<'pool, T: Element> SegmentedArray<'pool, T> {
+    /// The node capacity for `T` in nodes of `node_size` bytes: rounded down to even, or an
+    /// error when under 2.
+    pub fn node_capacity_for(node_size: usize) -> Result<u32, Error> {
+        let slots = node_size / core::mem::size_of::<T>().max(1);
+        let capacity = (slots.min(u32::MAX as usize) as u32) & !1;
+        if capacity < 2 {
+            return Err(Error::InvalidArgument(
+                "node too small: fewer than 2 elements fit",
+            ));
+        }
+        Ok(capacity)
+    }
+
+    /// Worst-case node count for `element_count_max` elements in nodes of `node_size` bytes:
+    /// `ceil(n / (node_capacity / 2))`, every node half full.
+    pub fn nodes_needed(node_size: usize, element_count_max: u32) -> Result<u32, Error> {
+        let half = Self::node_capacity_for(node_size)? / 2;
+        Ok(element_count_max.div_ceil(half))
+    }
+
+    /// An empty array of at most `element_count_max` elements, on nodes of `pool`.
+    ///
+    /// Reserves the side tables for the worst case now; acquires no node yet.
+    pub fn new(pool: &'pool NodePool, element_count_max: u32) -> Result<Self, Error> {
+        pool.check_element_type::<T>()?;
+        let node_capacity = Self::node_capacity_for(pool.node_size())?;
+        debug_assert!(node_capacity as usize <= pool.slots::<T>());
+        let node_count_max = element_count_max.div_ceil(node_capacity / 2);
+        let reserve = node_count_max as usize + 1;
+        let mut indexes = Vec::with_capacity(reserve + 1);
+        indexes.push(0);
+        Ok(SegmentedArray {
+            pool,
+            node_capacity,
+            element_count_max,
+            node_count_max,
+            nodes: Vec::with_capacity(reserve),
+            indexes,
+            fences: Vec::with_capacity(reserve),
+            #[cfg(feature = "fault-injection")]
+            fault_search_off_by_one: false,
+        })
+    }
+
+    /// The pool the array's nodes come from.
+    #[inline]
+    pub fn pool(&self) -> &'pool NodePool {
+        self.pool
+    }
+
+    /// Number of elements.
+    #[inline]
+    pub fn len(&self) -> u32 {
+        *self.indexes.last().expect("indexes is never empty")
+    }
+
+    /// Whether the array holds no element.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The largest number of elements the array accepts.
+    #[inline]
+    pub fn capacity(&self) -> u32 {
+        self.element_count_max
+    }
+
+    /// Elements per node.
+    #[inline]
+    pub fn node_capacity(&self) -> u32 {
+        self.node_capacity
+    }
+
+    /// Number of nodes in use.
+    #[inline]
+    pub fn node_count(&self) -> u32 {
+        self.nodes.len() as u32
+    }
+
+    /// The worst-case node count this array was sized for.
+    #[inline]
+    pub fn node_count_max(&self) -> u32 {
+        self.node_count_max
+    }
+
+    /// Number of elements in node `node`.
+    #[inline]
+    pub fn node_len(&self, node: u32) -> u32 {
+        let node = node as usize;
+        self.indexes[node + 1] - self.indexes[node]
+    }
+
+    /// The elements of node `node`, in order.
+    #[inline]
+    pub fn node_elements(&self, node: u32) -> &[T] {
+        let len = self.node_len(node) as usize;
+        // SAFETY: `nodes[node]` was acquired by this array and not released; its first
+        // `len` slots were written by `insert`/`split`/`merge` (every path that grows a
+        // node writes the slots first); `&self` excludes mutation while the slice lives.
+        unsafe { self.pool.elements::<T>(self.nodes[node as usize], len) }
+    }
+
+    #[inline]
+    fn node_slots_mut(&mut self, node: usize) -> &mut [MaybeUninit<T>] {
+        let slots = {
+            // SAFETY: the array owns `nodes[node]` exclusively and `&mut self` guarantees no
+            // other view into it lives. Callers use one node view at a time.
+            unsafe { self.pool.slots_mut::<T>(self.nodes[node]) }
+        };
+        &mut slots[..self.node_capacity as usize]
+    }
+
+    /// The element at absolute `index`.
+    #[inline]
+    pub fn get(&self, index: u32) -> Option<&T> {
+        if index >= self.len() {
+            return None;
+        }
+        let cursor = self.cursor(index);
+        Some(&self.node_elements(cursor.node)[cursor.relative as usize])
+    }
+
+    /// The element at `cursor`, if the cursor points at one.
+    #[inline]
+    pub fn element_at(&self, cursor: Cursor) -> Option<&T> {
+        if cursor.node >= self.node_count() {
+            return None;
+        }
+        self.node_elements(cursor.node)
+            .get(cursor.relative as usize)
+    }
+
+    /// The cursor of absolute `index` (`index <= len`; `len` gives the end cursor).
+    ///
+    /// # Panics
+    ///
+    /// When `index > len`.
+    #[inline]
+    pub fn cursor(&self, index: u32) -> Cursor {
+        let len = self.len();
+        assert!(index <= len, "index {index} past length {len}");
+        if index == len {
+            return self.end_cursor();
+        }
+        // The first node whose end is past `index`.
+        let ends = &self.indexes[1..];
+        let node = ends.partition_point(|&end| end <= index);
+        debug_assert!(node < self.nodes.len());
+        Cursor {
+            node: node as u32,
+            relative: index - self.indexes[node],
+        }
+    }
+
+    /// The cursor one past the last element.
+    #[inline]
+    pub fn end_cursor(&self) -> Cursor {
+        match self.nodes.len() {
+            0 => Cursor {
+                node: 0,
+                relative: 0,
+            },
+            count => Cursor {
+                node: count as u32 - 1,
+                relative: self.node_len(count as u32 - 1),
+            },
+        }
+    }
+
+    /// The absolute index of `cursor`.
+    #[inline]
+    pub fn index(&self, cursor: Cursor) -> u32 {
+        if self.nodes.is_empty() {
+            assert_eq!(
+                cursor,
+                Cursor {
+                    node: 0,
+                    relative: 0
+                }
+            );
+            return 0;
+        }
+        assert!(cursor.node < self.node_count());
+        assert!(cursor.relative <= self.node_len(cursor.node));
+        self.indexes[cursor.node as usize] + cursor.relative
+    }
+
+    /// The absolute index of the first element whose key is `>= key`, or `len` if none.
+    ///
+    /// The array must be sorted by key (as [`SegmentedArray::insert_sorted`] keeps it).
+    pub fn lower_bound(&self, key: T::Key) -> u32 {
+        // The first node whose first key is >= key: everything before it is < key except,
+        // possibly, a tail of the node just before it.
+        let node_after = self.fences.partition_point(|fence| *fence < key);
+        if node_after == 0 {
+            return 0;
+        }
+        let node = node_after - 1;
+        let elements = self.node_elements(node as u32);
+        let relative = elements.partition_point(|element| element.key() < key);
+        let index = self.indexes[node] + relative as u32;
+        #[cfg(feature = "fault-injection")]
+        if self.fault_search_off_by_one && relative == elements.len() && index < self.len() {
+            // Planted bug: at a node boundary, skip the next node's first element.
+            return index + 1;
+        }
+        index
+    }
+
+    /// Inserts `element` at its lower bound (before any element with an equal key) and
+    /// returns its index. The array must be sorted by key.
+    pub fn insert_sorted(&mut self, element: T) -> Result<u32, Error> {
+        let index = self.lower_bound(element.key());
+        self.insert(index, element)?;
+        Ok(index)
+    }
+
+    /// Nodes the next insert at `index` would acquire: 1 when it must split or start the
+    /// first node, else 0.
+    pub fn nodes_needed_to_insert(&self, index: u32) -> u32 {
+        if self.nodes.is_empty() {
+            return 1;
+        }
+        let node = self.insertion_node(index);
+        u32::from(self.node_len(node as u32) == self.node_capacity)
+    }
+
+    /// The node an insert at `index` goes to: the node holding `index`, or the last node when
+    /// `index == len`.
+    #[inline]
+    fn insertion_node(&self, index: u32) -> usize {
+        debug_assert!(!self.nodes.is_empty());
+        if index == self.len() {
+            self.nodes.len() - 1
+        } else {
+            self.cursor(index).node as usize
+        }
+    }
+
+    /// Inserts `element` at absolute `index` (`index <= len`), shifting later elements.
+    ///
+    /// Errors, changing nothing: [`Error::IndexOutOfBounds`], [`Error::CapacityExhausted`],
+    /// [`Error::NodePoolExhausted`].
+    pub fn insert(&mut self, index: u32, element: T) -> Result<(), Error> {
+        let len = self.len();
+        if index > len {
+            return Err(Error::IndexOutOfBounds { index, len });
+        }
+        if len >= self.element_count_max {
+            return Err(Error::CapacityExhausted {
+                capacity: self.element_count_max,
+            });
+        }
+        let needed = self.nodes_needed_to_insert(index);
+        if needed > self.pool.free_count() {
+            return Err(Error::NodePoolExhausted {
+                needed,
+                free: self.pool.free_count(),
+            });
+        }
+
+        if self.nodes.is_empty() {
+            let node = self.pool.acquire().expect("free node counted above");
+            self.nodes.push(node);
+            self.indexes.push(0);
+            self.fences.push(element.key());
+        }
+
+        let mut node = self.insertion_node(index);
+        let mut relative = (index - self.indexes[node]) as usize;
+        if self.node_len(node as u32) == self.node_capacity {
+            self.split(node);
+            let half = (self.node_capacity / 2) as usize;
+            if relative > half {
+                node += 1;
+                relative -= half;
+            }
+        }
+
+        let node_len = self.node_len(node as u32) as usize;
+        assert!(node_len < self.node_capacity as usize);
+        let slots = self.node_slots_mut(node);
+        slots.copy_within(relative..node_len, relative + 1);
+        slots[relative] = MaybeUninit::new(element);
+        for end in &mut self.indexes[node + 1..] {
+            *end += 1;
+        }
+        if relative == 0 {
+            self.fences[node] = element.key();
+        }
+        debug_assert_eq!(self.len(), len + 1);
+        self.verify_if_enabled();
+        Ok(())
+    }
+
+    /// Inserts `elements` at absolute `index`, in order. All or nothing: when the pool runs
+    /// out midway, the elements already inserted are removed again.
+    pub fn insert_slice(&mut self, index: u32, elements: &[T]) -> Result<(), Error> {
+        let len = self.len();
+        if index > len {
+            return Err(Error::IndexOutOfBounds { index, len });
+        }
+        if elements.len() as u64 > u64::from(self.element_count_max - len) {
+            return Err(Error::CapacityExhausted {
+                capacity: self.element_count_max,
+            });
+        }
+        for (offset, element) in elements.iter().enumerate() {
+            if let Err(error) = self.insert(index + offset as u32, *element) {
+                // Removing never acquires a node, so the rollback cannot fail.
+                self.remove_range(index, offset as u32)
+                    .expect("rollback of a partial insert");
+                return Err(error);
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves the upper half of full node `node` into a new node right after it.
+    fn split(&mut self, node: usize) {
+        let half = (self.node_capacity / 2) as usize;
+        assert_eq!(self.node_len(node as u32), self.node_capacity);
+        assert!(self.nodes.len() < self.nodes.capacity(), "node table full");
+        let new_node = self.pool.acquire().expect("free node checked by caller");
+        {
+            // SAFETY: `node` and `new_node` are distinct nodes owned by this array; the
+            // source is read-only here and the destination is fresh.
+            let source = unsafe { self.pool.elements::<T>(self.nodes[node], 2 * half) };
+            let destination = unsafe { self.pool.slots_mut::<T>(new_node) };
+            for (slot, element) in destination.iter_mut().zip(&source[half..]) {
+                *slot = MaybeUninit::new(*element);
+            }
+            self.fences.insert(node + 1, source[half].key());
+        }
+        self.nodes.insert(node + 1, new_node);
+        let start = self.indexes[node] + half as u32;
+        self.indexes.insert(node + 1, start);
+    }
+
+    /// Changes the element at `index` in place. `change` must not change its key.
+    pub(crate) fn update(&mut self, index: u32, change: impl FnOnce(&mut T)) {
+        let cursor = self.cursor(index);
+        assert!(index < self.len());
+        let node_len = self.node_len(cursor.node) as usize;
+        let slots = self.node_slots_mut(cursor.node as usize);
+        assert!((cursor.relative as usize) < node_len);
+        let mut element = {
+            // SAFETY: slots below the node's length are initialized.
+            unsafe { slots[cursor.relative as usize].assume_init() }
+        };
+        let key = element.key();
+        change(&mut element);
+        assert!(element.key() == key, "update changed an element's key");
+        slots[cursor.relative as usize] = MaybeUninit::new(element);
+    }
+
+    /// Removes and returns the element at `index`.
+    pub fn remove(&mut self, index: u32) -> Result<T, Error> {
+        let element = *self.get(index).ok_or(Error::IndexOutOfBounds {
+            index,
+            len: self.len(),
+        })?;
+        self.remove_range(index, 1)?;
+        Ok(element)
+    }
+
+    /// Removes `count` elements starting at absolute `index`.
+    pub fn remove_range(&mut self, index: u32, count: u32) -> Result<(), Error> {
+        let len = self.len();
+        let end = index.checked_add(count).filter(|&end| end <= len);
+        if end.is_none() {
+            return Err(Error::IndexOutOfBounds {
+                index: index.saturating_add(count),
+                len,
+            });
+        }
+        let mut remaining = count;
+        // Each round removes at least one element.
+        for _ in 0..count {
+            if remaining == 0 {
+                break;
+            }
+            let cursor = self.cursor(index);
+            let node = cursor.node as usize;
+            let relative = cursor.relative as usize;
+            let node_len = self.node_len(cursor.node) as usize;
+            let take = remaining.min((node_len - relative) as u32) as usize;
+            assert!(take >= 1);
+            let slots = self.node_slots_mut(node);
+            slots.copy_within(relative + take..node_len, relative);
+            for end in &mut self.indexes[node + 1..] {
+                *end -= take as u32;
+            }
+            if relative == 0 && take < node_len {
+                self.fences[node] = self.node_elements(node as u32)[0].key();
+            }
+            remaining -= take as u32;
+            self.rebalance(node);
+        }
+        assert_eq!(remaining, 0);
+        debug_assert_eq!(self.len(), len - count);
+        self.verify_if_enabled();
+        Ok(())
+    }
+
+    /// Restores the fill invariant of `node` after a removal from it.
+    fn rebalance(&mut self, node: usize) {
+        let half = self.node_capacity / 2;
+        let len = self.node_len(node as u32);
+        let last = node + 1 == self.nodes.len();
+        if last {
+            if len == 0 {
+                self.pool.release(self.nodes[node]);
+                self.nodes.pop();
+                self.fences.pop();
+                self.indexes.remove(node + 1);
+            }
+            return;
+        }
+        if len >= half {
+            return;
+        }
+        let next_len = self.node_len(node as u32 + 1);
+        if len + next_len <= self.node_capacity {
+            // Merge the next node into this one.
+            self.move_from_next(node, next_len as usize);
+            self.pool.release(self.nodes[node + 1]);
+            self.nodes.remove(node + 1);
+            self.fences.remove(node + 1);
+            self.indexes.remove(node + 1);
+        } else {
+            // Borrow from the next node until both are at least half full.
+            let take = (len + next_len) / 2 - len;
+            self.move_from_next(node, take as usize);
+            self.indexes[node + 1] += take;
+            self.fences[node + 1] = self.node_elements(node as u32 + 1)[0].key();
+            debug_assert!(self.node_len(node as u32) >= half);
+            debug_assert!(self.node_len(node as u32 + 1) >= half);
+        }
+        self.fences[node] = self.node_elements(node as u32)[0].key();
+    }
+
+    /// Appends the first `count` elements of node `node + 1` to node `node` and closes the
+    /// gap in the next node. Does not touch `indexes`.
+    fn move_from_next(&mut self, node: usize, count: usize) {
+        let len = self.node_len(node as u32) as usize;
+        let next_len = self.node_len(node as u32 + 1) as usize;
+        assert!(len + count <= self.node_capacity as usize && count <= next_len);
+        {
+            // SAFETY: distinct nodes owned by this array; one shared view of the source and
+            // one exclusive view of the destination, which do not overlap.
+            let source = unsafe { self.pool.elements::<T>(self.nodes[node + 1], next_len) };
+            let destination = unsafe { self.pool.slots_mut::<T>(self.nodes[node]) };
+            for (slot, element) in destination[len..len + count].iter_mut().zip(source) {
+                *slot = MaybeUninit::new(*element);
+            }
+        }
+        self.node_slots_mut(node + 1)
+            .copy_within(count..next_len, 0);
+    }
+
+    /// Removes every element and returns every node to the pool.
+    pub fn clear(&mut self) {
+        for node in self.nodes.drain(..) {
+            self.pool.release(node);
+        }
+        self.fences.clear();
+        self.indexes.clear();
+        self.indexes.push(0);
+    }
+
+    /// An iterator over all elements, front to back (reverse it for back to front).
+    pub fn iter(&self) -> Iter<'_, T> {
+        self.range(0, self.len())
+    }
+
+    /// An iterator over the elements at absolute indexes `start..end`.
+    ///
+    /// # Panics
+    ///
+    /// When `start > end` or `end > len`.
+    pub fn range(&self, start: u32, end: u32) -> Iter<'_, T> {
+        assert!(
+            start <= end && end <= self.len(),
+            "bad range {start}..{end}"
+        );
+        if start == end {
+            return Iter {
+                array: self.erase(),
+                front_node: 0,
+                front: &[],
+                back_node: 0,
+                back: &[],
+                remaining: 0,
+            };
+        }
+        let front = self.cursor(start);
+        let back = self.cursor(end - 1);
+        Iter {
+            array: self.erase(),
+            front_node: front.node,
+            front: &self.node_elements(front.node)[front.relative as usize..],
+            back_node: back.node,
+            back: &self.node_elements(back.node)[..=back.relative as usize],
+            remaining: end - start,
+        }
+    }
+
+    #[inline]
+    fn erase(&self) -> ArrayView<'_, T> {
+        ArrayView {
+            pool: self.pool,
+            nodes: &self.nodes,
+            indexes: &self.indexes,
+            element: PhantomData,
+        }
+    }
+
+    /// Checks every structural invariant from scratch; panics on the first violation.
+    ///
+    /// Node fill, `indexes`, fences, side-table sizes, and ownership of every node.
+    pub fn verify(&self) {
+        let node_count = self.nodes.len();
+        assert_eq!(self.indexes.len(), node_count + 1);
+        assert_eq!(self.fences.len(), node_count);
+        assert!(node_count as u32 <= self.node_count_max);
+        assert_eq!(self.indexes[0], 0);
+        assert!(self.len() <= self.element_count_max);
+        let half = self.node_capacity / 2;
+        for node in 0..node_count {
+            assert!(self.pool.is_acquired(self.nodes[node]));
+            let len = self.node_len(node as u32);
+            assert!(len >= 1, "node {node} is empty");
+            assert!(len <= self.node_capacity, "node {node} over capacity");
+            if node + 1 < node_count {
+                assert!(len >= half, "node {node} under half full: {len} < {half}");
+            }
+            let elements = self.node_elements(node as u32);
+            assert_eq!(self.fences[node], elements[0].key(), "fence of node {node}");
+        }
+        let bound = u64::from(self.len()).div_ceil(u64::from(half));
+        assert!(node_count as u64 <= bound, "more nodes than the worst case");
+    }
+
+    /// Checks that keys never decrease across the whole array.
+    pub fn verify_sorted(&self) {
+        let mut previous: Option<T::Key> = None;
+        for element in self.iter() {
+            let key = element.key();
+            if let Some(previous) = previous {
+                assert!(previous <= key, "keys out of order: {previous:?} > {key:?}");
+            }
+            previous = Some(key);
+        }
+    }
+
+    #[inline]
+    fn verify_if_enabled(&self) {
+        #[cfg(feature = "verify")]
+        self.verify();
+    }
+}
+
+impl<T: Element> Drop for SegmentedArray<'_, T> {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
+/// What an [`Iter`] needs of its array: enough to step to the neighbouring node.
+struct ArrayView<'a, T> {
+    pool: &'a NodePool,
+    nodes: &'a [NodeId],
+    indexes: &'a [u32],
+    element: PhantomData<&'a T>,
+}
+
+impl<T> Clone for ArrayView<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for ArrayView<'_, T> {}
+
+impl<'a, T: Element> ArrayView<'a, T> {
+    #[inline]
+    fn node_elements(&self, node: u32) -> &'a [T] {
+        let node = node as usize;
+        let len = (self.indexes[node + 1] - self.indexes[node]) as usize;
+        // SAFETY: as in `SegmentedArray::node_elements`; the view borrows the array
+        // immutably for `'a`, so the node cannot change while the slice lives.
+        unsafe { self.pool.elements::<T>(self.nodes[node], len) }
+    }
+}
+
+/// A double-ended iterator over a range of a [`SegmentedArray`].
+///
+/// Created by [`SegmentedArray::iter`] and [`SegmentedArray::range`].
+#[derive(Clone)]
+pub struct Iter<'a, T> {
+    array: ArrayView<'a, T>,
+    front_node: u32,
+    front: &'a [T],
+    back_node: u32,
+    back: &'a [T],
+    remaining: u32,
+}
+
+impl<'a, T: Element> Iterator for Iter<'a, T> {
+    type Item = &'a T;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a T> {
+        if self.remaining == 0 {
+            return None;
+        }
+        if self.front.is_empty() {
+            self.front_node += 1;
+            self.front = self.array.node_elements(self.front_node);
+        }
+        let (element, rest) = self.front.split_first().expect("node is not empty");
+        self.front = rest;
+        self.remaining -= 1;
+        Some(element)
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining as usize, Some(self.remaining as usize))
+    }
+}
+
+impl<'a, T: Element> DoubleEndedIterator for Iter<'a, T> {
+    #[inline]
+    fn next_back(&mut self) -> Option<&'a T> {
+        if self.remaining == 0 {
+            return None;
+        }
+        if self.back.is_empty() {
+            self.back_node -= 1;
+            self.back = self.array.node_elements(self.back_node);
+        }
+        let (element, rest) = self.back.split_last().expect("node is not empty");
+        self.back = rest;
+        self.remaining -= 1;
+        Some(element)
+    }
+}
+
+impl<T: Element> ExactSizeIterator for Iter<'_, T> {}
+impl<T: Element> core::iter::FusedIterator for Iter<'_, T> {}
