@@ -201,6 +201,7 @@ impl NodePool {
     /// (the array that owns a node calls this only from `&mut self` methods, one borrow per
     /// node at a time). `T` must have passed [`NodePool::check_element_type`].
     #[inline]
+    #[allow(clippy::mut_from_ref)] // exclusivity comes from node ownership, see # Safety
     pub(crate) unsafe fn slots_mut<T>(&self, node: NodeId) -> &mut [MaybeUninit<T>] {
         debug_assert!(self.is_acquired(node));
         let len = self.slots::<T>();
