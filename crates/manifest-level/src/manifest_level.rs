@@ -614,6 +614,7 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
             back: end,
             query,
             stop_early: single_snapshot,
+            done: false,
             level: self.id,
             generation: self.generation,
         }
@@ -893,6 +894,8 @@ pub struct LevelIter<'a, 's, K: Key> {
     /// Whether the single-snapshot level invariant lets ascending iteration stop at the
     /// first visible table starting past the range.
     stop_early: bool,
+    /// Set once no further table can match.
+    done: bool,
     level: u32,
     generation: u32,
 }
@@ -901,6 +904,9 @@ impl<'a, K: Key> Iterator for LevelIter<'a, '_, K> {
     type Item = (TableRef, &'a TableInfo<K>);
 
     fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
         loop {
             let (index, table) = match self.query.direction {
                 Direction::Ascending => {
@@ -920,7 +926,7 @@ impl<'a, K: Key> Iterator for LevelIter<'a, '_, K> {
                         debug_assert!(range.key_min() <= table.key_max);
                         if table.key_min > range.key_max() {
                             if self.stop_early && self.query.matches_visibility(table) {
-                                self.inner = self.inner_empty();
+                                self.done = true;
                                 return None;
                             }
                             continue;
@@ -929,7 +935,7 @@ impl<'a, K: Key> Iterator for LevelIter<'a, '_, K> {
                     Direction::Descending => {
                         if table.key_max < range.key_min() {
                             // key_max only falls from here on: nothing further intersects.
-                            self.inner = self.inner_empty();
+                            self.done = true;
                             return None;
                         }
                         if table.key_min > range.key_max() {
@@ -948,14 +954,6 @@ impl<'a, K: Key> Iterator for LevelIter<'a, '_, K> {
             };
             return Some((reference, table));
         }
-    }
-}
-
-impl<'a, K: Key> LevelIter<'a, '_, K> {
-    fn inner_empty(&self) -> segmented_array::Iter<'a, TableInfo<K>> {
-        let mut empty = self.inner.clone();
-        empty.by_ref().for_each(drop);
-        empty
     }
 }
 
