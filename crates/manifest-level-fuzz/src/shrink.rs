@@ -1,0 +1,243 @@
+//! Shrinking: reduce a failing op sequence to a minimal one that still fails the same way.
+//!
+//! Deterministic delta debugging over an explicit op list, in three passes repeated until
+//! nothing changes:
+//!
+//! 1. drop chunks (halves, quarters, ... down to single ops), keeping any removal after
+//!    which the sequence still fails;
+//! 2. drop single ops, one at a time, from the end backwards;
+//! 3. simplify each op (the caller says how: for example a smaller count).
+//!
+//! The caller's predicate decides what "still fails the same way" means, and must answer
+//! `false` for sequences that are not valid (an op that cannot apply in the state the
+//! shorter prefix leaves), so only valid sequences are kept. Every step is bounded.
+
+/// What happened at one step of shrinking (for logging).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ShrinkStep {
+    /// A chunk of `removed` ops starting at `start` was dropped; `len` ops remain.
+    DroppedChunk {
+        /// Index of the first dropped op.
+        start: usize,
+        /// Number of ops dropped.
+        removed: usize,
+        /// Ops left.
+        len: usize,
+    },
+    /// The op at `index` was replaced by a simpler one.
+    Simplified {
+        /// Index of the op.
+        index: usize,
+    },
+    /// A full round of all passes finished.
+    Round {
+        /// Round number, from 1.
+        round: usize,
+        /// Ops left.
+        len: usize,
+        /// Predicate evaluations so far.
+        attempts: usize,
+    },
+}
+
+/// Limits on the work shrinking may do.
+#[derive(Clone, Copy, Debug)]
+pub struct ShrinkLimits {
+    /// Most predicate evaluations in all.
+    pub attempts_max: usize,
+    /// Most rounds of the three passes.
+    pub rounds_max: usize,
+}
+
+impl Default for ShrinkLimits {
+    fn default() -> Self {
+        ShrinkLimits {
+            attempts_max: 20_000,
+            rounds_max: 16,
+        }
+    }
+}
+
+/// The result of [`shrink`].
+#[derive(Clone, Debug)]
+pub struct Shrunk<Op> {
+    /// The smallest failing sequence found.
+    pub ops: Vec<Op>,
+    /// Predicate evaluations made.
+    pub attempts: usize,
+    /// Whether a limit stopped shrinking before a fixed point.
+    pub truncated: bool,
+}
+
+/// Shrinks `ops`, which must fail (`fails(&ops)` is true), to a locally minimal failing
+/// sequence: no single op can be dropped and no op simplified (per `simpler`) without the
+/// failure going away.
+///
+/// `simpler(op)` lists candidate replacements for one op, simplest first.
+/// `log` sees every accepted step.
+///
+/// # Panics
+///
+/// When `ops` does not fail to begin with.
+pub fn shrink<Op: Clone>(
+    ops: Vec<Op>,
+    limits: ShrinkLimits,
+    mut fails: impl FnMut(&[Op]) -> bool,
+    simpler: impl Fn(&Op) -> Vec<Op>,
+    mut log: impl FnMut(&ShrinkStep),
+) -> Shrunk<Op> {
+    assert!(fails(&ops), "shrink: the sequence to shrink does not fail");
+    let mut current = ops;
+    let mut attempts = 1usize;
+    let mut candidate: Vec<Op> = Vec::with_capacity(current.len());
+    let mut truncated = false;
+
+    'rounds: for round in 1..=limits.rounds_max {
+        let len_before = current.len();
+        let mut simplified_any = false;
+
+        // Passes 1 and 2: drop chunks, from len/2 down to single ops.
+        let mut chunk = current.len().div_ceil(2).max(1);
+        loop {
+            let mut start = current.len();
+            // Walk from the end so that failing suffix checks stay valid longest.
+            while start > 0 {
+                let begin = start.saturating_sub(chunk);
+                if attempts >= limits.attempts_max {
+                    truncated = true;
+                    break 'rounds;
+                }
+                candidate.clear();
+                candidate.extend_from_slice(&current[..begin]);
+                candidate.extend_from_slice(&current[start..]);
+                attempts += 1;
+                if !candidate.is_empty() && fails(&candidate) {
+                    let removed = start - begin;
+                    core::mem::swap(&mut current, &mut candidate);
+                    log(&ShrinkStep::DroppedChunk {
+                        start: begin,
+                        removed,
+                        len: current.len(),
+                    });
+                }
+                start = begin;
+            }
+            if chunk == 1 {
+                break;
+            }
+            chunk = chunk.div_ceil(2);
+        }
+
+        // Pass 3: simplify each op.
+        for index in 0..current.len() {
+            for replacement in simpler(&current[index]) {
+                if attempts >= limits.attempts_max {
+                    truncated = true;
+                    break 'rounds;
+                }
+                candidate.clear();
+                candidate.extend_from_slice(&current);
+                candidate[index] = replacement;
+                attempts += 1;
+                if fails(&candidate) {
+                    core::mem::swap(&mut current, &mut candidate);
+                    simplified_any = true;
+                    log(&ShrinkStep::Simplified { index });
+                    break;
+                }
+            }
+        }
+
+        log(&ShrinkStep::Round {
+            round,
+            len: current.len(),
+            attempts,
+        });
+        if current.len() == len_before && !simplified_any {
+            break;
+        }
+        if round == limits.rounds_max {
+            truncated = true;
+        }
+    }
+    Shrunk {
+        ops: current,
+        attempts,
+        truncated,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fails when the sequence holds a 3 followed later by a 7 (an "interaction" bug).
+    fn three_then_seven(ops: &[u32]) -> bool {
+        ops.iter()
+            .position(|&op| op == 3)
+            .is_some_and(|at| ops[at..].contains(&7))
+    }
+
+    #[test]
+    fn finds_the_minimal_pair() {
+        let ops: Vec<u32> = (0..500).map(|i| (i * 7919 % 13) as u32).collect();
+        assert!(three_then_seven(&ops));
+        let mut steps = 0;
+        let shrunk = shrink(
+            ops,
+            ShrinkLimits::default(),
+            three_then_seven,
+            |_| Vec::new(),
+            |_| steps += 1,
+        );
+        assert_eq!(shrunk.ops, vec![3, 7]);
+        assert!(!shrunk.truncated);
+        assert!(steps > 0);
+    }
+
+    #[test]
+    fn simplifies_op_values() {
+        // Fails when the sum is at least 10; ops simplify by halving.
+        let fails = |ops: &[u32]| ops.iter().sum::<u32>() >= 10;
+        let shrunk = shrink(
+            vec![40, 1, 2, 50],
+            ShrinkLimits::default(),
+            fails,
+            |&op| if op > 1 { vec![1, op / 2, op - 1] } else { vec![] },
+            |_| {},
+        );
+        assert_eq!(shrunk.ops, vec![10]);
+    }
+
+    #[test]
+    fn respects_validity() {
+        // Only sequences starting with 0 are valid; the failure needs a 9.
+        let fails = |ops: &[u32]| ops.first() == Some(&0) && ops.contains(&9);
+        let shrunk = shrink(
+            vec![0, 5, 5, 9, 5],
+            ShrinkLimits::default(),
+            fails,
+            |_| vec![],
+            |_| {},
+        );
+        assert_eq!(shrunk.ops, vec![0, 9]);
+    }
+
+    #[test]
+    fn stops_at_the_attempt_limit() {
+        let limits = ShrinkLimits {
+            attempts_max: 3,
+            rounds_max: 16,
+        };
+        let shrunk = shrink((0..100).collect::<Vec<u32>>(), limits, |ops| ops.contains(&42), |_| vec![], |_| {});
+        assert!(shrunk.truncated);
+        assert!(shrunk.attempts <= 3);
+        assert!(shrunk.ops.contains(&42));
+    }
+
+    #[test]
+    #[should_panic(expected = "does not fail")]
+    fn refuses_a_passing_sequence() {
+        shrink(vec![1u32], ShrinkLimits::default(), |_| false, |_| vec![], |_| {});
+    }
+}
