@@ -149,6 +149,14 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         })
     }
 
+    /// Plants (`on = true`) or removes a deliberate bug in [`SegmentedArray::lower_bound`]:
+    /// when the answer is the first element of a node, it skips that element. For tests
+    /// that prove a fuzzer catches it; never for production.
+    #[cfg(feature = "fault-injection")]
+    pub fn inject_search_fault(&mut self, on: bool) {
+        self.fault_search_off_by_one = on;
+    }
+
     /// The pool the array's nodes come from.
     #[inline]
     pub fn pool(&self) -> &'pool NodePool {
