@@ -1,0 +1,380 @@
+//! The segmented-array fuzzer: bounded multi-seed runs, determinism, error paths, and proof
+//! that it catches a planted bug.
+
+use manifest_level::{Error, NodePool, SegmentedArray};
+use manifest_level_fuzz::segmented_array_fuzz::{
+    run, run_ops, ElementKind, Faults, Op, Position, Record24, Record64, Report,
+    SegmentedArrayFuzzConfig, Setup,
+};
+
+fn config(seed: u64, ops: u64) -> SegmentedArrayFuzzConfig {
+    SegmentedArrayFuzzConfig {
+        seed,
+        ops,
+        ..Default::default()
+    }
+}
+
+fn pass(config: SegmentedArrayFuzzConfig) -> Report {
+    match run(config) {
+        Ok(report) => report,
+        Err(failure) => panic!("{failure}"),
+    }
+}
+
+/// Many seeds, each a different setup, all pass; together they reach every op, both modes,
+/// every element type, several nodes, and every error path.
+#[test]
+fn bounded_multi_seed_run() {
+    let mut kinds = Vec::new();
+    let (mut sorted, mut positional) = (0, 0);
+    let mut op_counts = [0u64; Op::KINDS];
+    let (mut capacity_errors, mut pool_errors, mut bounds_errors, mut searches) = (0, 0, 0, 0);
+    let mut node_count_max = 0;
+    for seed in 0..40 {
+        let report = pass(config(seed, 1_000));
+        assert_eq!(report.ops, 1_000);
+        if !kinds.contains(&report.setup.element) {
+            kinds.push(report.setup.element);
+        }
+        if report.setup.sorted {
+            sorted += 1;
+        } else {
+            positional += 1;
+        }
+        for (total, count) in op_counts.iter_mut().zip(report.op_counts) {
+            *total += count;
+        }
+        capacity_errors += report.capacity_errors;
+        pool_errors += report.pool_errors;
+        bounds_errors += report.bounds_errors;
+        searches += report.searches;
+        node_count_max = node_count_max.max(report.node_count_max);
+    }
+    assert_eq!(
+        kinds.len(),
+        ElementKind::ALL.len(),
+        "element kinds seen: {kinds:?}"
+    );
+    assert!(
+        sorted > 5 && positional > 5,
+        "{sorted} sorted, {positional} positional"
+    );
+    for (name, count) in Op::KIND_NAMES.iter().zip(op_counts) {
+        assert!(count > 0, "op {name} never ran");
+    }
+    assert!(capacity_errors > 0 && pool_errors > 0 && bounds_errors > 0);
+    assert!(searches > 1_000, "{searches} searches");
+    assert!(node_count_max >= 16, "at most {node_count_max} nodes");
+}
+
+/// Every element type on small, odd and large nodes.
+#[test]
+fn every_element_kind_and_node_size() {
+    for (i, kind) in ElementKind::ALL.into_iter().enumerate() {
+        for (j, node_size) in [32, 48, 80, 128, 1024, 4096].into_iter().enumerate() {
+            for sorted in [false, true] {
+                let report = pass(SegmentedArrayFuzzConfig {
+                    element: Some(kind),
+                    node_size: Some(node_size),
+                    sorted: Some(sorted),
+                    ..config((i * 100 + j) as u64, 300)
+                });
+                assert_eq!(report.setup.element, kind);
+                assert_eq!(report.setup.sorted, sorted);
+                assert_eq!(
+                    report.setup.node_size,
+                    node_size.max(kind.node_size_min()),
+                    "{kind}"
+                );
+            }
+        }
+    }
+}
+
+/// The same seed gives the same run; a recorded run replays to the same result.
+#[test]
+fn deterministic_and_replayable() {
+    for seed in [1, 77, 12_345] {
+        let recorded = SegmentedArrayFuzzConfig {
+            record: true,
+            ..config(seed, 800)
+        };
+        let first = pass(recorded);
+        let second = pass(recorded);
+        assert_eq!(first, second, "seed {seed} is not deterministic");
+        let trace = first.trace.clone().expect("recorded");
+        assert_eq!(trace.ops.len(), 800);
+        let replay = run_ops(trace.setup, &trace.ops, Faults::default()).expect("replay passes");
+        assert_eq!(
+            Report {
+                seed: Some(seed),
+                trace: Some(trace),
+                ..replay
+            },
+            first
+        );
+    }
+    let a = pass(SegmentedArrayFuzzConfig {
+        record: true,
+        ..config(5, 200)
+    });
+    let b = pass(SegmentedArrayFuzzConfig {
+        record: true,
+        ..config(6, 200)
+    });
+    assert_ne!(a.trace, b.trace);
+}
+
+/// With the planted off-by-one in `lower_bound`, every sorted-mode seed that can reach
+/// the bug (at least two nodes and two distinct keys) fails, quickly, at a search or a
+/// sorted insert; without it the same seeds pass; and the failure's trace replays to the
+/// same failure.
+#[test]
+fn catches_planted_search_fault() {
+    let faults = Faults {
+        search_off_by_one: true,
+    };
+    let mut ops_to_catch = Vec::new();
+    for seed in 0.. {
+        let base = SegmentedArrayFuzzConfig {
+            sorted: Some(true),
+            ..config(seed, 3_000)
+        };
+        let clean = pass(base);
+        if clean.node_count_max < 2 || clean.setup.key_max == 0 {
+            // A single node has no boundary to be off by one at; one key has no search
+            // that ends at a boundary.
+            continue;
+        }
+        let failure = run(SegmentedArrayFuzzConfig { faults, ..base })
+            .expect_err("the planted search fault is caught");
+        assert_eq!(failure.seed, Some(seed));
+        assert!(
+            failure.check.contains("lower_bound") || failure.check.contains("insert_sorted"),
+            "seed {seed} failed another check: {failure}"
+        );
+        assert_eq!(failure.trace.ops.len() as u64, failure.op_index + 1);
+        let text = failure.to_string();
+        assert!(text.contains(&format!("seed {seed}")) && text.contains("expected"));
+        ops_to_catch.push(failure.op_index + 1);
+
+        let replay = run_ops(failure.trace.setup, &failure.trace.ops, faults)
+            .expect_err("the trace replays the failure");
+        assert_eq!(
+            (
+                replay.op_index,
+                &replay.check,
+                &replay.expected,
+                &replay.found
+            ),
+            (
+                failure.op_index,
+                &failure.check,
+                &failure.expected,
+                &failure.found
+            )
+        );
+        if ops_to_catch.len() == 12 {
+            break;
+        }
+    }
+    ops_to_catch.sort_unstable();
+    let median = ops_to_catch[ops_to_catch.len() / 2];
+    assert!(median <= 200, "ops to catch the fault: {ops_to_catch:?}");
+}
+
+fn small_setup(element: ElementKind, capacity: u32, pool_nodes: u32) -> Setup {
+    Setup {
+        element,
+        node_size: 64,
+        capacity,
+        sibling_capacity: 0,
+        pool_nodes,
+        sorted: false,
+        key_max: u64::MAX,
+    }
+}
+
+/// A pool too small for the array: inserts fail with `NodePoolExhausted` and the harness
+/// checks that contents, structure and pool accounting are unchanged after each failure.
+#[test]
+fn pool_exhaustion_changes_nothing() {
+    // u64 on 64-byte nodes: 8 per node; 3 nodes hold at most 24 elements.
+    let setup = small_setup(ElementKind::U64, 200, 3);
+    let mut ops = vec![Op::InsertSlice {
+        at: Position::End,
+        count: 20,
+    }];
+    for i in 0..40 {
+        ops.push(Op::InsertSlice {
+            at: Position::Index(i * 7),
+            count: 1 + (i % 9) as u16,
+        });
+        ops.push(Op::Insert {
+            at: Position::Boundary {
+                node: i as u16,
+                delta: (i % 3) as i8 - 1,
+            },
+        });
+        if i % 10 == 9 {
+            ops.push(Op::RemoveRange {
+                at: Position::Start,
+                count: 5,
+            });
+        }
+    }
+    let report = run_ops(setup, &ops, Faults::default()).expect("passes");
+    assert!(report.pool_errors >= 10, "{report}");
+    assert!(report.len_max <= 24);
+
+    // A pool shared with a second array (`u64`, 8 per node) that takes nodes away, then
+    // gives them back.
+    let shared = Setup {
+        sibling_capacity: 40,
+        ..small_setup(ElementKind::U64, 100, 6)
+    };
+    let ops = [
+        Op::Sibling {
+            grow: true,
+            count: 16,
+        },
+        Op::InsertSlice {
+            at: Position::End,
+            count: 20,
+        },
+        Op::Sibling {
+            grow: false,
+            count: 40,
+        },
+        Op::InsertSlice {
+            at: Position::End,
+            count: 20,
+        },
+    ];
+    let report = run_ops(shared, &ops, Faults::default()).expect("passes");
+    assert_eq!(report.pool_errors, 1, "{report}");
+    assert_eq!(report.len_final, 20);
+}
+
+/// The same, straight against the library: a failed batch insert restores the contents.
+#[test]
+fn library_rolls_back_a_failed_batch() {
+    let pool = NodePool::new(64, 2).unwrap(); // 8 u64 per node, 16 at most.
+    let mut array = SegmentedArray::<u64>::new(&pool, 100).unwrap();
+    array
+        .insert_slice(0, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+        .unwrap();
+    let before: Vec<u64> = array.iter().copied().collect();
+    let batch: Vec<u64> = (100..120).collect();
+    let error = array.insert_slice(3, &batch).unwrap_err();
+    assert!(
+        matches!(error, Error::NodePoolExhausted { .. }),
+        "{error:?}"
+    );
+    array.verify();
+    assert_eq!(array.iter().copied().collect::<Vec<_>>(), before);
+    assert_eq!(pool.acquired_count(), array.node_count());
+}
+
+/// A full array refuses inserts with `CapacityExhausted` and stays as it was.
+#[test]
+fn capacity_exhaustion_changes_nothing() {
+    for element in [ElementKind::U32, ElementKind::Record64] {
+        let mut setup = small_setup(element, 10, u32::MAX);
+        setup.node_size = 256;
+        let ops = [
+            Op::InsertSlice {
+                at: Position::End,
+                count: 7,
+            },
+            Op::InsertSlice {
+                at: Position::Start,
+                count: 4,
+            },
+            Op::InsertSlice {
+                at: Position::Start,
+                count: 3,
+            },
+            Op::Insert { at: Position::End },
+            Op::InsertSorted {
+                count: 5,
+                key: 0,
+                spread: 0,
+            },
+            Op::Insert {
+                at: Position::Past(3),
+            },
+            Op::RemoveRange {
+                at: Position::Index(9),
+                count: 2,
+            },
+            Op::Remove { at: Position::End },
+        ];
+        let report = run_ops(setup, &ops, Faults::default()).expect("passes");
+        assert_eq!(report.len_final, 10);
+        assert_eq!(report.capacity_errors, 3, "{report}");
+        assert_eq!(report.bounds_errors, 3, "{report}");
+    }
+}
+
+/// Sorted mode with a single key: every element equal, runs spanning many nodes, and
+/// `lower_bound` answers 0 below, at and `len` above it.
+#[test]
+fn runs_of_equal_keys_across_nodes() {
+    let setup = Setup {
+        element: ElementKind::Record24,
+        node_size: 96, // 4 per node
+        capacity: 200,
+        sibling_capacity: 0,
+        pool_nodes: u32::MAX,
+        sorted: true,
+        key_max: 2,
+    };
+    let mut ops = Vec::new();
+    for i in 0..30u16 {
+        ops.push(Op::InsertSorted {
+            count: 1 + i % 7,
+            key: u64::from(i % 3),
+            spread: u32::from(i % 2),
+        });
+        ops.push(Op::LowerBound {
+            key: u64::from(i % 4),
+        });
+        ops.push(Op::InsertSlice {
+            at: Position::Boundary {
+                node: i,
+                delta: (i % 5) as i8 - 2,
+            },
+            count: 3,
+        });
+        ops.push(Op::Cursors {
+            at: Position::Start,
+            count: 300,
+        });
+        ops.push(Op::Iterate {
+            start: Position::Index(u32::from(i)),
+            len: 100,
+            pattern: 0xA5A5_0F0F_3C3C_FF00,
+        });
+        if i % 6 == 5 {
+            ops.push(Op::RemoveRange {
+                at: Position::Boundary { node: i, delta: 1 },
+                count: 9,
+            });
+        }
+    }
+    let report = run_ops(setup, &ops, Faults::default()).expect("passes");
+    assert!(report.node_count_max >= 20, "{report}");
+    assert_eq!(report.searches, 30);
+}
+
+#[test]
+fn record_types_have_the_documented_layout() {
+    assert_eq!(std::mem::size_of::<Record24>(), 24);
+    assert_eq!(std::mem::size_of::<Record64>(), 64);
+    assert_eq!(std::mem::align_of::<Record64>(), 16);
+    for kind in ElementKind::ALL {
+        assert_eq!(ElementKind::from_name(kind.name()), Some(kind));
+    }
+}
