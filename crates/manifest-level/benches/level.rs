@@ -1,0 +1,819 @@
+//! `ManifestLevel` against the baselines a user would pick instead (see `baselines/mod.rs`),
+//! side by side in one run, at 1,024, 32,768 and 262,144 tables.
+//!
+//! ```text
+//! cargo bench -p manifest-level --bench level -- --warm-up-time 1 --measurement-time 3
+//! python3 scripts/plot_benchmarks.py          # BENCHMARKS.md tables and docs/*.svg
+//! ```
+//!
+//! Structures (benchmark function names):
+//! - `level_1k`: `ManifestLevel<u64>` on 1024-byte nodes (the crate's documented default);
+//! - `level_4k`: the same on 4096-byte nodes;
+//! - `sorted_vec`, `btreemap`, `indexset`: the baselines.
+//!
+//! Data: `n` tables with u64 keys in `n - n/16` disjoint key slots; `n/16` slots hold a
+//! retired table (visible to snapshots `a..=b`) and its replacement created at `b + 1`,
+//! half of them with the same `key_max`; the other tables are live, created at random
+//! snapshots 1..=1000. Every structure is filled in the same random order (the sorted
+//! `Vec` is sorted once instead: the same final state, without the O(n²) build). Queries are
+//! for `SNAPSHOT_LATEST`.
+//!
+//! Every level is built with `set_auto_verify(false)`: the crate's self dev-dependency
+//! compiles the `verify` feature into benchmarks, and with auto-verify on every mutation
+//! would run an O(n) check.
+//!
+//! Memory (bytes per table, reserved and in use) is measured with a counting allocator at
+//! start-up, printed, and written to `<target>/criterion/memory.json`.
+
+mod baselines;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
+use std::time::{Duration, Instant};
+
+use baselines::{BTreeMapLevel, IndexSetLevel, LevelOps, OverlapView, Rng, SortedVecLevel, Table};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput};
+use manifest_level::{
+    Direction, KeyRange, ManifestLevel, NextTable, NodePool, Query, SegmentedArray, TableInfo,
+    SNAPSHOT_LATEST,
+};
+
+// ---------------------------------------------------------------------------------------
+// Allocation counting (only while `COUNTING` is set, so benchmarks pay one relaxed load).
+
+struct CountingAllocator;
+
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static LIVE_BYTES: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: forwards every call to `System` unchanged; only counts sizes on the side.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            LIVE_BYTES.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        }
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if COUNTING.load(Ordering::Relaxed) {
+            LIVE_BYTES.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        }
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            LIVE_BYTES.fetch_add(
+                new_size as isize - layout.size() as isize,
+                Ordering::Relaxed,
+            );
+        }
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAllocator = CountingAllocator;
+
+/// Bytes allocated (net) while running `build`; the built value is returned alive.
+fn allocated_by<T>(build: impl FnOnce() -> T) -> (T, usize) {
+    LIVE_BYTES.store(0, Ordering::SeqCst);
+    COUNTING.store(true, Ordering::SeqCst);
+    let value = build();
+    COUNTING.store(false, Ordering::SeqCst);
+    (value, LIVE_BYTES.load(Ordering::SeqCst).max(0) as usize)
+}
+
+// ---------------------------------------------------------------------------------------
+// Workload
+
+const SIZES: [usize; 3] = [1_024, 32_768, 262_144];
+const SNAPSHOT_CURRENT: u64 = 1_001;
+const QUERY_COUNT: usize = 4_096; // a power of two: queries cycle with a mask
+const SLOT_WIDTH: u64 = 64;
+
+/// Everything the benchmarks of one size use, identical for every structure.
+struct Workload {
+    n: usize,
+    /// All `n` tables in insertion order (random); the last `held.len()` are `held`.
+    tables: Vec<Table>,
+    /// All tables in `(key_max, snapshot_min)` order.
+    sorted: Vec<Table>,
+    /// Tables the insert/remove benchmarks insert into a level of `n - k` and remove from
+    /// a level of `n`.
+    held: Vec<Table>,
+    /// Live tables in random order, for the retire benchmark.
+    live: Vec<Table>,
+    /// Level A of the least-overlap benchmark (`n / 8` tables), in insertion order.
+    tables_a: Vec<Table>,
+    sorted_a: Vec<Table>,
+    /// Present tables to `find`.
+    finds: Vec<Table>,
+    /// Key ranges spanning 8 consecutive slots.
+    ranges: Vec<KeyRange<u64>>,
+}
+
+/// A level of `n / 16` retired-and-replaced pairs and `n - n/8` single live tables, in
+/// disjoint slots of `slot_width` keys.
+fn generate_level(rng: &mut Rng, n: usize, slot_width: u64, width: (u64, u64)) -> Vec<Table> {
+    let pairs = n / 16;
+    let slots = n - pairs;
+    let mut is_pair = vec![false; slots];
+    for flag in is_pair.iter_mut().take(pairs) {
+        *flag = true;
+    }
+    rng.shuffle(&mut is_pair);
+    let mut tables = Vec::with_capacity(n);
+    let mut address = 1u64;
+    let mut table = |rng: &mut Rng, snapshot_min: u64, key_min: u64, key_max: u64| {
+        address += 1;
+        TableInfo::new(
+            u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64()),
+            address,
+            snapshot_min,
+            key_min,
+            key_max,
+            rng.range(1, 10_000) as u32,
+        )
+    };
+    for (slot, &pair) in is_pair.iter().enumerate() {
+        let base = slot as u64 * slot_width;
+        let key_min = base + rng.below(8);
+        let key_max = key_min + rng.range(width.0, width.1);
+        assert!(key_max < base + slot_width);
+        if pair {
+            let snapshot_min = rng.range(1, 800);
+            let snapshot_max = snapshot_min + rng.below(100);
+            let mut old = table(rng, snapshot_min, key_min, key_max);
+            old.snapshot_max = snapshot_max;
+            // The replacement: the same key_max half the time, else a narrower range.
+            let new_key_max = if rng.chance(1, 2) {
+                key_max
+            } else {
+                rng.range(key_min, key_max)
+            };
+            tables.push(old);
+            tables.push(table(rng, snapshot_max + 1, key_min, new_key_max));
+        } else {
+            let snapshot_min = rng.range(1, 1_000);
+            tables.push(table(rng, snapshot_min, key_min, key_max));
+        }
+    }
+    assert_eq!(tables.len(), n);
+    rng.shuffle(&mut tables);
+    tables
+}
+
+fn sorted(tables: &[Table]) -> Vec<Table> {
+    let mut sorted = tables.to_vec();
+    sorted.sort_by_key(|table| (table.key_max, table.snapshot_min));
+    sorted
+}
+
+impl Workload {
+    fn new(n: usize) -> Workload {
+        let mut rng = Rng::new(0x5EED ^ n as u64);
+        let tables = generate_level(&mut rng, n, SLOT_WIDTH, (0, 40));
+        let k = (n / 16).min(256);
+        let held = tables[n - k..].to_vec();
+        let mut live: Vec<Table> = tables.iter().filter(|t| t.is_live()).copied().collect();
+        rng.shuffle(&mut live);
+        // Level A: slots of 8 B slots; each table spans 72..=440 keys, so it overlaps at
+        // least one visible table of B and the sweep never stops early.
+        let tables_a = generate_level(&mut rng, (n / 8).max(16), 8 * SLOT_WIDTH, (72, 440));
+        let finds = (0..QUERY_COUNT)
+            .map(|_| tables[rng.below(n as u64) as usize])
+            .collect();
+        let slots = (n - n / 16) as u64;
+        let ranges = (0..QUERY_COUNT)
+            .map(|_| {
+                let first = rng.below(slots - 8);
+                KeyRange::new(first * SLOT_WIDTH, (first + 8) * SLOT_WIDTH - 1).unwrap()
+            })
+            .collect();
+        Workload {
+            n,
+            sorted: sorted(&tables),
+            sorted_a: sorted(&tables_a),
+            tables,
+            held,
+            live,
+            tables_a,
+            finds,
+            ranges,
+        }
+    }
+
+    /// The tables a structure starts with: all but `held`.
+    fn prefill(&self) -> &[Table] {
+        &self.tables[..self.n - self.held.len()]
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Structures
+
+fn level_pool(node_size: usize, n: usize) -> NodePool {
+    NodePool::new(
+        node_size,
+        ManifestLevel::<u64>::nodes_needed(node_size, n as u32).unwrap(),
+    )
+    .unwrap()
+}
+
+fn level<'p>(pool: &'p NodePool, n: usize, tables: &[Table]) -> ManifestLevel<'p, u64> {
+    let mut level = ManifestLevel::new(pool, n as u32).unwrap();
+    // Benchmarks get `verify` compiled in (self dev-dependency): turn the O(n) checks off.
+    level.set_auto_verify(false);
+    for table in tables {
+        level.insert_table(*table).unwrap();
+    }
+    level
+}
+
+fn baseline<L: LevelOps>(mut level: L, tables: &[Table]) -> L {
+    for table in tables {
+        level.insert(*table);
+    }
+    level
+}
+
+// ---------------------------------------------------------------------------------------
+// Benchmarks: each takes the structure at `n - k` tables (insert) or `n` (the rest).
+
+const LATEST: [u64; 1] = [SNAPSHOT_LATEST];
+
+fn id(name: &str, n: usize) -> BenchmarkId {
+    BenchmarkId::new(name, n)
+}
+
+/// Time per insert near size `n`: insert `held` (timed), remove it again (not timed).
+fn bench_insert<L: LevelOps>(
+    g: &mut BenchmarkGroup<WallTime>,
+    name: &str,
+    level: &mut L,
+    w: &Workload,
+) {
+    assert_eq!(level.len(), w.n - w.held.len());
+    let mut batch = Vec::with_capacity(w.held.len());
+    let mut cursor = 0;
+    g.bench_function(id(name, w.n), |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            let mut remaining = iters;
+            while remaining > 0 {
+                batch.clear();
+                while batch.len() < w.held.len() && (batch.len() as u64) < remaining {
+                    batch.push(w.held[cursor]);
+                    cursor = (cursor + 1) % w.held.len();
+                }
+                let start = Instant::now();
+                for table in &batch {
+                    level.insert(black_box(*table));
+                }
+                total += start.elapsed();
+                for table in batch.iter().rev() {
+                    level.remove(table);
+                }
+                remaining -= batch.len() as u64;
+            }
+            total
+        })
+    });
+    assert_eq!(level.len(), w.n - w.held.len());
+}
+
+/// Time per remove at size `n`: remove `held` in random order (timed), reinsert (not).
+fn bench_remove<L: LevelOps>(
+    g: &mut BenchmarkGroup<WallTime>,
+    name: &str,
+    level: &mut L,
+    w: &Workload,
+) {
+    assert_eq!(level.len(), w.n);
+    let mut batch = Vec::with_capacity(w.held.len());
+    let mut cursor = 0;
+    g.bench_function(id(name, w.n), |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            let mut remaining = iters;
+            while remaining > 0 {
+                batch.clear();
+                while batch.len() < w.held.len() && (batch.len() as u64) < remaining {
+                    // A different order than insertion: walk `held` backwards.
+                    batch.push(w.held[w.held.len() - 1 - cursor]);
+                    cursor = (cursor + 1) % w.held.len();
+                }
+                let start = Instant::now();
+                for table in &batch {
+                    level.remove(black_box(table));
+                }
+                total += start.elapsed();
+                for table in &batch {
+                    level.insert(*table);
+                }
+                remaining -= batch.len() as u64;
+            }
+            total
+        })
+    });
+    assert_eq!(level.len(), w.n);
+}
+
+/// Time per `set_snapshot_max` (look the table up, retire it) on a level of `n`; when every
+/// live table is retired the structure is rebuilt (not timed) in ascending order.
+fn bench_retire<L: LevelOps>(
+    g: &mut BenchmarkGroup<WallTime>,
+    name: &str,
+    level: &mut L,
+    w: &Workload,
+) {
+    let mut cursor = 0;
+    g.bench_function(id(name, w.n), |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            let mut remaining = iters;
+            while remaining > 0 {
+                if cursor == w.live.len() {
+                    level.rebuild_sorted(&w.sorted);
+                    cursor = 0;
+                }
+                let batch = remaining.min((w.live.len() - cursor) as u64) as usize;
+                let start = Instant::now();
+                for table in &w.live[cursor..cursor + batch] {
+                    level.retire(black_box(table), SNAPSHOT_CURRENT);
+                }
+                total += start.elapsed();
+                cursor += batch;
+                remaining -= batch as u64;
+            }
+            total
+        })
+    });
+    level.rebuild_sorted(&w.sorted);
+}
+
+fn bench_iterate<L: LevelOps>(
+    g: &mut BenchmarkGroup<WallTime>,
+    name: &str,
+    level: &L,
+    w: &Workload,
+    direction: Direction,
+) {
+    g.bench_function(id(name, w.n), |b| {
+        b.iter(|| {
+            let mut sum = 0u64;
+            level.for_each(Query::visible(&LATEST).direction(direction), |table| {
+                sum = sum.wrapping_add(table.address);
+            });
+            black_box(sum)
+        })
+    });
+}
+
+fn bench_range<L: LevelOps>(g: &mut BenchmarkGroup<WallTime>, name: &str, level: &L, w: &Workload) {
+    let mut i = 0;
+    g.bench_function(id(name, w.n), |b| {
+        b.iter(|| {
+            let range = w.ranges[i % QUERY_COUNT];
+            i += 1;
+            let mut sum = 0u64;
+            level.for_each(Query::visible(&LATEST).within(black_box(range)), |table| {
+                sum = sum.wrapping_add(table.address);
+            });
+            black_box(sum)
+        })
+    });
+}
+
+fn bench_range_start<L: LevelOps>(
+    g: &mut BenchmarkGroup<WallTime>,
+    name: &str,
+    level: &L,
+    w: &Workload,
+) {
+    let mut i = 0;
+    g.bench_function(id(name, w.n), |b| {
+        b.iter(|| {
+            let range = w.ranges[i % QUERY_COUNT];
+            i += 1;
+            black_box(
+                level
+                    .first(Query::visible(&LATEST).within(black_box(range)))
+                    .map(|table| table.address),
+            )
+        })
+    });
+}
+
+fn bench_find<L: LevelOps>(g: &mut BenchmarkGroup<WallTime>, name: &str, level: &L, w: &Workload) {
+    let mut i = 0;
+    g.bench_function(id(name, w.n), |b| {
+        b.iter(|| {
+            let table = &w.finds[i % QUERY_COUNT];
+            i += 1;
+            black_box(level.find(black_box(table)).map(|table| table.address))
+        })
+    });
+}
+
+fn bench_next_table_walk<L: LevelOps>(
+    g: &mut BenchmarkGroup<WallTime>,
+    name: &str,
+    level: &L,
+    w: &Workload,
+) {
+    g.bench_function(id(name, w.n), |b| {
+        b.iter(|| {
+            let mut args = NextTable {
+                snapshot: SNAPSHOT_LATEST,
+                key_range: KeyRange::full(),
+                key_exclusive: None,
+                direction: Direction::Ascending,
+            };
+            let mut sum = 0u64;
+            while let Some(table) = level.next_table(black_box(args)) {
+                sum = sum.wrapping_add(table.address);
+                args.key_exclusive = Some(table.key_max);
+            }
+            black_box(sum)
+        })
+    });
+}
+
+fn bench_overlapping<L: LevelOps>(
+    g: &mut BenchmarkGroup<WallTime>,
+    name: &str,
+    level: &L,
+    w: &Workload,
+) {
+    let mut i = 0;
+    g.bench_function(id(name, w.n), |b| {
+        b.iter(|| {
+            let range = w.ranges[i % QUERY_COUNT];
+            i += 1;
+            let overlap = level.overlapping(black_box(range), SNAPSHOT_LATEST, 8);
+            black_box(overlap.map(|o| (o.tables().len(), o.key_range())))
+        })
+    });
+}
+
+fn bench_least_overlap<L: LevelOps>(
+    g: &mut BenchmarkGroup<WallTime>,
+    name: &str,
+    level_a: &L,
+    level_b: &L,
+    w: &Workload,
+) {
+    g.bench_function(id(name, w.n), |b| {
+        b.iter(|| {
+            let answer = level_a.least_overlap(black_box(level_b), SNAPSHOT_LATEST, 8);
+            black_box(answer.map(|(table, overlap)| (table.address, overlap.tables().len())))
+        })
+    });
+}
+
+/// One structure of every kind, at one size: the main structure and level A.
+macro_rules! for_each_structure {
+    ($s:ident, |$name:ident, $main:ident, $a:ident| $body:block) => {{
+        {
+            let $name = "level_1k";
+            let $main = &mut $s.level_1k;
+            let $a = &$s.level_1k_a;
+            $body
+        }
+        {
+            let $name = "level_4k";
+            let $main = &mut $s.level_4k;
+            let $a = &$s.level_4k_a;
+            $body
+        }
+        {
+            let $name = "sorted_vec";
+            let $main = &mut $s.sorted_vec;
+            let $a = &$s.sorted_vec_a;
+            $body
+        }
+        {
+            let $name = "btreemap";
+            let $main = &mut $s.btreemap;
+            let $a = &$s.btreemap_a;
+            $body
+        }
+        {
+            let $name = "indexset";
+            let $main = &mut $s.indexset;
+            let $a = &$s.indexset_a;
+            $body
+        }
+    }};
+}
+
+struct Structures<'p> {
+    level_1k: ManifestLevel<'p, u64>,
+    level_1k_a: ManifestLevel<'p, u64>,
+    level_4k: ManifestLevel<'p, u64>,
+    level_4k_a: ManifestLevel<'p, u64>,
+    sorted_vec: SortedVecLevel,
+    sorted_vec_a: SortedVecLevel,
+    btreemap: BTreeMapLevel,
+    btreemap_a: BTreeMapLevel,
+    indexset: IndexSetLevel,
+    indexset_a: IndexSetLevel,
+}
+
+fn sorted_vec(n: usize, tables: &[Table]) -> SortedVecLevel {
+    // Same final state as inserting in random order, without the O(n²) build.
+    let mut level = SortedVecLevel::new(n);
+    level.rebuild_sorted(&sorted(tables));
+    level
+}
+
+fn configure(g: &mut BenchmarkGroup<WallTime>, n: usize, slow: bool) {
+    if n >= 262_144 || slow {
+        g.sample_size(10);
+    } else {
+        g.sample_size(20);
+    }
+    if slow {
+        g.sampling_mode(SamplingMode::Flat);
+    }
+}
+
+fn bench_size(c: &mut Criterion, n: usize) {
+    let w = Workload::new(n);
+    let n_a = w.tables_a.len();
+    let pools = [
+        level_pool(1024, n),
+        level_pool(1024, n_a),
+        level_pool(4096, n),
+        level_pool(4096, n_a),
+    ];
+    let mut s = Structures {
+        level_1k: level(&pools[0], n, w.prefill()),
+        level_1k_a: level(&pools[1], n_a, &w.tables_a),
+        level_4k: level(&pools[2], n, w.prefill()),
+        level_4k_a: level(&pools[3], n_a, &w.tables_a),
+        sorted_vec: sorted_vec(n, w.prefill()),
+        sorted_vec_a: sorted_vec(n_a, &w.tables_a),
+        btreemap: baseline(BTreeMapLevel::new(n), w.prefill()),
+        btreemap_a: baseline(BTreeMapLevel::new(n_a), &w.tables_a),
+        indexset: baseline(IndexSetLevel::new(n), w.prefill()),
+        indexset_a: baseline(IndexSetLevel::new(n_a), &w.tables_a),
+    };
+    debug_assert!(w.sorted_a.len() == n_a);
+
+    let mut g = c.benchmark_group("insert");
+    configure(&mut g, n, false);
+    for_each_structure!(s, |name, main, _a| {
+        bench_insert(&mut g, name, main, &w);
+    });
+    g.finish();
+    for_each_structure!(s, |_name, main, _a| {
+        for table in &w.held {
+            main.insert(*table);
+        }
+    });
+
+    let mut g = c.benchmark_group("remove");
+    configure(&mut g, n, false);
+    for_each_structure!(s, |name, main, _a| {
+        bench_remove(&mut g, name, main, &w);
+    });
+    g.finish();
+
+    let slow = n >= 32_768;
+    let mut g = c.benchmark_group("iter_visible_asc");
+    configure(&mut g, n, slow);
+    g.throughput(Throughput::Elements(n as u64));
+    for_each_structure!(s, |name, main, _a| {
+        bench_iterate(&mut g, name, &*main, &w, Direction::Ascending);
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("iter_visible_desc");
+    configure(&mut g, n, slow);
+    g.throughput(Throughput::Elements(n as u64));
+    for_each_structure!(s, |name, main, _a| {
+        bench_iterate(&mut g, name, &*main, &w, Direction::Descending);
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("range_8");
+    configure(&mut g, n, false);
+    for_each_structure!(s, |name, main, _a| {
+        bench_range(&mut g, name, &*main, &w);
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("range_start");
+    configure(&mut g, n, false);
+    for_each_structure!(s, |name, main, _a| {
+        bench_range_start(&mut g, name, &*main, &w);
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("find");
+    configure(&mut g, n, false);
+    for_each_structure!(s, |name, main, _a| {
+        bench_find(&mut g, name, &*main, &w);
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("next_table_walk");
+    configure(&mut g, n, true);
+    g.throughput(Throughput::Elements(n as u64));
+    for_each_structure!(s, |name, main, _a| {
+        bench_next_table_walk(&mut g, name, &*main, &w);
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("overlapping");
+    configure(&mut g, n, false);
+    for_each_structure!(s, |name, main, _a| {
+        bench_overlapping(&mut g, name, &*main, &w);
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("least_overlap");
+    configure(&mut g, n, slow);
+    g.throughput(Throughput::Elements((n + n_a) as u64));
+    for_each_structure!(s, |name, main, a| {
+        bench_least_overlap(&mut g, name, a, &*main, &w);
+    });
+    g.finish();
+
+    // Last: it leaves the structures rebuilt in ascending order.
+    let mut g = c.benchmark_group("set_snapshot_max");
+    configure(&mut g, n, false);
+    for_each_structure!(s, |name, main, _a| {
+        bench_retire(&mut g, name, main, &w);
+    });
+    g.finish();
+}
+
+// ---------------------------------------------------------------------------------------
+// Memory
+
+/// Bytes in use in the side tables of a level's two segmented arrays holding `node_count`
+/// nodes together (per node: `nodes: u32`, `indexes: u32`, `fences: K`; plus one extra
+/// `indexes` slot per array).
+fn side_table_bytes<K>(node_count: usize) -> usize {
+    node_count * (4 + 4 + core::mem::size_of::<K>()) + 2 * 4
+}
+
+struct MemoryRow {
+    structure: &'static str,
+    n: usize,
+    reserved: usize,
+    used: usize,
+    detail: String,
+}
+
+fn memory_rows(n: usize) -> Vec<MemoryRow> {
+    let w = Workload::new(n);
+    let mut rows = Vec::new();
+    for (structure, node_size) in [("level_1k", 1024usize), ("level_4k", 4096)] {
+        let ((pool, nodes_max), reserved) = allocated_by(|| {
+            let nodes = ManifestLevel::<u64>::nodes_needed(node_size, n as u32).unwrap();
+            let pool = NodePool::new(node_size, nodes).unwrap();
+            (pool, nodes)
+        });
+        let (level, side) = allocated_by(|| {
+            let mut level = ManifestLevel::new(&pool, n as u32).unwrap();
+            level.set_auto_verify(false);
+            level
+        });
+        let mut level = level;
+        for table in &w.tables {
+            level.insert_table(*table).unwrap();
+        }
+        let key_nodes =
+            n.div_ceil(SegmentedArray::<u64>::node_capacity_for(node_size).unwrap() as usize);
+        let table_nodes_min =
+            n.div_ceil(SegmentedArray::<Table>::node_capacity_for(node_size).unwrap() as usize);
+        let nodes = level.node_count() as usize;
+        // In use: the acquired nodes plus the side-table entries of both arrays.
+        let used = nodes * node_size + side_table_bytes::<u64>(nodes);
+        rows.push(MemoryRow {
+            structure,
+            n,
+            reserved: reserved + side,
+            used,
+            detail: format!(
+                "pool {} B ({} nodes, worst case), side tables {} B; {} nodes in use (all full: {})",
+                pool.memory_bytes(),
+                nodes_max,
+                side,
+                nodes,
+                key_nodes + table_nodes_min
+            ),
+        });
+        drop(level);
+    }
+    let (vec, reserved) = allocated_by(|| {
+        let mut level = SortedVecLevel::new(n);
+        level.rebuild_sorted(&w.sorted);
+        level
+    });
+    rows.push(MemoryRow {
+        structure: "sorted_vec",
+        n,
+        reserved,
+        used: vec.len() * core::mem::size_of::<Table>(),
+        detail: format!(
+            "Vec::with_capacity(n) of {}-byte tables",
+            core::mem::size_of::<Table>()
+        ),
+    });
+    drop(vec);
+    let (map, bytes) = allocated_by(|| baseline(BTreeMapLevel::new(n), &w.tables));
+    rows.push(MemoryRow {
+        structure: "btreemap",
+        n,
+        reserved: bytes,
+        used: bytes,
+        detail: "allocated nodes, filled in random order".into(),
+    });
+    drop(map);
+    let (map, bytes) = allocated_by(|| baseline(IndexSetLevel::new(n), &w.tables));
+    rows.push(MemoryRow {
+        structure: "indexset",
+        n,
+        reserved: bytes,
+        used: bytes,
+        detail: "allocated nodes and Fenwick tree, filled in random order".into(),
+    });
+    drop(map);
+    rows
+}
+
+fn criterion_dir() -> PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return PathBuf::from(home);
+    }
+    // <target>/release/deps/level-<hash>
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.parent()?.join("criterion")))
+        .unwrap_or_else(|| PathBuf::from("target/criterion"))
+}
+
+fn memory_report() {
+    let mut json = String::from("[\n");
+    println!("memory, bytes per table (reserved / in use):");
+    for n in SIZES {
+        for row in memory_rows(n) {
+            println!(
+                "  {:>10} n={:>7}: {:>8.1} / {:>8.1}   {}",
+                row.structure,
+                row.n,
+                row.reserved as f64 / n as f64,
+                row.used as f64 / n as f64,
+                row.detail
+            );
+            if json.len() > 2 {
+                json.push_str(",\n");
+            }
+            json.push_str(&format!(
+                "  {{\"structure\": \"{}\", \"n\": {}, \"reserved_bytes\": {}, \"used_bytes\": {}, \"detail\": \"{}\"}}",
+                row.structure, row.n, row.reserved, row.used, row.detail
+            ));
+        }
+    }
+    json.push_str("\n]\n");
+    let dir = criterion_dir();
+    if std::fs::create_dir_all(&dir).is_ok() {
+        let _ = std::fs::write(dir.join("memory.json"), json);
+    }
+}
+
+fn main() {
+    let mut criterion = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .configure_from_args();
+    // `cargo test --benches` runs every benchmark once: skip the memory report there.
+    let test_mode = std::env::args().any(|arg| arg == "--test" || arg == "--list");
+    if !test_mode && std::env::var_os("BENCH_SKIP_MEMORY").is_none() {
+        memory_report();
+    }
+    let sizes: Vec<usize> = match std::env::var("BENCH_SIZES") {
+        Ok(list) => list
+            .split(',')
+            .map(|n| n.trim().parse().expect("BENCH_SIZES"))
+            .collect(),
+        Err(_) => SIZES.to_vec(),
+    };
+    for n in sizes {
+        bench_size(&mut criterion, n);
+    }
+    criterion.final_summary();
+}
