@@ -409,8 +409,69 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         Ok(())
     }
 
-    /// Inserts `elements` at absolute `index`, in order. All or nothing: when the pool runs
-    /// out midway, the elements already inserted are removed again.
+    /// Nodes that inserting `count` elements at `index` one after the other (as
+    /// [`SegmentedArray::insert_slice`] does) would acquire. `index <= len`.
+    ///
+    /// A dry run of the splits over node lengths only: O(count), no allocation.
+    pub fn nodes_needed_to_insert_slice(&self, index: u32, count: u32) -> u32 {
+        assert!(
+            index <= self.len(),
+            "index {index} past length {}",
+            self.len()
+        );
+        if count == 0 {
+            return 0;
+        }
+        let capacity = self.node_capacity;
+        let half = capacity / 2;
+        // The node receiving the next element: its length and the position in it.
+        let (mut needed, mut len, mut relative, mut next) = if self.nodes.is_empty() {
+            (1, 0, 0, 0)
+        } else {
+            let node = self.insertion_node(index);
+            (
+                0,
+                self.node_len(node as u32),
+                index - self.indexes[node],
+                node + 1,
+            )
+        };
+        // Halves split off ahead of the current node and not reached yet: `half` each.
+        let mut pending = 0u32;
+        for _ in 0..count {
+            if relative == len {
+                // The end of a node is the start of the next one, when there is one.
+                if pending > 0 {
+                    pending -= 1;
+                    len = half;
+                    relative = 0;
+                } else if next < self.nodes.len() {
+                    len = self.node_len(next as u32);
+                    relative = 0;
+                    next += 1;
+                }
+            }
+            if len == capacity {
+                needed += 1;
+                if relative > half {
+                    relative -= half;
+                } else {
+                    pending += 1;
+                }
+                len = half;
+            }
+            len += 1;
+            relative += 1;
+        }
+        needed
+    }
+
+    /// Inserts `elements` at absolute `index`, in order. All or nothing: the nodes needed
+    /// are counted first, so a pool too small is an error that changes nothing (not even
+    /// the pool's free count).
+    ///
+    /// Errors, changing nothing: [`Error::IndexOutOfBounds`], [`Error::CapacityExhausted`],
+    /// [`Error::NodePoolExhausted`].
     pub fn insert_slice(&mut self, index: u32, elements: &[T]) -> Result<(), Error> {
         let len = self.len();
         if index > len {
@@ -421,14 +482,22 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
                 capacity: self.element_count_max,
             });
         }
+        let needed = self.nodes_needed_to_insert_slice(index, elements.len() as u32);
+        let free = self.pool.free_count();
+        if needed > free {
+            return Err(Error::NodePoolExhausted { needed, free });
+        }
         for (offset, element) in elements.iter().enumerate() {
             if let Err(error) = self.insert(index + offset as u32, *element) {
+                // Unreachable when the count above is right; stay consistent regardless.
                 // Removing never acquires a node, so the rollback cannot fail.
+                debug_assert!(false, "insert_slice miscounted its nodes: {error:?}");
                 self.remove_range(index, offset as u32)
                     .expect("rollback of a partial insert");
                 return Err(error);
             }
         }
+        debug_assert_eq!(free - self.pool.free_count(), needed, "nodes acquired");
         Ok(())
     }
 

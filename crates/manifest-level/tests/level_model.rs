@@ -1,0 +1,521 @@
+//! Model-based randomized test of `ManifestLevel` against a plain sorted `Vec<TableInfo>`,
+//! with up to 8 retained older snapshots.
+//!
+//! Every step is one random operation (insert tables that keep the level invariant, retire
+//! tables at the current snapshot, take or drop snapshots, remove tables that no retained
+//! snapshot sees, remove live tables; once per run, reset); after it, everything observable is
+//! compared with the model, recomputed by brute force from the spec's definitions.
+
+mod common;
+
+use common::{all_tables, collect, snapshot, vis, Model, Rng, Snapshots, TableGen, TestKey};
+use manifest_level::{
+    Direction, Error, ManifestLevel, NodePool, Query, TableInfo, TableRef, Visibility,
+    SNAPSHOT_LATEST, SNAPSHOT_MAX_LIVE,
+};
+
+const DIRECTIONS: [Direction; 2] = [Direction::Ascending, Direction::Descending];
+
+struct Config {
+    node_size: usize,
+    capacity: u32,
+    steps: usize,
+    seed: u64,
+    /// The pool's node count as a fraction (numerator over 4) of the worst case.
+    pool_quarters: u32,
+}
+
+struct Env<'pool, K: TestKey> {
+    rng: Rng,
+    level: ManifestLevel<'pool, K>,
+    model: Model<K>,
+    tables: TableGen,
+    snapshots: Snapshots,
+    /// Some tables that were removed, to look up as absent.
+    removed: Vec<TableInfo<K>>,
+    /// Whether the pool is smaller than the worst case (node exhaustion is then expected).
+    pool_small: bool,
+    /// Counts of what happened, to prove the run exercised each path.
+    stats: Stats,
+}
+
+#[derive(Debug, Default)]
+struct Stats {
+    inserted: usize,
+    inserted_sharing_key_max: usize,
+    retired: usize,
+    removed_invisible: usize,
+    removed_live: usize,
+    capacity_errors: usize,
+    pool_errors: usize,
+    max_len: u32,
+    max_retained: usize,
+    deep_checks: usize,
+}
+
+fn run<K: TestKey>(config: Config) {
+    let worst = ManifestLevel::<K>::nodes_needed(config.node_size, config.capacity).unwrap();
+    let nodes = (worst * config.pool_quarters / 4).max(2);
+    let pool = NodePool::new(config.node_size, nodes).unwrap();
+    let mut env = Env {
+        rng: Rng::new(config.seed),
+        level: ManifestLevel::<K>::new(&pool, config.capacity).unwrap(),
+        model: Model::new(),
+        tables: TableGen::new(u64::from(config.capacity) * 40 + 64, 40),
+        snapshots: Snapshots::new(),
+        removed: Vec::new(),
+        pool_small: nodes < worst,
+        stats: Stats::default(),
+    };
+    let phase = (config.steps / 4).max(1);
+    for step in 0..config.steps {
+        let growing = (step / phase) % 2 == 0;
+        if step == config.steps * 5 / 8 {
+            env.reset();
+        } else {
+            env.step(growing);
+        }
+        env.stats.max_len = env.stats.max_len.max(env.level.len());
+        env.stats.max_retained = env.stats.max_retained.max(env.snapshots.retained.len());
+        env.cheap_check();
+        // Deep checks cost O(n) per query; space them out on big levels.
+        let every = (env.level.len() as usize / 96).max(1);
+        if step % every == 0 || step + 1 == config.steps {
+            env.deep_check();
+        }
+    }
+    let stats = &env.stats;
+    eprintln!(
+        "node {} cap {} {}: {stats:?}",
+        config.node_size,
+        config.capacity,
+        core::any::type_name::<K>()
+    );
+    // The run must have exercised every path it is meant to.
+    assert!(stats.inserted > 0 && stats.retired > 0 && stats.removed_invisible > 0);
+    assert!(stats.removed_live > 0 && stats.inserted_sharing_key_max > 0);
+    assert!(
+        stats.max_retained == 8,
+        "retained snapshots: {}",
+        stats.max_retained
+    );
+    if env.pool_small {
+        assert!(stats.pool_errors > 0);
+    } else {
+        assert_eq!(stats.pool_errors, 0);
+        if config.capacity <= 64 {
+            assert!(stats.capacity_errors > 0);
+            assert_eq!(stats.max_len, config.capacity);
+        }
+    }
+    drop(env);
+    assert_eq!(pool.free_count(), pool.node_count());
+}
+
+impl<K: TestKey> Env<'_, K> {
+    fn step(&mut self, growing: bool) {
+        let weights: [u64; 6] = if growing {
+            [10, 3, 2, 1, 2, 1]
+        } else {
+            [3, 4, 2, 1, 6, 2]
+        };
+        match self.rng.weighted(&weights) {
+            0 => {
+                let n = self.rng.between(1, 10);
+                for _ in 0..n {
+                    self.insert();
+                }
+            }
+            1 => self.retire(),
+            2 => self.snapshots.take(&mut self.rng),
+            3 => self.snapshots.drop_one(&mut self.rng),
+            4 => self.remove_invisible(),
+            _ => self.remove_live(),
+        }
+    }
+
+    fn insert(&mut self) {
+        let Some(table) = self
+            .tables
+            .make(&mut self.rng, &self.model, self.snapshots.current)
+        else {
+            return;
+        };
+        let shares_key_max = self.model.tables.iter().any(|t| t.key_max == table.key_max);
+        let before = snapshot(&self.level);
+        match self.level.insert_table(table) {
+            Ok(reference) => {
+                let at = self.model.insert(table);
+                assert_eq!(
+                    reference.index() as usize,
+                    at,
+                    "reference index of {table:?}"
+                );
+                assert_eq!(self.level.get(reference), Ok(&table));
+                assert_eq!(self.level.generation(), before.generation.wrapping_add(1));
+                self.stats.inserted += 1;
+                self.stats.inserted_sharing_key_max += usize::from(shares_key_max);
+            }
+            Err(Error::CapacityExhausted { capacity }) => {
+                assert_eq!(capacity, self.level.capacity());
+                assert_eq!(self.level.len(), capacity);
+                assert_eq!(snapshot(&self.level), before);
+                self.stats.capacity_errors += 1;
+            }
+            Err(Error::NodePoolExhausted { needed, free }) => {
+                assert!(self.pool_small, "the worst-case pool ran out");
+                assert!(needed > free && needed <= 2);
+                assert_eq!(free, self.level.pool().free_count());
+                assert_eq!(snapshot(&self.level), before);
+                self.stats.pool_errors += 1;
+            }
+            Err(error) => panic!("insert {table:?}: {error:?}"),
+        }
+    }
+
+    /// Retires 1..=5 live tables at the current snapshot, with references from `find`, from
+    /// iteration, or from a ranged query.
+    fn retire(&mut self) {
+        let latest = [SNAPSHOT_LATEST];
+        let n = self.rng.between(1, 5) as usize;
+        let references: Vec<TableRef> = match self.rng.below(3) {
+            0 => {
+                let live = self.model.visible(SNAPSHOT_LATEST);
+                (0..n.min(live.len()))
+                    .map(|_| {
+                        let t = self.rng.pick(&live);
+                        self.level.find(t).expect("live table present").0
+                    })
+                    .collect()
+            }
+            1 => {
+                let direction = *self.rng.pick(&DIRECTIONS);
+                self.level
+                    .iter(Query::visible(&latest).direction(direction))
+                    .take(n)
+                    .map(|(r, _)| r)
+                    .collect()
+            }
+            _ => {
+                let range = self.tables.range(&mut self.rng, &self.model);
+                self.level
+                    .iter(Query::visible(&latest).within(range))
+                    .take(n)
+                    .map(|(r, _)| r)
+                    .collect()
+            }
+        };
+        let snapshot_max = self.snapshots.current;
+        for reference in references {
+            let table = *self.level.get(reference).unwrap();
+            let at = self.model.position(&table).unwrap();
+            assert_eq!(reference.index() as usize, at);
+            if !table.is_live() {
+                // `find` may pick the same table twice: the second retire is an error.
+                let before = snapshot(&self.level);
+                assert_eq!(
+                    self.level.set_snapshot_max(snapshot_max, reference),
+                    Err(Error::TableAlreadyRetired {
+                        snapshot_max: table.snapshot_max
+                    })
+                );
+                assert_eq!(snapshot(&self.level), before);
+                continue;
+            }
+            let generation = self.level.generation();
+            self.level
+                .set_snapshot_max(snapshot_max, reference)
+                .unwrap();
+            assert_eq!(
+                self.level.generation(),
+                generation,
+                "retire keeps the generation"
+            );
+            self.model.tables[at].snapshot_max = snapshot_max;
+            assert_eq!(self.level.get(reference), Ok(&self.model.tables[at]));
+            assert!(!vis(&self.model.tables[at], SNAPSHOT_LATEST));
+            assert!(vis(&self.model.tables[at], snapshot_max));
+            self.stats.retired += 1;
+        }
+    }
+
+    /// Removes up to 1..=6 of the tables no retained snapshot sees, listed by the level.
+    fn remove_invisible(&mut self) {
+        let retained = self.snapshots.retained.clone();
+        let direction = *self.rng.pick(&DIRECTIONS);
+        let dead = collect(
+            &self.level,
+            &self.model,
+            Query::invisible(&retained).direction(direction),
+        );
+        assert_eq!(
+            dead,
+            self.model
+                .query(Visibility::Invisible, &retained, direction, None)
+        );
+        let n = (self.rng.between(1, 6) as usize).min(dead.len());
+        for table in dead.iter().take(n) {
+            self.remove(table);
+            self.stats.removed_invisible += 1;
+        }
+    }
+
+    fn remove_live(&mut self) {
+        let live = self.model.visible(SNAPSHOT_LATEST);
+        if live.is_empty() {
+            return;
+        }
+        let table = *self.rng.pick(&live);
+        self.remove(&table);
+        self.stats.removed_live += 1;
+    }
+
+    fn remove(&mut self, table: &TableInfo<K>) {
+        let stale = self.level.find(table).unwrap().0;
+        let generation = self.level.generation();
+        self.level.remove_table(table).unwrap();
+        self.model.remove(table);
+        assert_eq!(self.level.generation(), generation.wrapping_add(1));
+        assert!(!self.level.contains(table));
+        // A reference taken before the removal is stale now.
+        assert!(matches!(
+            self.level.set_snapshot_max(self.snapshots.current, stale),
+            Err(Error::StaleReference { .. })
+        ));
+        assert!(matches!(
+            self.level.get(stale),
+            Err(Error::StaleReference { .. })
+        ));
+        if self.removed.len() == 16 {
+            self.removed.swap_remove(self.rng.index(16));
+        }
+        self.removed.push(*table);
+    }
+
+    fn reset(&mut self) {
+        let generation = self.level.generation();
+        self.level.reset();
+        self.model.tables.clear();
+        assert_eq!(self.level.generation(), generation.wrapping_add(1));
+        assert_eq!(self.level.node_count(), 0);
+        assert_eq!(
+            self.level.pool().free_count(),
+            self.level.pool().node_count()
+        );
+    }
+
+    /// O(1)-ish checks after every step.
+    fn cheap_check(&self) {
+        assert_eq!(self.level.len() as usize, self.model.len());
+        assert_eq!(self.level.is_empty(), self.model.tables.is_empty());
+        assert_eq!(
+            self.level.table_count_visible(),
+            self.model.table_count_visible()
+        );
+        assert_eq!(
+            self.level.value_count_visible(),
+            self.model.value_count_visible()
+        );
+        assert_eq!(
+            self.level
+                .key_range_latest()
+                .map(|r| (r.key_min(), r.key_max())),
+            self.model.key_range_latest()
+        );
+    }
+
+    fn deep_check(&mut self) {
+        self.stats.deep_checks += 1;
+        self.level.verify();
+        let level = &self.level;
+        let model = &self.model;
+        let rng = &mut self.rng;
+        let current = self.snapshots.current;
+        let retained = &self.snapshots.retained;
+
+        // Every table, both directions.
+        assert_eq!(all_tables(level, Direction::Ascending), model.tables);
+        let mut reversed = model.tables.clone();
+        reversed.reverse();
+        assert_eq!(all_tables(level, Direction::Descending), reversed);
+
+        // Single snapshots: the level invariant holds, so the early-stopping range
+        // iteration must still equal brute force.
+        let mut singles = vec![SNAPSHOT_LATEST, current];
+        singles.extend_from_slice(retained);
+        singles.push(rng.between(1, current));
+        for &s in &singles {
+            model.assert_disjoint(s);
+            let snapshots = [s];
+            for direction in DIRECTIONS {
+                let query = Query::visible(&snapshots).direction(direction);
+                let expected = model.query(Visibility::Visible, &snapshots, direction, None);
+                assert_eq!(collect(level, model, query), expected, "snapshot {s}");
+                for _ in 0..2 {
+                    let range = self.tables.range(rng, model);
+                    let expected = model.query(
+                        Visibility::Visible,
+                        &snapshots,
+                        direction,
+                        Some((range.key_min(), range.key_max())),
+                    );
+                    assert_eq!(
+                        collect(level, model, query.within(range)),
+                        expected,
+                        "snapshot {s} {direction:?} {range:?}"
+                    );
+                }
+            }
+        }
+
+        // Snapshot sets, both visibilities.
+        let mut with_latest = retained.clone();
+        with_latest.push(SNAPSHOT_LATEST);
+        let mut subset: Vec<u64> = retained
+            .iter()
+            .copied()
+            .filter(|_| rng.chance(1, 2))
+            .collect();
+        subset.push(current);
+        let sets: [&[u64]; 4] = [retained, &with_latest, &[], &subset];
+        for snapshots in sets {
+            for visibility in [Visibility::Visible, Visibility::Invisible] {
+                for direction in DIRECTIONS {
+                    let query = Query {
+                        visibility,
+                        snapshots,
+                        direction,
+                        key_range: None,
+                    };
+                    let expected = model.query(visibility, snapshots, direction, None);
+                    assert_eq!(collect(level, model, query), expected);
+                    let range = self.tables.range(rng, model);
+                    let expected = model.query(
+                        visibility,
+                        snapshots,
+                        direction,
+                        Some((range.key_min(), range.key_max())),
+                    );
+                    assert_eq!(
+                        collect(level, model, query.within(range)),
+                        expected,
+                        "{visibility:?} {snapshots:?} {direction:?} {range:?}"
+                    );
+                }
+            }
+        }
+
+        // key_range_contains: exact for latest, never a false "no" for older snapshots.
+        let latest_range = model.key_range_latest();
+        let mut keys: Vec<K> = (0..8)
+            .map(|_| K::at(rng.between(0, self.tables.span)))
+            .collect();
+        if let Some((lo, hi)) = latest_range {
+            keys.extend([lo, hi]);
+            keys.extend([lo.pred(), hi.succ()].into_iter().flatten());
+        }
+        for t in model.tables.iter().take(4) {
+            keys.extend([t.key_min, t.key_max]);
+        }
+        for &key in &keys {
+            let expected = latest_range.is_some_and(|(lo, hi)| lo <= key && key <= hi);
+            assert_eq!(
+                level.key_range_contains(SNAPSHOT_LATEST, key),
+                expected,
+                "{key:?}"
+            );
+            for &s in singles.iter().skip(1) {
+                let present = model
+                    .tables
+                    .iter()
+                    .any(|t| vis(t, s) && t.key_min <= key && key <= t.key_max);
+                if present {
+                    assert!(level.key_range_contains(s, key), "{key:?} at {s}");
+                }
+            }
+        }
+
+        // find / contains for present tables, altered copies, and removed tables.
+        for _ in 0..4.min(model.len()) {
+            let at = rng.index(model.len());
+            let t = model.tables[at];
+            let (reference, found) = level.find(&t).expect("present");
+            assert_eq!((found, reference.index() as usize), (&t, at));
+            assert!(level.contains(&t));
+            let mut other_max = t;
+            other_max.snapshot_max = if t.is_live() {
+                current
+            } else {
+                SNAPSHOT_MAX_LIVE
+            };
+            assert_eq!(level.find(&other_max).map(|(_, f)| *f), Some(t));
+            assert!(!level.contains(&other_max));
+            let mut other_count = t;
+            other_count.value_count ^= 1;
+            assert!(level.find(&other_count).is_some() && !level.contains(&other_count));
+            for altered in [
+                TableInfo {
+                    address: t.address + (1 << 40),
+                    ..t
+                },
+                TableInfo {
+                    checksum: t.checksum ^ 1,
+                    ..t
+                },
+                TableInfo {
+                    snapshot_min: t.snapshot_min + 1,
+                    ..t
+                },
+                TableInfo {
+                    key_max: K::at(self.tables.span + 100),
+                    ..t
+                },
+            ] {
+                assert!(level.find(&altered).is_none(), "{altered:?}");
+                assert!(!level.contains(&altered));
+            }
+        }
+        let gone: Vec<TableInfo<K>> = self.removed.iter().take(4).copied().collect();
+        for t in &gone {
+            assert!(self.level.find(t).is_none() && !self.level.contains(t));
+            let before = snapshot(&self.level);
+            assert_eq!(
+                self.level.remove_table(t),
+                Err(Error::TableNotFound),
+                "{t:?}"
+            );
+            assert_eq!(snapshot(&self.level), before);
+        }
+    }
+}
+
+macro_rules! level_model_tests {
+    ($($name:ident: $key:ty, $node:expr, $cap:expr, $steps:expr, $quarters:expr;)*) => {$(
+        #[test]
+        #[cfg_attr(miri, ignore)]
+        fn $name() {
+            run::<$key>(Config {
+                node_size: $node,
+                capacity: $cap,
+                steps: $steps,
+                seed: 0xC0DE ^ ($node as u64) ^ (($cap as u64) << 16),
+                pool_quarters: $quarters,
+            });
+        }
+    )*};
+}
+
+level_model_tests! {
+    node_256_cap_33: u64, 256, 33, 500, 4;
+    node_256_cap_34: u64, 256, 34, 500, 4;
+    node_256_cap_1024: u64, 256, 1024, 700, 4;
+    node_512_cap_33: u64, 512, 33, 500, 4;
+    node_512_cap_34: u64, 512, 34, 500, 4;
+    node_512_cap_1024: u64, 512, 1024, 700, 4;
+    node_1024_cap_33: u64, 1024, 33, 500, 4;
+    node_1024_cap_34: u64, 1024, 34, 500, 4;
+    node_1024_cap_1024: u64, 1024, 1024, 700, 4;
+    u128_node_256_cap_34: u128, 256, 34, 500, 4;
+    u128_node_1024_cap_1024: u128, 1024, 1024, 500, 4;
+    small_pool_node_256_cap_1024: u64, 256, 1024, 500, 1;
+}
