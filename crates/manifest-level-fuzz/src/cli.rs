@@ -1,0 +1,288 @@
+//! The command line (`clap` derive): the default run's flags at the top level, plus an
+//! optional subcommand.
+//!
+//! ```text
+//! manifest-level-fuzz [--seed <u64 | 40-hex commit hash>] [--events-max N]
+//!                     [--table-count-max N] [--node-size BYTES] [-v] [--smoke]
+//! manifest-level-fuzz run [same flags]
+//! ```
+//!
+//! Exit codes: 0 success, 1 a failed run, 2 a bad argument (clap's usage-error code,
+//! also used for parameters that do not fit together).
+//!
+//! New modes plug in as variants of [`Command`] with their own argument structs; new
+//! flags of the default run go into [`RunArgs`].
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use clap::error::ErrorKind;
+use clap::{Args, CommandFactory, Parser, Subcommand};
+#[cfg(feature = "fault-injection")]
+use manifest_level::Fault;
+use manifest_level::{NODE_ALIGN, NODE_SIZE_MAX};
+
+use crate::generate::TABLE_COUNT_MAX_DEFAULT;
+use crate::prng::parse_seed;
+use crate::runner::{self, RunConfig, NODE_SIZE_DEFAULT, TABLE_COUNT_MAX_LIMIT};
+
+/// Exit code of a failed run.
+pub const EXIT_FAILURE: u8 = 1;
+
+/// Exit code of a bad argument (clap's own code for usage errors).
+pub const EXIT_USAGE: u8 = 2;
+
+/// Deterministic, seed-reproducible, model-based fuzzer for manifest-level.
+#[derive(Debug, Parser)]
+#[command(
+    name = "manifest-level-fuzz",
+    version,
+    about,
+    long_about = "Deterministic, seed-reproducible, model-based fuzzer for manifest-level.\n\n\
+        Runs random inserts, retirements, snapshots and removals against a ManifestLevel \
+        and a reference model and checks they agree after every op. Everything derives \
+        from one seed: a failure prints the command that reproduces it.",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// The default run's arguments (when no subcommand is given).
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// A subcommand; none runs the fuzzer with the top-level arguments.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the seed-faithful fuzzer (what runs without a subcommand).
+    Run(RunArgs),
+}
+
+/// Arguments of one fuzzer run.
+#[derive(Clone, Debug, Args)]
+pub struct RunArgs {
+    /// The seed: a decimal u64, or a 40-hex-digit git commit hash (its low 64 bits).
+    /// Drawn from the OS clock and entropy, and printed, when absent.
+    #[arg(long, value_parser = parse_seed_arg)]
+    pub seed: Option<u64>,
+
+    /// Run at most this many ops (default 200000); the count is
+    /// min(events-max, exponential(mean 100000)).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub events_max: Option<u64>,
+
+    /// The level's capacity, in tables.
+    #[arg(long, value_name = "N", default_value_t = TABLE_COUNT_MAX_DEFAULT, value_parser = parse_table_count_max)]
+    pub table_count_max: u32,
+
+    /// Node size of the node pool, in bytes: a multiple of 16, holding at least 2 tables.
+    #[arg(long, value_name = "BYTES", default_value_t = NODE_SIZE_DEFAULT, value_parser = parse_node_size)]
+    pub node_size: usize,
+
+    /// Log every op before running it (to stderr).
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Run a fixed seed at a bounded size (a fraction of a second), for CI.
+    #[arg(long, conflicts_with_all = ["seed", "events_max"])]
+    pub smoke: bool,
+
+    /// Plant a deliberate bug in the level (a demo that the checks catch it), by name:
+    /// RetireKeepsCounters, RemoveTakesNeighbour, DescendingSkipsFirstNode,
+    /// KeyRangeNotShrunk, SearchOffByOneAtNodeBoundary, RemoveKeepsValueCount, ...
+    #[cfg(feature = "fault-injection")]
+    #[arg(long, value_name = "NAME", value_parser = runner::parse_fault)]
+    pub inject_fault: Option<Fault>,
+}
+
+impl RunArgs {
+    /// The run configuration, with `seed` for the seed (used when `--seed` is absent).
+    pub fn to_config(&self, drawn_seed: u64) -> RunConfig {
+        let base = if self.smoke {
+            RunConfig::smoke()
+        } else {
+            RunConfig {
+                events_max: self.events_max,
+                ..RunConfig::new(self.seed.unwrap_or(drawn_seed))
+            }
+        };
+        RunConfig {
+            table_count_max: self.table_count_max,
+            node_size: self.node_size,
+            log_ops: self.verbose > 0,
+            #[cfg(feature = "fault-injection")]
+            fault: self.inject_fault,
+            ..base
+        }
+    }
+}
+
+fn parse_seed_arg(text: &str) -> Result<u64, String> {
+    parse_seed(text).map_err(|error| error.to_string())
+}
+
+fn parse_table_count_max(text: &str) -> Result<u32, String> {
+    let value: u32 = text
+        .parse()
+        .map_err(|error| format!("not a table count: {error}"))?;
+    if value == 0 || value > TABLE_COUNT_MAX_LIMIT {
+        return Err(format!("must be in 1..={TABLE_COUNT_MAX_LIMIT}"));
+    }
+    Ok(value)
+}
+
+fn parse_node_size(text: &str) -> Result<usize, String> {
+    let value: usize = text
+        .parse()
+        .map_err(|error| format!("not a byte count: {error}"))?;
+    if value == 0 || value % NODE_ALIGN != 0 || value > NODE_SIZE_MAX {
+        return Err(format!(
+            "must be a positive multiple of {NODE_ALIGN}, at most {NODE_SIZE_MAX}"
+        ));
+    }
+    Ok(value)
+}
+
+/// A seed from the clock and the OS's per-process hash keys.
+pub fn entropy_seed() -> u64 {
+    let mut hasher = RandomState::new().build_hasher();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos());
+    hasher.write_u128(nanos);
+    hasher.write_u32(std::process::id());
+    hasher.finish()
+}
+
+/// Parses the process arguments and runs; the process's exit code.
+pub fn main() -> ExitCode {
+    execute(Cli::parse())
+}
+
+/// Runs parsed arguments: prints the log and the summary or the failure report.
+pub fn execute(cli: Cli) -> ExitCode {
+    match cli.command {
+        None => run_fuzzer(&cli.run),
+        Some(Command::Run(args)) => run_fuzzer(&args),
+    }
+}
+
+fn run_fuzzer(args: &RunArgs) -> ExitCode {
+    if args.seed.is_none() && !args.smoke {
+        // Drawn seeds are printed before anything else, so even a crash reproduces.
+        let seed = entropy_seed();
+        println!("seed: {seed}");
+        return run_config(&args.to_config(seed));
+    }
+    run_config(&args.to_config(0))
+}
+
+fn run_config(config: &RunConfig) -> ExitCode {
+    if let Err(error) = config.validate() {
+        let _ = Cli::command()
+            .error(ErrorKind::ValueValidation, error)
+            .print();
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let plan = runner::plan(config);
+    println!(
+        "manifest-level-fuzz: seed={} op_count={} table_count_max={} node_size={} weights: {}",
+        config.seed,
+        plan.ops.len(),
+        config.table_count_max,
+        config.node_size,
+        config.weights
+    );
+    #[cfg(feature = "fault-injection")]
+    if let Some(fault) = config.fault {
+        println!("planted fault: {}", runner::fault_name(fault));
+    }
+    match runner::run_ops(config, &plan.ops) {
+        Ok(report) => {
+            println!("{report}");
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            eprintln!("{failure}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("manifest-level-fuzz").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn seeds_in_both_forms() {
+        assert_eq!(parse(&["--seed", "42"]).unwrap().run.seed, Some(42));
+        let hash = "0123456789abcdef0123456789abcdef01234567";
+        assert_eq!(
+            parse(&["--seed", hash]).unwrap().run.seed,
+            Some(0x89ab_cdef_0123_4567)
+        );
+        assert_eq!(parse(&[]).unwrap().run.seed, None);
+        for bad in ["-1", "abc", "0x10", "18446744073709551616", ""] {
+            let error = parse(&["--seed", bad]).unwrap_err();
+            assert_eq!(error.exit_code(), 2, "{bad}");
+        }
+    }
+
+    #[test]
+    fn defaults_and_subcommand() {
+        let cli = parse(&[]).unwrap();
+        let config = cli.run.to_config(5);
+        assert_eq!(config, RunConfig::new(5));
+        let cli = parse(&["run", "--seed", "3", "--events-max", "10"]).unwrap();
+        let Some(Command::Run(args)) = cli.command else {
+            panic!("expected the run subcommand");
+        };
+        assert_eq!(args.to_config(0).events_max, Some(10));
+        assert_eq!(
+            parse(&["--smoke"]).unwrap().run.to_config(9),
+            RunConfig::smoke()
+        );
+        assert!(parse(&["--smoke", "--seed", "1"]).is_err());
+        assert!(parse(&["-v"]).unwrap().run.to_config(1).log_ops);
+    }
+
+    #[test]
+    fn bad_numbers() {
+        for args in [
+            &["--events-max", "0"][..],
+            &["--events-max", "x"],
+            &["--table-count-max", "0"],
+            &["--node-size", "1000"],
+            &["--node-size", "0"],
+            &["--bogus"],
+        ] {
+            assert_eq!(parse(args).unwrap_err().exit_code(), 2, "{args:?}");
+        }
+    }
+
+    #[cfg(feature = "fault-injection")]
+    #[test]
+    fn fault_names() {
+        for fault in Fault::ALL {
+            let name = runner::fault_name(fault);
+            let cli = parse(&["--inject-fault", &name]).unwrap();
+            assert_eq!(cli.run.inject_fault, Some(fault));
+        }
+        let cli = parse(&["--inject-fault", "retire-keeps-counters"]).unwrap();
+        assert_eq!(cli.run.inject_fault, Some(Fault::RetireKeepsCounters));
+        assert!(parse(&["--inject-fault", "nope"]).is_err());
+    }
+}

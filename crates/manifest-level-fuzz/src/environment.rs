@@ -1,0 +1,574 @@
+//! The environment (spec §4.4 and §4.5): a [`ManifestLevel`] under test, the reference
+//! [`Model`], and the current snapshot; it executes [`FuzzOp`]s on both and checks that
+//! they agree.
+//!
+//! Every check returns a [`CheckFailure`] (what was checked, what was expected, what was
+//! found) instead of panicking, so the runner can report the op that failed. Checks cost
+//! O(1) or O(log n) per table an op touches, plus, after every op, the level's counters
+//! and `key_range_latest` against the model (the latter scans in from both ends of the
+//! model to the first live table).
+
+use core::fmt;
+
+use manifest_level::{ManifestLevel, NodePool, Query, TableRef, SNAPSHOT_LATEST};
+use serde::{Deserialize, Serialize};
+
+use crate::generate::Params;
+use crate::model::{Key, Model, Table, KEY_SPACE_PER_TABLE, VALUE_COUNT};
+use crate::ops::FuzzOp;
+use crate::prng::Prng;
+
+/// What a failed check was checking. Stable names (see [`Check::name`]) for reports and
+/// for comparing failures (a shrunk reproducer must fail the same check).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Check {
+    /// `insert_table` returned an error for a valid table with room for it.
+    InsertAccepted,
+    /// A new table is visible to the current snapshot and to latest.
+    InsertedVisible,
+    /// The reference `insert_table` returned points at the inserted table.
+    InsertedReference,
+    /// A table an iteration yielded passes the iteration's visibility filter.
+    IteratorFilter,
+    /// Descending iteration yields strictly decreasing `key_max`.
+    IteratorOrder,
+    /// A level table is in the model (`find_exact`).
+    InModel,
+    /// A level table equals its model table in all seven fields.
+    EqualsModel,
+    /// An op found as many tables to update or remove as its count.
+    EnoughTables,
+    /// `set_snapshot_max` accepted a live table and a current snapshot.
+    RetireAccepted,
+    /// A retired table is visible to the current snapshot and not to latest, in the
+    /// level and in the model.
+    RetiredVisibility,
+    /// The tables retired at the previous snapshot are invisible after a snapshot bump.
+    SnapshotHidesRetired,
+    /// The snapshot stays below `SNAPSHOT_LATEST`.
+    SnapshotRange,
+    /// A table chosen for removal may be removed: `remove_invisible` only takes tables
+    /// that neither latest nor the current snapshot sees, `remove_visible` only tables
+    /// that both see.
+    RemovalAllowed,
+    /// `remove_table` accepted a table the level holds.
+    RemoveAccepted,
+    /// A removed table is gone from the level.
+    RemovedGone,
+    /// The level holds as many tables as the model.
+    TableCount,
+    /// `table_count_visible` equals the number of live tables.
+    TableCountVisible,
+    /// `value_count_visible` equals the sum of the live tables' value counts.
+    ValueCountVisible,
+    /// `key_range_latest` equals the model's range of live tables.
+    KeyRangeLatest,
+}
+
+impl Check {
+    /// The snake_case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Check::InsertAccepted => "insert_accepted",
+            Check::InsertedVisible => "inserted_visible",
+            Check::InsertedReference => "inserted_reference",
+            Check::IteratorFilter => "iterator_filter",
+            Check::IteratorOrder => "iterator_order",
+            Check::InModel => "in_model",
+            Check::EqualsModel => "equals_model",
+            Check::EnoughTables => "enough_tables",
+            Check::RetireAccepted => "retire_accepted",
+            Check::RetiredVisibility => "retired_visibility",
+            Check::SnapshotHidesRetired => "snapshot_hides_retired",
+            Check::SnapshotRange => "snapshot_range",
+            Check::RemovalAllowed => "removal_allowed",
+            Check::RemoveAccepted => "remove_accepted",
+            Check::RemovedGone => "removed_gone",
+            Check::TableCount => "table_count",
+            Check::TableCountVisible => "table_count_visible",
+            Check::ValueCountVisible => "value_count_visible",
+            Check::KeyRangeLatest => "key_range_latest",
+        }
+    }
+}
+
+impl fmt::Display for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A failed check: the level and the model disagree, or the level broke a rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckFailure {
+    /// What was checked.
+    pub what: Check,
+    /// What the model (or the rule) says.
+    pub expected: String,
+    /// What the level did.
+    pub found: String,
+}
+
+impl CheckFailure {
+    /// A failure of `what`, formatting `expected` and `found` with `Debug`.
+    pub fn new(what: Check, expected: impl fmt::Debug, found: impl fmt::Debug) -> CheckFailure {
+        CheckFailure {
+            what,
+            expected: format!("{expected:?}"),
+            found: format!("{found:?}"),
+        }
+    }
+}
+
+impl fmt::Display for CheckFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "check {} failed: expected {}, found {}",
+            self.what, self.expected, self.found
+        )
+    }
+}
+
+impl std::error::Error for CheckFailure {}
+
+/// Returns a [`CheckFailure`] from the enclosing function unless `condition` holds.
+/// `expected` and `found` are only evaluated on failure.
+macro_rules! check {
+    ($condition:expr, $what:expr, $expected:expr, $found:expr $(,)?) => {
+        if !$condition {
+            return Err(CheckFailure::new($what, $expected, $found));
+        }
+    };
+}
+
+/// Checks `level == model` for one value, reporting the model's value as expected.
+macro_rules! check_eq {
+    ($what:expr, expected: $expected:expr, found: $found:expr $(,)?) => {{
+        let (expected, found) = ($expected, $found);
+        if expected != found {
+            return Err(CheckFailure::new($what, expected, found));
+        }
+    }};
+}
+
+/// The level under test, its model, and the state the seed's fuzzer keeps.
+pub struct Environment<'pool> {
+    level: ManifestLevel<'pool, Key>,
+    model: Model,
+    /// The tables an op works on: generated (insert) or collected from an iteration
+    /// (update, remove), with their level reference and model index. Reused, never
+    /// reallocated past `table_count_max`.
+    scratch: Vec<(TableRef, Table, usize)>,
+    /// Tables retired at the current snapshot, to check they are invisible after the next
+    /// snapshot bump.
+    retired_now: Vec<Table>,
+    /// The current snapshot; starts at 1 (0 is reserved).
+    snapshot: u64,
+    /// Draws the tables' keys, checksums and addresses.
+    prng: Prng,
+    params: Params,
+    /// Number and value sum of the live tables, kept by the ops.
+    live_count: u32,
+    live_values: u64,
+    peak_tables: usize,
+}
+
+impl fmt::Debug for Environment<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Environment")
+            .field("level", &self.level)
+            .field("model_len", &self.model.len())
+            .field("snapshot", &self.snapshot)
+            .field("live_count", &self.live_count)
+            .finish()
+    }
+}
+
+impl<'pool> Environment<'pool> {
+    /// Pool nodes an environment with these parameters needs for nodes of `node_size`.
+    pub fn nodes_needed(node_size: usize, params: &Params) -> Result<u32, manifest_level::Error> {
+        ManifestLevel::<Key>::nodes_needed(node_size, params.table_count_max)
+    }
+
+    /// An empty environment: a level of `params.table_count_max` tables on `pool`, an
+    /// empty model, snapshot 1. `prng` draws the contents of new tables.
+    ///
+    /// Turns the level's automatic `verify()` off: the faithful mode checks through the
+    /// model only (the `verify` feature may be on in workspace test builds).
+    pub fn new(
+        pool: &'pool NodePool,
+        params: &Params,
+        prng: Prng,
+    ) -> Result<Environment<'pool>, manifest_level::Error> {
+        let mut level = ManifestLevel::new(pool, params.table_count_max)?;
+        level.set_auto_verify(false);
+        let capacity = params.table_count_max as usize;
+        Ok(Environment {
+            level,
+            model: Model::with_capacity(capacity),
+            scratch: Vec::with_capacity(capacity),
+            retired_now: Vec::with_capacity(capacity),
+            snapshot: 1,
+            prng,
+            params: *params,
+            live_count: 0,
+            live_values: 0,
+            peak_tables: 0,
+        })
+    }
+
+    /// The level under test.
+    pub fn level(&self) -> &ManifestLevel<'pool, Key> {
+        &self.level
+    }
+
+    /// The level under test, mutably (to plant a fault, or for extended ops).
+    pub fn level_mut(&mut self) -> &mut ManifestLevel<'pool, Key> {
+        &mut self.level
+    }
+
+    /// The reference model.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// The current snapshot.
+    pub fn snapshot(&self) -> u64 {
+        self.snapshot
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// The most tables the level held at once so far.
+    pub fn peak_tables(&self) -> usize {
+        self.peak_tables
+    }
+
+    /// Executes `op` on the level and the model and checks them (spec §4.4, §4.5).
+    ///
+    /// The op must be valid in the current state (as generated, or checked with
+    /// [`GenerateContext::apply`](crate::generate::GenerateContext::apply)); otherwise
+    /// it reports a failure like a bug would (for example [`Check::EnoughTables`]).
+    pub fn apply(&mut self, op: &FuzzOp) -> Result<(), CheckFailure> {
+        match *op {
+            FuzzOp::InsertTables { count } => self.insert_tables(count)?,
+            FuzzOp::UpdateTables { count } => self.update_tables(count)?,
+            FuzzOp::TakeSnapshot => self.take_snapshot()?,
+            FuzzOp::RemoveInvisible { count } => self.remove_invisible(count)?,
+            FuzzOp::RemoveVisible { count } => self.remove_visible(count)?,
+        }
+        self.check_after_op()
+    }
+
+    /// Generates `count` tables that overlap nothing in the model, starting at a random
+    /// key, inserts them into the level, then into the model.
+    pub fn insert_tables(&mut self, count: u32) -> Result<(), CheckFailure> {
+        debug_assert!(count > 0);
+        self.scratch.clear();
+        let key_space = u64::from(self.params.table_count_max) * KEY_SPACE_PER_TABLE;
+        let mut key = self.prng.int_inclusive(key_space);
+        for _ in 0..count {
+            let table =
+                self.model
+                    .generate_non_overlapping_table(&mut self.prng, key, self.snapshot);
+            key = table.key_max;
+            self.scratch.push((TableRef::default(), table, 0));
+        }
+
+        for (_, table, _) in &self.scratch {
+            check!(
+                table.visible(self.snapshot) && table.visible(SNAPSHOT_LATEST),
+                Check::InsertedVisible,
+                ("visible to", self.snapshot, "and latest"),
+                table,
+            );
+            let reference = match self.level.insert_table(*table) {
+                Ok(reference) => reference,
+                Err(error) => return Err(CheckFailure::new(Check::InsertAccepted, table, error)),
+            };
+            match self.level.get(reference) {
+                Ok(found) if found == table => {}
+                found => return Err(CheckFailure::new(Check::InsertedReference, table, found)),
+            }
+        }
+        for (_, table, _) in &self.scratch {
+            self.model.insert(*table);
+        }
+        self.live_count += count;
+        self.live_values += u64::from(count) * u64::from(VALUE_COUNT);
+        self.peak_tables = self.peak_tables.max(self.model.len());
+        Ok(())
+    }
+
+    /// Retires the last `count` live tables (descending order) at the current snapshot,
+    /// in the level and in the model.
+    pub fn update_tables(&mut self, count: u32) -> Result<(), CheckFailure> {
+        debug_assert!(count > 0);
+        let snapshot = self.snapshot;
+        let latest = [SNAPSHOT_LATEST];
+        self.collect(Query::visible(&latest).descending(), count, |table| {
+            table.visible(SNAPSHOT_LATEST)
+        })?;
+
+        for &(reference, table, index) in &self.scratch {
+            if let Err(error) = self.level.set_snapshot_max(snapshot, reference) {
+                return Err(CheckFailure::new(
+                    Check::RetireAccepted,
+                    (snapshot, table),
+                    error,
+                ));
+            }
+            self.model.set_snapshot_max(index, snapshot);
+            let expected = self.model.get(index);
+            check!(
+                expected.visible(snapshot) && !expected.visible(SNAPSHOT_LATEST),
+                Check::RetiredVisibility,
+                ("visible to", snapshot, "but not to latest"),
+                expected,
+            );
+            match self.level.get(reference) {
+                Ok(found) if found == expected => {}
+                found => return Err(CheckFailure::new(Check::EqualsModel, expected, found)),
+            }
+            self.retired_now.push(*expected);
+        }
+        self.live_count -= count;
+        self.live_values -= u64::from(count) * u64::from(VALUE_COUNT);
+        Ok(())
+    }
+
+    /// Advances the current snapshot; the tables retired at the old one become invisible.
+    pub fn take_snapshot(&mut self) -> Result<(), CheckFailure> {
+        check!(
+            self.snapshot + 1 < SNAPSHOT_LATEST,
+            Check::SnapshotRange,
+            ("below", SNAPSHOT_LATEST),
+            self.snapshot + 1,
+        );
+        self.snapshot += 1;
+        let snapshots = [self.snapshot];
+        for retired in &self.retired_now {
+            match self.level.find(retired) {
+                Some((_, found)) if found == retired && found.invisible(&snapshots) => {}
+                found => {
+                    return Err(CheckFailure::new(
+                        Check::SnapshotHidesRetired,
+                        (retired, "invisible to", self.snapshot),
+                        found.map(|(_, table)| table),
+                    ))
+                }
+            }
+        }
+        self.retired_now.clear();
+        Ok(())
+    }
+
+    /// Removes the last `count` tables (descending order) that neither latest nor the
+    /// current snapshot sees.
+    pub fn remove_invisible(&mut self, count: u32) -> Result<(), CheckFailure> {
+        let snapshots = [self.snapshot];
+        self.collect(Query::invisible(&snapshots).descending(), count, |table| {
+            table.invisible(&snapshots)
+        })?;
+        self.remove_collected()
+    }
+
+    /// Removes the last `count` live tables (descending order).
+    pub fn remove_visible(&mut self, count: u32) -> Result<(), CheckFailure> {
+        let latest = [SNAPSHOT_LATEST];
+        self.collect(Query::visible(&latest).descending(), count, |table| {
+            table.visible(SNAPSHOT_LATEST)
+        })?;
+        self.remove_collected()?;
+        self.live_count -= count;
+        self.live_values -= u64::from(count) * u64::from(VALUE_COUNT);
+        Ok(())
+    }
+
+    /// Collects the first `count` tables of `query` into the scratch buffer, checking each
+    /// passes `filter` (the query's own visibility rule, restated), comes in descending
+    /// order, and equals its model table; and that there are `count` of them.
+    fn collect(
+        &mut self,
+        query: Query<'_, Key>,
+        count: u32,
+        filter: impl Fn(&Table) -> bool,
+    ) -> Result<(), CheckFailure> {
+        debug_assert!(count > 0);
+        self.scratch.clear();
+        let mut previous: Option<&Table> = None;
+        for (reference, table) in self.level.iter(query) {
+            if self.scratch.len() == count as usize {
+                break;
+            }
+            check!(
+                filter(table),
+                Check::IteratorFilter,
+                (query.visibility, query.snapshots),
+                table,
+            );
+            if let Some(previous) = previous {
+                check!(
+                    table.key_max < previous.key_max,
+                    Check::IteratorOrder,
+                    ("key_max below", previous.key_max),
+                    table,
+                );
+            }
+            previous = Some(table);
+            let Some(index) = self.model.find_exact(table) else {
+                return Err(CheckFailure::new(Check::InModel, "a model table", table));
+            };
+            check_eq!(Check::EqualsModel, expected: self.model.get(index), found: table);
+            self.scratch.push((reference, *table, index));
+        }
+        check_eq!(Check::EnoughTables, expected: count as usize, found: self.scratch.len());
+        Ok(())
+    }
+
+    /// Removes the collected tables from the level and marks them in the model, then
+    /// purges the model.
+    fn remove_collected(&mut self) -> Result<(), CheckFailure> {
+        let snapshot = self.snapshot;
+        for &(_, table, index) in &self.scratch {
+            // A table may go once every reader that could see it is gone (invisible), or
+            // while both latest and the current snapshot see it (compaction replacing a
+            // live table); never when only an older snapshot still sees it.
+            let invisible = table.invisible(&[snapshot]);
+            let visible_to_both = table.visible(SNAPSHOT_LATEST) && table.visible(snapshot);
+            check!(
+                invisible || visible_to_both,
+                Check::RemovalAllowed,
+                ("invisible, or visible to latest and", snapshot),
+                table,
+            );
+            if let Err(error) = self.level.remove_table(&table) {
+                return Err(CheckFailure::new(Check::RemoveAccepted, table, error));
+            }
+            check!(
+                !self.level.contains(&table),
+                Check::RemovedGone,
+                ("removed", table),
+                "still in the level",
+            );
+            self.model.mark_removed(index);
+        }
+        self.model.purge();
+        Ok(())
+    }
+
+    /// The checks after every op: table count, the visible counters and
+    /// `key_range_latest` against the model.
+    pub fn check_after_op(&self) -> Result<(), CheckFailure> {
+        check_eq!(
+            Check::TableCount,
+            expected: self.model.len(),
+            found: self.level.len() as usize,
+        );
+        check_eq!(
+            Check::TableCountVisible,
+            expected: self.live_count,
+            found: self.level.table_count_visible(),
+        );
+        check_eq!(
+            Check::ValueCountVisible,
+            expected: self.live_values,
+            found: self.level.value_count_visible(),
+        );
+        check_eq!(
+            Check::KeyRangeLatest,
+            expected: self.model.key_range_latest(),
+            found: self.level.key_range_latest(),
+        );
+        Ok(())
+    }
+
+    /// A 64-bit FNV-1a digest of the level's contents (every table, in order), its
+    /// counters and the current snapshot. Stable across versions and platforms, so two
+    /// runs can be compared by digest.
+    pub fn digest(&self) -> u64 {
+        let mut digest = Fnv1a::new();
+        digest.write_u64(self.snapshot);
+        digest.write_u64(u64::from(self.level.len()));
+        digest.write_u64(u64::from(self.level.table_count_visible()));
+        digest.write_u64(self.level.value_count_visible());
+        if let Some(range) = self.level.key_range_latest() {
+            digest.write_u64(range.key_min());
+            digest.write_u64(range.key_max());
+        }
+        for table in self.level_tables() {
+            digest.write_u128(table.checksum);
+            digest.write_u64(table.address);
+            digest.write_u64(table.snapshot_min);
+            digest.write_u64(table.snapshot_max);
+            digest.write_u64(table.key_min);
+            digest.write_u64(table.key_max);
+            digest.write_u64(u64::from(table.value_count));
+        }
+        digest.finish()
+    }
+
+    /// Every table of the level, in level order (`(key_max, snapshot_min)`).
+    ///
+    /// The level has no unfiltered iterator, so this merges its two complementary
+    /// classes: the tables visible to latest and the ones invisible to latest (the
+    /// invisible class with no retained snapshot). O(n); allocates the result.
+    pub fn level_tables(&self) -> Vec<Table> {
+        let latest = [SNAPSHOT_LATEST];
+        let mut live = self.level.iter(Query::visible(&latest)).peekable();
+        let mut retired = self.level.iter(Query::invisible(&[])).peekable();
+        let mut tables = Vec::with_capacity(self.level.len() as usize);
+        loop {
+            let take_live = match (live.peek(), retired.peek()) {
+                (Some((_, a)), Some((_, b))) => {
+                    (a.key_max, a.snapshot_min) <= (b.key_max, b.snapshot_min)
+                }
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            let next = if take_live {
+                live.next()
+            } else {
+                retired.next()
+            };
+            tables.push(*next.expect("peeked").1);
+        }
+        tables
+    }
+}
+
+/// FNV-1a, 64-bit: a tiny, fixed hash for digests (unlike `DefaultHasher`, whose output
+/// may change between Rust releases).
+struct Fnv1a(u64);
+
+impl Fnv1a {
+    fn new() -> Fnv1a {
+        Fnv1a(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 ^= u64::from(byte);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.write(&value.to_le_bytes());
+    }
+
+    fn write_u128(&mut self, value: u128) {
+        self.write(&value.to_le_bytes());
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}

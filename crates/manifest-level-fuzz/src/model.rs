@@ -1,0 +1,250 @@
+//! The reference model (spec §4.4): the tables the level should hold, in a plain sorted
+//! `Vec`, and the generator of new tables that never overlap it.
+//!
+//! Every table the fuzzer creates is disjoint from every table already in the model
+//! (visible or retired), so the model's order by `key_min` is also the level's order by
+//! `(key_max, snapshot_min)`, and the level invariant holds for every snapshot.
+//!
+//! Removal is mark-and-purge: an op marks the tables it removes (address 0, which no real
+//! table has) while it still needs to look tables up by key, then [`Model::purge`] drops
+//! the marked ones in one O(n) pass into a scratch buffer that is swapped in.
+
+use manifest_level::{KeyRange, TableInfo, SNAPSHOT_LATEST};
+
+use crate::prng::Prng;
+
+/// The key type the fuzzer uses.
+pub type Key = u64;
+
+/// A table of the fuzzer's level.
+pub type Table = TableInfo<Key>;
+
+/// `value_count` of every generated table (the seed's constant).
+pub const VALUE_COUNT: u32 = 64;
+
+/// The most keys a new table starts after the previous one: its gap is `1..=GAP_MAX`.
+pub const GAP_MAX: u64 = 31;
+
+/// The widest new table: `key_max - key_min` is at most this.
+pub const WIDTH_MAX: u64 = 32;
+
+/// Keys per table of the start-key range: an insert starts at a random key in
+/// `0..=table_count_max * KEY_SPACE_PER_TABLE`.
+pub const KEY_SPACE_PER_TABLE: u64 = 64;
+
+/// The reference model: tables sorted by `key_min`, pairwise disjoint.
+#[derive(Clone, Debug, Default)]
+pub struct Model {
+    tables: Vec<Table>,
+    scratch: Vec<Table>,
+    marked: usize,
+}
+
+impl Model {
+    /// An empty model with room for `capacity` tables (no allocation up to that).
+    pub fn with_capacity(capacity: usize) -> Model {
+        Model {
+            tables: Vec::with_capacity(capacity),
+            scratch: Vec::with_capacity(capacity),
+            marked: 0,
+        }
+    }
+
+    /// The tables, sorted by `key_min` (marked ones included until [`Model::purge`]).
+    pub fn tables(&self) -> &[Table] {
+        &self.tables
+    }
+
+    /// Number of tables (marked ones included until [`Model::purge`]).
+    pub fn len(&self) -> usize {
+        self.tables.len()
+    }
+
+    /// Whether the model holds no table.
+    pub fn is_empty(&self) -> bool {
+        self.tables.is_empty()
+    }
+
+    /// The table at `index`.
+    pub fn get(&self, index: usize) -> &Table {
+        &self.tables[index]
+    }
+
+    /// Sets the `snapshot_max` of the table at `index` (retiring it).
+    pub fn set_snapshot_max(&mut self, index: usize, snapshot_max: u64) {
+        self.tables[index].snapshot_max = snapshot_max;
+    }
+
+    /// The index of the table with `table`'s `key_min` and `key_max`, by binary search on
+    /// `key_min` (spec's `find_exact`). The caller compares the other fields.
+    pub fn find_exact(&self, table: &Table) -> Option<usize> {
+        let index = self
+            .tables
+            .binary_search_by_key(&table.key_min, |t| t.key_min)
+            .ok()?;
+        (self.tables[index].key_max == table.key_max).then_some(index)
+    }
+
+    /// Inserts `table` at its sorted position and returns that position.
+    ///
+    /// # Panics
+    ///
+    /// If `table` overlaps a table of the model (a bug of the generator, not the level).
+    pub fn insert(&mut self, table: Table) -> usize {
+        let index = self.tables.partition_point(|t| t.key_min < table.key_min);
+        assert!(
+            index == self.tables.len() || self.tables[index].key_min > table.key_max,
+            "generated {table:?} overlaps the next model table"
+        );
+        assert!(
+            index == 0 || self.tables[index - 1].key_max < table.key_min,
+            "generated {table:?} overlaps the previous model table"
+        );
+        self.tables.insert(index, table);
+        index
+    }
+
+    /// Marks the table at `index` as removed (address 0). O(1).
+    pub fn mark_removed(&mut self, index: usize) {
+        debug_assert_ne!(self.tables[index].address, 0, "marked twice");
+        self.tables[index].address = 0;
+        self.marked += 1;
+    }
+
+    /// Drops every marked table: copies the others into the scratch buffer and swaps the
+    /// two. O(n), no allocation (the buffers keep their capacity).
+    pub fn purge(&mut self) {
+        if self.marked == 0 {
+            return;
+        }
+        self.scratch.clear();
+        self.scratch
+            .extend(self.tables.iter().filter(|table| table.address != 0));
+        debug_assert_eq!(self.scratch.len() + self.marked, self.tables.len());
+        core::mem::swap(&mut self.tables, &mut self.scratch);
+        self.marked = 0;
+    }
+
+    /// Empties the model.
+    pub fn clear(&mut self) {
+        self.tables.clear();
+        self.marked = 0;
+    }
+
+    /// The key range covered by the tables visible to [`SNAPSHOT_LATEST`]: from the
+    /// `key_min` of the first to the `key_max` of the last, found by scanning in from both
+    /// ends (tables are disjoint and sorted, so these are the extremes).
+    pub fn key_range_latest(&self) -> Option<KeyRange<Key>> {
+        let first = self.tables.iter().find(|t| t.visible(SNAPSHOT_LATEST))?;
+        let last = self
+            .tables
+            .iter()
+            .rev()
+            .find(|t| t.visible(SNAPSHOT_LATEST))
+            .expect("the first visible table is also found from the back");
+        Some(KeyRange::new(first.key_min, last.key_max).expect("sorted, disjoint tables"))
+    }
+
+    /// A new live table created at `snapshot` that overlaps no table of the model and
+    /// lies entirely after `after` (spec §4.4).
+    ///
+    /// `key_min` is `after + 1..=31`, pushed past the end of any model table it lands in;
+    /// `key_max` is `key_min + 0..=min(32, room)`, where `room` keeps it before the next
+    /// model table. Checksum and address are random (address never 0); `value_count` is
+    /// [`VALUE_COUNT`]. Draws, in order: gap, width, checksum (two draws), address.
+    ///
+    /// The model must have no marked table.
+    pub fn generate_non_overlapping_table(
+        &self,
+        prng: &mut Prng,
+        after: Key,
+        snapshot: u64,
+    ) -> Table {
+        debug_assert_eq!(self.marked, 0);
+        let mut key_min = after + prng.range_inclusive(1, GAP_MAX);
+        // The first table that does not end before key_min: key_min lands in it when it
+        // starts at or before key_min; then step past it (and past any adjacent one).
+        let mut next = self.tables.partition_point(|t| t.key_max < key_min);
+        while let Some(table) = self.tables.get(next) {
+            if table.key_min > key_min {
+                break;
+            }
+            key_min = table.key_max + 1;
+            next += 1;
+        }
+        let room = match self.tables.get(next) {
+            Some(table) => table.key_min - key_min - 1,
+            None => WIDTH_MAX,
+        };
+        let key_max = key_min + prng.int_inclusive(room.min(WIDTH_MAX));
+        let checksum = prng.u128();
+        let address = prng.range_inclusive(1, u64::MAX);
+        Table::new(checksum, address, snapshot, key_min, key_max, VALUE_COUNT)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(key_min: Key, key_max: Key) -> Table {
+        Table::new(u128::from(key_min), key_min + 1, 1, key_min, key_max, 64)
+    }
+
+    #[test]
+    fn find_exact_mark_and_purge() {
+        let mut model = Model::with_capacity(8);
+        for (min, max) in [(20, 29), (0, 9), (10, 10), (40, 50)] {
+            model.insert(table(min, max));
+        }
+        let keys: Vec<_> = model.tables().iter().map(|t| t.key_min).collect();
+        assert_eq!(keys, [0, 10, 20, 40]);
+        assert_eq!(model.find_exact(&table(10, 10)), Some(1));
+        assert_eq!(model.find_exact(&table(10, 11)), None);
+        assert_eq!(model.find_exact(&table(11, 11)), None);
+        model.mark_removed(1);
+        model.mark_removed(3);
+        assert_eq!(model.len(), 4);
+        model.purge();
+        let keys: Vec<_> = model.tables().iter().map(|t| t.key_min).collect();
+        assert_eq!(keys, [0, 20]);
+        assert_eq!(model.key_range_latest(), KeyRange::new(0, 29).ok());
+        model.set_snapshot_max(0, 3);
+        assert_eq!(model.key_range_latest(), KeyRange::new(20, 29).ok());
+        model.set_snapshot_max(1, 3);
+        assert_eq!(model.key_range_latest(), None);
+    }
+
+    #[test]
+    #[should_panic(expected = "overlaps")]
+    fn insert_rejects_overlap() {
+        let mut model = Model::with_capacity(2);
+        model.insert(table(10, 20));
+        model.insert(table(20, 30));
+    }
+
+    #[test]
+    fn generated_tables_never_overlap() {
+        let mut prng = Prng::from_seed(3);
+        let mut model = Model::with_capacity(4096);
+        for round in 0..400 {
+            let mut key = prng.int_inclusive(256 * KEY_SPACE_PER_TABLE);
+            for _ in 0..1 + round % 10 {
+                let table = model.generate_non_overlapping_table(&mut prng, key, 5);
+                assert!(table.key_min > key);
+                assert!(table.key_max - table.key_min <= WIDTH_MAX);
+                assert_ne!(table.address, 0);
+                assert!(table.visible(5) && table.visible(SNAPSHOT_LATEST));
+                model.insert(table); // panics on overlap
+                key = table.key_max;
+            }
+        }
+        // Tables got packed: some pushes past a table and some zero-room widths happened.
+        let adjacent = model
+            .tables()
+            .windows(2)
+            .filter(|w| w[0].key_max + 1 == w[1].key_min)
+            .count();
+        assert!(adjacent > 0);
+    }
+}

@@ -1,0 +1,662 @@
+//! Running the fuzzer (spec §4.1): seed → ops → environment → report.
+//!
+//! A run is fully determined by its [`RunConfig`]: the seed gives the op count, the ops
+//! and the contents of every table. Generation and execution are separate steps:
+//! [`plan`] turns a config into its op list (no level involved), [`run_ops`] executes any
+//! op list, and [`run`] is the two together. An explicit op list (a recorded trace, a
+//! shrunk reproducer) runs through [`run_ops`] with the same config, so its tables get
+//! the same contents as in the seed's own run as long as the ops before are the same.
+//!
+//! Failures are values, not panics: a failed check or a panic inside the level (an
+//! assertion of the library) comes back as a [`RunFailure`] naming the op index, the op,
+//! and the exact command that reproduces it.
+
+// A `RunFailure` carries its whole config so it can print the reproducing command; it is
+// built at most once per run, on the cold path, so its size does not matter.
+#![allow(clippy::result_large_err)]
+
+use core::fmt;
+use std::cell::{Cell, RefCell};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+#[cfg(feature = "fault-injection")]
+use manifest_level::Fault;
+use manifest_level::{ManifestLevel, NodePool, NODE_ALIGN, NODE_COUNT_MAX, NODE_SIZE_MAX};
+
+use crate::environment::{CheckFailure, Environment};
+use crate::generate::{generate_ops, GenerateContext, InvalidOp, Params, INSERT_COUNT_MAX};
+use crate::model::{Key, Table};
+use crate::ops::{FuzzOp, OpCounts, Weights};
+use crate::prng::Prng;
+
+/// The op count cap when none is given (spec §4.1).
+pub const EVENTS_MAX_DEFAULT: u64 = 200_000;
+
+/// The mean of the exponential op-count draw (spec §4.1).
+pub const OP_COUNT_MEAN: u64 = 100_000;
+
+/// The seed's node size, in bytes.
+pub const NODE_SIZE_DEFAULT: usize = 1024;
+
+/// The largest `table_count_max` a run accepts (16 times a level of a 7-level tree
+/// with growth factor 8), which keeps the node pool around 1 GiB at most.
+pub const TABLE_COUNT_MAX_LIMIT: u32 = 1 << 22;
+
+/// The seed `--smoke` runs.
+pub const SMOKE_SEED: u64 = 42;
+
+/// The op cap `--smoke` runs with.
+pub const SMOKE_EVENTS_MAX: u64 = 5_000;
+
+/// Everything that determines a run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunConfig {
+    /// The seed every random choice derives from.
+    pub seed: u64,
+    /// Cap on the op count ([`EVENTS_MAX_DEFAULT`] when `None`).
+    pub events_max: Option<u64>,
+    /// The level's capacity, and the generator's table limit.
+    pub table_count_max: u32,
+    /// Node size of the node pool, in bytes.
+    pub node_size: usize,
+    /// The op weights ([`Weights::SEED`] in the faithful mode).
+    pub weights: Weights,
+    /// Whether to log every op to stderr before executing it (`-v`).
+    pub log_ops: bool,
+    /// A deliberate bug to plant in the level (tests and demos only).
+    #[cfg(feature = "fault-injection")]
+    pub fault: Option<Fault>,
+}
+
+impl RunConfig {
+    /// The seed's configuration for `seed`: 1024 tables, 1024-byte nodes, weights
+    /// 8/5/3/3/3, at most 200,000 ops.
+    pub fn new(seed: u64) -> RunConfig {
+        RunConfig {
+            seed,
+            events_max: None,
+            table_count_max: Params::default().table_count_max,
+            node_size: NODE_SIZE_DEFAULT,
+            weights: Weights::SEED,
+            log_ops: false,
+            #[cfg(feature = "fault-injection")]
+            fault: None,
+        }
+    }
+
+    /// The `--smoke` configuration: [`SMOKE_SEED`], at most [`SMOKE_EVENTS_MAX`] ops.
+    pub fn smoke() -> RunConfig {
+        RunConfig {
+            events_max: Some(SMOKE_EVENTS_MAX),
+            ..RunConfig::new(SMOKE_SEED)
+        }
+    }
+
+    /// The generation parameters.
+    pub fn params(&self) -> Params {
+        Params {
+            table_count_max: self.table_count_max,
+            insert_count_max: INSERT_COUNT_MAX,
+        }
+    }
+
+    /// The pool nodes a run needs, after checking the parameters fit together.
+    pub fn validate(&self) -> Result<u32, ConfigError> {
+        if self.table_count_max == 0 || self.table_count_max > TABLE_COUNT_MAX_LIMIT {
+            return Err(ConfigError(format!(
+                "table count max {} out of range 1..={TABLE_COUNT_MAX_LIMIT}",
+                self.table_count_max
+            )));
+        }
+        if self.node_size == 0 || self.node_size % NODE_ALIGN != 0 || self.node_size > NODE_SIZE_MAX
+        {
+            return Err(ConfigError(format!(
+                "node size {} must be a positive multiple of {NODE_ALIGN}, at most {NODE_SIZE_MAX}",
+                self.node_size
+            )));
+        }
+        let nodes = ManifestLevel::<Key>::nodes_needed(self.node_size, self.table_count_max)
+            .map_err(|_| {
+                ConfigError(format!(
+                    "node size {} is too small: a node must hold at least 2 tables of {} bytes",
+                    self.node_size,
+                    size_of::<Table>()
+                ))
+            })?;
+        if nodes > NODE_COUNT_MAX {
+            return Err(ConfigError(format!(
+                "{nodes} nodes of {} bytes needed for {} tables; at most {NODE_COUNT_MAX}",
+                self.node_size, self.table_count_max
+            )));
+        }
+        if !self.weights.is_valid() {
+            return Err(ConfigError(format!(
+                "op weights must have a positive sum that fits a u64: {}",
+                self.weights
+            )));
+        }
+        Ok(nodes)
+    }
+
+    /// The `cargo run` command line that repeats this run.
+    pub fn reproduce_command(&self) -> String {
+        let mut command = String::from("cargo run --release -p manifest-level-fuzz");
+        #[cfg(feature = "fault-injection")]
+        if self.fault.is_some() {
+            command.push_str(" --features fault-injection");
+        }
+        command.push_str(&format!(" -- --seed {}", self.seed));
+        if let Some(events_max) = self.events_max {
+            command.push_str(&format!(" --events-max {events_max}"));
+        }
+        if self.table_count_max != Params::default().table_count_max {
+            command.push_str(&format!(" --table-count-max {}", self.table_count_max));
+        }
+        if self.node_size != NODE_SIZE_DEFAULT {
+            command.push_str(&format!(" --node-size {}", self.node_size));
+        }
+        #[cfg(feature = "fault-injection")]
+        if let Some(fault) = self.fault {
+            command.push_str(&format!(" --inject-fault {}", fault_name(fault)));
+        }
+        command
+    }
+}
+
+/// Parameters that do not fit together (for the CLI: a usage error).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// A run's ops, derived from its config alone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunPlan {
+    /// The seed.
+    pub seed: u64,
+    /// The op weights.
+    pub weights: Weights,
+    /// The ops, `min(events_max, max(1, exponential(mean 100,000)))` of them.
+    pub ops: Vec<FuzzOp>,
+}
+
+/// The two independent streams a seed splits into: ops and table contents.
+///
+/// Forked up front, so the tables' contents do not depend on how many ops were generated
+/// (a shorter `--events-max` runs a prefix of the same run).
+fn streams(seed: u64) -> (Prng, Prng) {
+    let mut root = Prng::from_seed(seed);
+    let ops = root.fork();
+    let tables = root.fork();
+    (ops, tables)
+}
+
+/// The number of ops a seed runs: `min(events_max, exponential(mean 100,000))`, and at
+/// least 1 unless `events_max` is 0 (an exponential draw of 0 would make an empty run).
+pub fn op_count(prng: &mut Prng, events_max: Option<u64>) -> usize {
+    let drawn = prng.exponential(OP_COUNT_MEAN).max(1);
+    let count = drawn.min(events_max.unwrap_or(EVENTS_MAX_DEFAULT));
+    usize::try_from(count).expect("op count fits usize")
+}
+
+/// Generates the ops of `config`'s run (no level involved).
+///
+/// # Panics
+///
+/// If the config is invalid (see [`RunConfig::validate`]).
+pub fn plan(config: &RunConfig) -> RunPlan {
+    let (mut prng, _) = streams(config.seed);
+    let count = op_count(&mut prng, config.events_max);
+    let ops = generate_ops(&mut prng, count, &config.params(), &config.weights);
+    RunPlan {
+        seed: config.seed,
+        weights: config.weights,
+        ops,
+    }
+}
+
+/// What a successful run did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunReport {
+    /// The seed.
+    pub seed: u64,
+    /// Ops executed.
+    pub ops_run: usize,
+    /// Ops executed, per kind.
+    pub op_counts: OpCounts,
+    /// The most tables the level held at once.
+    pub peak_tables: usize,
+    /// Tables left at the end.
+    pub final_tables: u32,
+    /// The snapshot at the end.
+    pub final_snapshot: u64,
+    /// [`Environment::digest`] of the final state: equal digests, equal runs.
+    pub digest: u64,
+    /// Wall time of the execution (generation excluded).
+    pub elapsed: Duration,
+}
+
+impl RunReport {
+    /// Ops per second of wall time.
+    pub fn ops_per_sec(&self) -> f64 {
+        self.ops_run as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// The one-line summary: `ok: 81234 ops (insert_tables=... ) peak 412 tables, 0.081s, 1002345 ops/s`.
+impl fmt::Display for RunReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "ok: seed {} ran {} ops ({}), peak {} tables, final {} tables at snapshot {}, \
+             digest {:016x}, {:.3}s, {:.0} ops/s",
+            self.seed,
+            self.ops_run,
+            self.op_counts,
+            self.peak_tables,
+            self.final_tables,
+            self.final_snapshot,
+            self.digest,
+            self.elapsed.as_secs_f64(),
+            self.ops_per_sec()
+        )
+    }
+}
+
+/// Why a run failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FailureCause {
+    /// A check of the environment failed.
+    Check(CheckFailure),
+    /// Something panicked while executing the op (typically an assertion inside the
+    /// level).
+    Panic {
+        /// The panic message.
+        message: String,
+        /// Where it panicked, when known.
+        location: Option<String>,
+    },
+    /// An op of an explicit list cannot apply (nothing was executed).
+    InvalidOp(InvalidOp),
+    /// The configuration is invalid (nothing was executed).
+    Config(ConfigError),
+}
+
+impl fmt::Display for FailureCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FailureCause::Check(failure) => write!(f, "{failure}"),
+            FailureCause::Panic { message, location } => match location {
+                Some(location) => write!(f, "panicked at {location}: {message}"),
+                None => write!(f, "panicked: {message}"),
+            },
+            FailureCause::InvalidOp(invalid) => write!(f, "invalid op list: {invalid}"),
+            FailureCause::Config(error) => write!(f, "invalid configuration: {error}"),
+        }
+    }
+}
+
+/// A failed run: where, what, and how to get it again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunFailure {
+    /// The run's configuration.
+    pub config: RunConfig,
+    /// Whether the ops came from an explicit list rather than from the seed.
+    pub explicit_ops: bool,
+    /// Number of ops in the run.
+    pub op_count: usize,
+    /// Index of the op that failed (`None` when nothing was executed).
+    pub op_index: Option<usize>,
+    /// The op that failed.
+    pub op: Option<FuzzOp>,
+    /// What went wrong.
+    pub cause: FailureCause,
+}
+
+impl RunFailure {
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.config.seed
+    }
+
+    /// The failed check, if a check failed.
+    pub fn check(&self) -> Option<&CheckFailure> {
+        match &self.cause {
+            FailureCause::Check(failure) => Some(failure),
+            _ => None,
+        }
+    }
+
+    /// The exact command that repeats the failing run (for a seed's own run; an explicit
+    /// op list is not reproduced by its seed alone).
+    pub fn reproduce_command(&self) -> String {
+        self.config.reproduce_command()
+    }
+}
+
+/// The multi-line failure report the CLI prints.
+impl fmt::Display for RunFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.op_index, self.op) {
+            (Some(index), Some(op)) => writeln!(
+                f,
+                "FAILED: seed {} at op {index} of {}: {op}",
+                self.seed(),
+                self.op_count
+            )?,
+            _ => writeln!(f, "FAILED: seed {} before any op ran", self.seed())?,
+        }
+        match &self.cause {
+            FailureCause::Check(failure) => {
+                writeln!(f, "  check:    {}", failure.what)?;
+                writeln!(f, "  expected: {}", failure.expected)?;
+                writeln!(f, "  found:    {}", failure.found)?;
+            }
+            cause => writeln!(f, "  {cause}")?,
+        }
+        #[cfg(feature = "fault-injection")]
+        if let Some(fault) = self.config.fault {
+            writeln!(f, "  planted fault: {}", fault_name(fault))?;
+        }
+        if self.explicit_ops {
+            write!(
+                f,
+                "  (explicit op list: the seed's own run is `{}`)",
+                self.reproduce_command()
+            )
+        } else {
+            write!(f, "reproduce: {}", self.reproduce_command())
+        }
+    }
+}
+
+impl std::error::Error for RunFailure {}
+
+/// Generates `config`'s ops and runs them.
+pub fn run(config: &RunConfig) -> Result<RunReport, RunFailure> {
+    if let Err(error) = config.validate() {
+        return Err(config_failure(config, error));
+    }
+    let plan = plan(config);
+    execute(config, &plan.ops, false, |_| ()).map(|(report, ())| report)
+}
+
+/// Runs an explicit op list with `config`'s parameters and table contents.
+///
+/// The list is validated first (every op must be able to apply); an invalid list fails
+/// with [`FailureCause::InvalidOp`] before anything runs.
+pub fn run_ops(config: &RunConfig, ops: &[FuzzOp]) -> Result<RunReport, RunFailure> {
+    run_ops_then(config, ops, |_| ()).map(|(report, ())| report)
+}
+
+/// Like [`run_ops`], then calls `inspect` with the final environment (for tests that
+/// compare final states, or extra checks at the end).
+pub fn run_ops_then<R>(
+    config: &RunConfig,
+    ops: &[FuzzOp],
+    inspect: impl FnOnce(&Environment<'_>) -> R,
+) -> Result<(RunReport, R), RunFailure> {
+    if let Err(error) = config.validate() {
+        return Err(config_failure(config, error));
+    }
+    let mut context = GenerateContext::new(&config.params());
+    for (index, op) in ops.iter().enumerate() {
+        if let Err(invalid) = context.apply(index, op) {
+            return Err(RunFailure {
+                config: config.clone(),
+                explicit_ops: true,
+                op_count: ops.len(),
+                op_index: None,
+                op: None,
+                cause: FailureCause::InvalidOp(invalid),
+            });
+        }
+    }
+    execute(config, ops, true, inspect)
+}
+
+fn config_failure(config: &RunConfig, error: ConfigError) -> RunFailure {
+    RunFailure {
+        config: config.clone(),
+        explicit_ops: false,
+        op_count: 0,
+        op_index: None,
+        op: None,
+        cause: FailureCause::Config(error),
+    }
+}
+
+/// Builds the environment and executes `ops` in it, catching panics.
+fn execute<R>(
+    config: &RunConfig,
+    ops: &[FuzzOp],
+    explicit_ops: bool,
+    inspect: impl FnOnce(&Environment<'_>) -> R,
+) -> Result<(RunReport, R), RunFailure> {
+    let nodes = config.validate().expect("validated by the caller");
+    let params = config.params();
+    let pool = NodePool::new(config.node_size, nodes).expect("validated node size and count");
+    let (_, tables_prng) = streams(config.seed);
+    let mut env = Environment::new(&pool, &params, tables_prng).expect("validated parameters");
+    #[cfg(feature = "fault-injection")]
+    env.level_mut().inject_fault(config.fault);
+
+    let failure = |op_index: usize, cause: FailureCause| RunFailure {
+        config: config.clone(),
+        explicit_ops,
+        op_count: ops.len(),
+        op_index: Some(op_index),
+        op: Some(ops[op_index]),
+        cause,
+    };
+
+    install_panic_hook();
+    let mut op_counts = OpCounts::default();
+    let mut current = 0;
+    let start = Instant::now();
+    let outcome = {
+        let _quiet = QuietPanics::enter();
+        panic::catch_unwind(AssertUnwindSafe(|| {
+            for (index, op) in ops.iter().enumerate() {
+                current = index;
+                if config.log_ops {
+                    eprintln!("op[{index}/{}] = {op}", ops.len());
+                }
+                env.apply(op)?;
+                op_counts.add(op.kind());
+            }
+            Ok(())
+        }))
+    };
+    let elapsed = start.elapsed();
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(check)) => return Err(failure(current, FailureCause::Check(check))),
+        Err(payload) => {
+            // The level may be half-way through a mutation: do not run its destructor.
+            core::mem::forget(env);
+            let (message, location) = take_panic(payload.as_ref());
+            return Err(failure(current, FailureCause::Panic { message, location }));
+        }
+    }
+    let report = RunReport {
+        seed: config.seed,
+        ops_run: ops.len(),
+        op_counts,
+        peak_tables: env.peak_tables(),
+        final_tables: env.level().len(),
+        final_snapshot: env.snapshot(),
+        digest: env.digest(),
+        elapsed,
+    };
+    let inspected = inspect(&env);
+    Ok((report, inspected))
+}
+
+thread_local! {
+    /// Whether panics on this thread are being caught by a run (so the hook stays quiet).
+    static QUIET: Cell<bool> = const { Cell::new(false) };
+    /// The last quiet panic's location, recorded by the hook.
+    static PANIC_LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Marks the current thread as running ops until dropped.
+struct QuietPanics;
+
+impl QuietPanics {
+    fn enter() -> QuietPanics {
+        QUIET.with(|quiet| quiet.set(true));
+        PANIC_LOCATION.with(|location| location.borrow_mut().take());
+        QuietPanics
+    }
+}
+
+impl Drop for QuietPanics {
+    fn drop(&mut self) {
+        QUIET.with(|quiet| quiet.set(false));
+    }
+}
+
+/// Installs (once per process) a panic hook that records the location of panics raised
+/// while a run executes ops on this thread, without printing them (the run reports
+/// them), and defers to the previous hook for every other panic.
+fn install_panic_hook() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if QUIET.with(Cell::get) {
+                let location = info.location().map(|l| l.to_string());
+                PANIC_LOCATION.with(|slot| *slot.borrow_mut() = location);
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// The message and location of a caught panic.
+fn take_panic(payload: &(dyn std::any::Any + Send)) -> (String, Option<String>) {
+    let message = if let Some(message) = payload.downcast_ref::<&str>() {
+        (*message).to_string()
+    } else if let Some(message) = payload.downcast_ref::<String>() {
+        message.clone()
+    } else {
+        "(non-string panic payload)".to_string()
+    };
+    let location = PANIC_LOCATION.with(|slot| slot.borrow_mut().take());
+    (message, location)
+}
+
+/// The name of a fault, as `--inject-fault` takes it (`RetireKeepsCounters`, ...).
+#[cfg(feature = "fault-injection")]
+pub fn fault_name(fault: Fault) -> String {
+    format!("{fault:?}")
+}
+
+/// Parses a fault name: the variant name, case-insensitive, `-` and `_` ignored
+/// (`RetireKeepsCounters`, `retire-keeps-counters`, `retire_keeps_counters`).
+#[cfg(feature = "fault-injection")]
+pub fn parse_fault(text: &str) -> Result<Fault, String> {
+    let normalize = |s: &str| {
+        s.chars()
+            .filter(|c| *c != '-' && *c != '_')
+            .map(|c| c.to_ascii_lowercase())
+            .collect::<String>()
+    };
+    let wanted = normalize(text);
+    Fault::ALL
+        .into_iter()
+        .find(|fault| normalize(&fault_name(*fault)) == wanted)
+        .ok_or_else(|| {
+            let names: Vec<String> = Fault::ALL.into_iter().map(fault_name).collect();
+            format!("unknown fault {text:?}; one of: {}", names.join(", "))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn op_count_bounds() {
+        let mut prng = Prng::from_seed(1);
+        for _ in 0..1_000 {
+            let count = op_count(&mut prng, Some(10));
+            assert!((1..=10).contains(&count));
+        }
+        assert_eq!(op_count(&mut prng, Some(0)), 0);
+        for _ in 0..1_000 {
+            assert!(op_count(&mut prng, None) as u64 <= EVENTS_MAX_DEFAULT);
+        }
+    }
+
+    #[test]
+    fn config_validation() {
+        // keys: 1024 / (128 / 2) = 16 nodes; tables (64 bytes each): 1024 / (16 / 2) = 128.
+        assert_eq!(RunConfig::new(1).validate(), Ok(16 + 128));
+        for (table_count_max, node_size) in [(0, 1024), (1024, 0), (1024, 1000), (1024, 64)] {
+            let config = RunConfig {
+                table_count_max,
+                node_size,
+                ..RunConfig::new(1)
+            };
+            assert!(config.validate().is_err(), "{table_count_max} {node_size}");
+            assert!(matches!(
+                run(&config).unwrap_err().cause,
+                FailureCause::Config(_)
+            ));
+        }
+        let config = RunConfig {
+            node_size: 128,
+            table_count_max: 7,
+            ..RunConfig::new(1)
+        };
+        assert!(config.validate().is_ok());
+    }
+
+    #[test]
+    fn reproduce_command() {
+        let config = RunConfig {
+            events_max: Some(500),
+            node_size: 256,
+            ..RunConfig::new(77)
+        };
+        assert_eq!(
+            config.reproduce_command(),
+            "cargo run --release -p manifest-level-fuzz -- --seed 77 --events-max 500 --node-size 256"
+        );
+    }
+
+    #[test]
+    fn invalid_op_list_runs_nothing() {
+        let failure =
+            run_ops(&RunConfig::new(1), &[FuzzOp::UpdateTables { count: 1 }]).unwrap_err();
+        assert!(matches!(failure.cause, FailureCause::InvalidOp(_)));
+        assert_eq!(failure.op_index, None);
+    }
+
+    #[test]
+    fn explicit_ops_run() {
+        let ops = [
+            FuzzOp::InsertTables { count: 5 },
+            FuzzOp::UpdateTables { count: 2 },
+            FuzzOp::TakeSnapshot,
+            FuzzOp::RemoveInvisible { count: 2 },
+            FuzzOp::RemoveVisible { count: 3 },
+        ];
+        let report = run_ops(&RunConfig::new(9), &ops).unwrap();
+        assert_eq!(report.ops_run, 5);
+        assert_eq!(report.final_tables, 0);
+        assert_eq!(report.peak_tables, 5);
+        assert_eq!(report.final_snapshot, 2);
+    }
+}
