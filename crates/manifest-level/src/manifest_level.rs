@@ -317,9 +317,13 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
     }
 
     /// With the `verify` feature, whether every mutation ends with a full
-    /// [`ManifestLevel::verify`] (on by default). Without the feature this does nothing.
+    /// [`ManifestLevel::verify`] (on by default), including the structural check of both
+    /// segmented arrays after each of their own mutations. Without the feature this does
+    /// nothing.
     pub fn set_auto_verify(&mut self, on: bool) {
         self.auto_verify = on;
+        self.keys.set_auto_verify(on);
+        self.tables.set_auto_verify(on);
     }
 
     /// Number of tables, of every visibility.

@@ -90,6 +90,8 @@ pub struct SegmentedArray<'pool, T: Element> {
     nodes: Vec<NodeId>,
     indexes: Vec<u32>,
     fences: Vec<T::Key>,
+    /// With the `verify` feature, whether every mutation ends with [`SegmentedArray::verify`].
+    auto_verify: bool,
     #[cfg(feature = "fault-injection")]
     pub(crate) fault_search_off_by_one: bool,
 }
@@ -144,6 +146,7 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
             nodes: Vec::with_capacity(reserve),
             indexes,
             fences: Vec::with_capacity(reserve),
+            auto_verify: true,
             #[cfg(feature = "fault-injection")]
             fault_search_off_by_one: false,
         })
@@ -155,6 +158,13 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
     #[cfg(feature = "fault-injection")]
     pub fn inject_search_fault(&mut self, on: bool) {
         self.fault_search_off_by_one = on;
+    }
+
+    /// With the `verify` feature, whether every mutation ends with a structural
+    /// [`SegmentedArray::verify`] (on by default; O(node count) each). Without the feature
+    /// this does nothing.
+    pub fn set_auto_verify(&mut self, on: bool) {
+        self.auto_verify = on;
     }
 
     /// The pool the array's nodes come from.
@@ -742,7 +752,9 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
     #[inline]
     fn verify_if_enabled(&self) {
         #[cfg(feature = "verify")]
-        self.verify();
+        if self.auto_verify {
+            self.verify();
+        }
     }
 }
 
