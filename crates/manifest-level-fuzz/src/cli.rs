@@ -201,7 +201,7 @@ fn run_config(config: &RunConfig) -> ExitCode {
     if let Some(fault) = config.fault {
         println!("planted fault: {}", runner::fault_name(fault));
     }
-    match runner::run_ops(config, &plan.ops) {
+    match runner::run_plan(config, &plan) {
         Ok(report) => {
             println!("{report}");
             ExitCode::SUCCESS

@@ -120,6 +120,15 @@ impl CheckFailure {
             found: format!("{found:?}"),
         }
     }
+
+    /// A failure of `what` with `expected` and `found` already described in words.
+    pub fn described(what: Check, expected: String, found: String) -> CheckFailure {
+        CheckFailure {
+            what,
+            expected,
+            found,
+        }
+    }
 }
 
 impl fmt::Display for CheckFailure {
@@ -135,11 +144,11 @@ impl fmt::Display for CheckFailure {
 impl std::error::Error for CheckFailure {}
 
 /// Returns a [`CheckFailure`] from the enclosing function unless `condition` holds.
-/// `expected` and `found` are only evaluated on failure.
+/// `expected` and `found` are `String`s, only evaluated on failure.
 macro_rules! check {
     ($condition:expr, $what:expr, $expected:expr, $found:expr $(,)?) => {
         if !$condition {
-            return Err(CheckFailure::new($what, $expected, $found));
+            return Err(CheckFailure::described($what, $expected, $found));
         }
     };
 }
@@ -285,8 +294,8 @@ impl<'pool> Environment<'pool> {
             check!(
                 table.visible(self.snapshot) && table.visible(SNAPSHOT_LATEST),
                 Check::InsertedVisible,
-                ("visible to", self.snapshot, "and latest"),
-                table,
+                format!("visible to snapshot {} and to latest", self.snapshot),
+                format!("{table:?}"),
             );
             let reference = match self.level.insert_table(*table) {
                 Ok(reference) => reference,
@@ -329,8 +338,8 @@ impl<'pool> Environment<'pool> {
             check!(
                 expected.visible(snapshot) && !expected.visible(SNAPSHOT_LATEST),
                 Check::RetiredVisibility,
-                ("visible to", snapshot, "but not to latest"),
-                expected,
+                format!("visible to snapshot {snapshot}, not to latest"),
+                format!("{expected:?}"),
             );
             match self.level.get(reference) {
                 Ok(found) if found == expected => {}
@@ -348,8 +357,8 @@ impl<'pool> Environment<'pool> {
         check!(
             self.snapshot + 1 < SNAPSHOT_LATEST,
             Check::SnapshotRange,
-            ("below", SNAPSHOT_LATEST),
-            self.snapshot + 1,
+            format!("a snapshot below {SNAPSHOT_LATEST}"),
+            format!("{}", self.snapshot + 1),
         );
         self.snapshot += 1;
         let snapshots = [self.snapshot];
@@ -357,10 +366,10 @@ impl<'pool> Environment<'pool> {
             match self.level.find(retired) {
                 Some((_, found)) if found == retired && found.invisible(&snapshots) => {}
                 found => {
-                    return Err(CheckFailure::new(
+                    return Err(CheckFailure::described(
                         Check::SnapshotHidesRetired,
-                        (retired, "invisible to", self.snapshot),
-                        found.map(|(_, table)| table),
+                        format!("{retired:?}, invisible to snapshot {}", self.snapshot),
+                        format!("{:?}", found.map(|(_, table)| table)),
                     ))
                 }
             }
@@ -410,20 +419,24 @@ impl<'pool> Environment<'pool> {
             check!(
                 filter(table),
                 Check::IteratorFilter,
-                (query.visibility, query.snapshots),
-                table,
+                format!("{:?} to {:?}", query.visibility, query.snapshots),
+                format!("{table:?}"),
             );
             if let Some(previous) = previous {
                 check!(
                     table.key_max < previous.key_max,
                     Check::IteratorOrder,
-                    ("key_max below", previous.key_max),
-                    table,
+                    format!("key_max below {}", previous.key_max),
+                    format!("{table:?}"),
                 );
             }
             previous = Some(table);
             let Some(index) = self.model.find_exact(table) else {
-                return Err(CheckFailure::new(Check::InModel, "a model table", table));
+                return Err(CheckFailure::described(
+                    Check::InModel,
+                    "a model table with the same keys".into(),
+                    format!("{table:?}"),
+                ));
             };
             check_eq!(Check::EqualsModel, expected: self.model.get(index), found: table);
             self.scratch.push((reference, *table, index));
@@ -445,8 +458,8 @@ impl<'pool> Environment<'pool> {
             check!(
                 invisible || visible_to_both,
                 Check::RemovalAllowed,
-                ("invisible, or visible to latest and", snapshot),
-                table,
+                format!("invisible, or visible to latest and snapshot {snapshot}"),
+                format!("{table:?}"),
             );
             if let Err(error) = self.level.remove_table(&table) {
                 return Err(CheckFailure::new(Check::RemoveAccepted, table, error));
@@ -454,8 +467,8 @@ impl<'pool> Environment<'pool> {
             check!(
                 !self.level.contains(&table),
                 Check::RemovedGone,
-                ("removed", table),
-                "still in the level",
+                format!("{table:?} gone"),
+                "still in the level".into(),
             );
             self.model.mark_removed(index);
         }

@@ -385,7 +385,16 @@ pub fn run(config: &RunConfig) -> Result<RunReport, RunFailure> {
     if let Err(error) = config.validate() {
         return Err(config_failure(config, error));
     }
-    let plan = plan(config);
+    run_plan(config, &plan(config))
+}
+
+/// Runs the ops [`plan`] generated for `config` (so a caller can log the plan first).
+/// A failure reproduces with `config`'s seed alone.
+pub fn run_plan(config: &RunConfig, plan: &RunPlan) -> Result<RunReport, RunFailure> {
+    if let Err(error) = config.validate() {
+        return Err(config_failure(config, error));
+    }
+    debug_assert_eq!((plan.seed, plan.weights), (config.seed, config.weights));
     execute(config, &plan.ops, false, |_| ()).map(|(report, ())| report)
 }
 
