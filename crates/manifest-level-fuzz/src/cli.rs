@@ -60,6 +60,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the seed-faithful fuzzer (what runs without a subcommand).
     Run(RunArgs),
+    /// Fuzz the segmented array alone against a `Vec` model, deterministically from a
+    /// seed, across element types and node sizes.
+    SegmentedArray(crate::segmented_array_fuzz::SegmentedArrayArgs),
 }
 
 /// Arguments of one fuzzer run.
@@ -168,6 +171,7 @@ pub fn execute(cli: Cli) -> ExitCode {
     match cli.command {
         None => run_fuzzer(&cli.run),
         Some(Command::Run(args)) => run_fuzzer(&args),
+        Some(Command::SegmentedArray(args)) => crate::segmented_array_fuzz::run_cli(&args),
     }
 }
 

@@ -739,6 +739,33 @@ pub fn run_ops(setup: Setup, ops: &[Op], faults: Faults) -> Result<Report, Failu
 }
 
 impl Trace {
+    /// A ready-to-paste Rust test (for `crates/manifest-level-fuzz/tests/`) that replays
+    /// this trace with [`run_ops`] and fails with the fuzzer's message while the bug is
+    /// there. The ops are printed with `Debug`, which is valid Rust with the variants of
+    /// [`ElementKind`], [`Op`] and [`Position`] in scope, as the test imports them.
+    /// `faults` are the planted bugs to replay with (`Faults::default()` for a real bug).
+    pub fn regression_test(&self, name: &str, faults: Faults) -> String {
+        let mut text = String::new();
+        text.push_str("#[test]\n");
+        text.push_str(&format!("fn {name}() {{\n"));
+        text.push_str("    #[allow(unused_imports)]\n");
+        text.push_str("    use manifest_level_fuzz::segmented_array_fuzz::{\n");
+        text.push_str("        run_ops, ElementKind::*, Faults, Op, Op::*, Position::*, Setup,\n");
+        text.push_str("    };\n");
+        text.push_str(&format!("    let setup = {:?};\n", self.setup));
+        text.push_str("    let ops: &[Op] = &[\n");
+        for op in &self.ops {
+            text.push_str(&format!("        {op:?},\n"));
+        }
+        text.push_str("    ];\n");
+        text.push_str(&format!("    let faults = {faults:?};\n"));
+        text.push_str("    if let Err(failure) = run_ops(setup, ops, faults) {\n");
+        text.push_str("        panic!(\"{failure}\");\n");
+        text.push_str("    }\n");
+        text.push_str("}\n");
+        text
+    }
+
     /// Encodes the trace as the bytes [`Trace::from_fuzz_input`] decodes back to it: the
     /// setup's fields, then each op, as fixed-width little-endian integers with one tag
     /// byte per enum. The setup should be normalized (normalized setups fit the field
@@ -1057,17 +1084,18 @@ fn execute_typed<T: FuzzElement>(
         ops.push(op);
         let step = panic::catch_unwind(AssertUnwindSafe(|| {
             harness.resolved.clear();
+            harness.progress = None;
             harness.apply(op)?;
             harness.check_all()
         }));
         match step {
             Ok(Ok(())) => op_index += 1,
-            Ok(Err(found)) => outcome = Err((op, harness.resolved.clone(), found)),
+            Ok(Err(found)) => outcome = Err((op, harness.describe(), found)),
             Err(payload) => {
                 let message = panic_message(&*payload);
                 outcome = Err((
                     op,
-                    harness.resolved.clone(),
+                    harness.describe(),
                     Mismatch {
                         check: "no panic".into(),
                         expected: "the op and the checks complete".into(),
@@ -1121,6 +1149,8 @@ struct Harness<'pool, T: FuzzElement> {
     serial: u64,
     /// What the current op's positions resolved to, for failure messages.
     resolved: String,
+    /// Which element of a batch of single inserts the current op is at.
+    progress: Option<u16>,
     report: Report,
 }
 
@@ -1141,6 +1171,7 @@ impl<'pool, T: FuzzElement> Harness<'pool, T> {
             sibling_model: Vec::new(),
             serial: 0,
             resolved: String::new(),
+            progress: None,
             report: Report {
                 seed: None,
                 setup,
@@ -1157,6 +1188,14 @@ impl<'pool, T: FuzzElement> Harness<'pool, T> {
                 len_final: 0,
                 trace: None,
             },
+        }
+    }
+
+    /// What the current op resolved to, and how far a batch got.
+    fn describe(&self) -> String {
+        match self.progress {
+            Some(i) => format!("{}, at element {i}", self.resolved),
+            None => self.resolved.clone(),
         }
     }
 
@@ -1403,6 +1442,11 @@ impl<'pool, T: FuzzElement> Harness<'pool, T> {
                 }
             }
             Op::InsertSorted { count, key, spread } => {
+                self.resolved = if self.setup.sorted {
+                    format!("{count} sorted inserts")
+                } else {
+                    format!("{count} appends (positional mode)")
+                };
                 for i in 0..count {
                     let offset = match u64::from(spread).checked_add(1) {
                         Some(range) => mix(self.serial) % range,
@@ -1412,7 +1456,7 @@ impl<'pool, T: FuzzElement> Harness<'pool, T> {
                     if !self.setup.sorted {
                         // Positional mode: append.
                         let index = self.len();
-                        self.resolved = format!("element {i}: append {element:?}");
+                        self.progress = Some(i);
                         let before = self.pool_before_insert(index, 1);
                         let result = self.array.insert(index, element);
                         if !self.judge_insert(result, index, 1, before, true)? {
@@ -1422,7 +1466,7 @@ impl<'pool, T: FuzzElement> Harness<'pool, T> {
                     } else {
                         let expected_index =
                             self.model.partition_point(|e| e.key() < element.key()) as u32;
-                        self.resolved = format!("element {i}: {element:?} at {expected_index}");
+                        self.progress = Some(i);
                         let before = self.pool_before_insert(expected_index, 1);
                         let result = self.array.insert_sorted(element);
                         let plain = result.map(|index| (index != expected_index).then_some(index));
@@ -1902,6 +1946,199 @@ impl Generator {
             _ => prng.int_inclusive(key_max),
         }
     }
+}
+
+/// Arguments of `manifest-level-fuzz segmented-array`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct SegmentedArrayArgs {
+    /// The first seed: a decimal u64, or a 40-hex-digit git commit hash (its low 64 bits).
+    /// Drawn from the OS clock and entropy, and printed, when absent.
+    #[arg(long, value_parser = parse_seed_arg)]
+    pub seed: Option<u64>,
+    /// Ops per seed.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub ops: u64,
+    /// Run this many consecutive seeds, from `--seed`.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub seeds: u64,
+    /// Element type instead of the drawn one: u32, u64, u128, record24, record64.
+    #[arg(long, value_name = "TYPE", value_parser = parse_element_kind)]
+    pub element: Option<ElementKind>,
+    /// Node size in bytes instead of the drawn one (rounded to a multiple of 16, clamped
+    /// to 32..=4096 and to two elements).
+    #[arg(long, value_name = "BYTES")]
+    pub node_size: Option<u32>,
+    /// Force sorted mode (`insert_sorted`, `lower_bound`).
+    #[arg(long, conflicts_with = "positional")]
+    pub sorted: bool,
+    /// Force positional mode (inserts anywhere).
+    #[arg(long)]
+    pub positional: bool,
+    /// Also write each seed's first 256 ops as a libFuzzer input into DIR (seeds the
+    /// corpus of the `segmented_array` cargo-fuzz target).
+    #[arg(long, value_name = "DIR")]
+    pub write_corpus: Option<std::path::PathBuf>,
+    /// Instead of seeds, replay a libFuzzer input (a crash, say) of the
+    /// `segmented_array` target: print the decoded trace, run it, and on failure print a
+    /// regression test.
+    #[cfg(feature = "arbitrary")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["seed", "write_corpus"])]
+    pub replay_input: Option<std::path::PathBuf>,
+    /// Plant the off-by-one in `lower_bound` (a demo that the checks catch it).
+    #[cfg(feature = "fault-injection")]
+    #[arg(long)]
+    pub inject_search_fault: bool,
+}
+
+fn parse_seed_arg(text: &str) -> Result<u64, String> {
+    crate::prng::parse_seed(text).map_err(|error| error.to_string())
+}
+
+fn parse_element_kind(text: &str) -> Result<ElementKind, String> {
+    ElementKind::from_name(text)
+        .ok_or_else(|| "expected one of u32, u64, u128, record24, record64".to_string())
+}
+
+impl SegmentedArrayArgs {
+    /// The run configuration for `seed`.
+    pub fn to_config(&self, seed: u64) -> SegmentedArrayFuzzConfig {
+        SegmentedArrayFuzzConfig {
+            seed,
+            ops: self.ops,
+            element: self.element,
+            node_size: self.node_size,
+            sorted: match (self.sorted, self.positional) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            },
+            record: self.write_corpus.is_some(),
+            faults: self.faults(),
+        }
+    }
+
+    fn faults(&self) -> Faults {
+        Faults {
+            #[cfg(feature = "fault-injection")]
+            search_off_by_one: self.inject_search_fault,
+            #[cfg(not(feature = "fault-injection"))]
+            search_off_by_one: false,
+        }
+    }
+
+    /// The command line that reruns `seed` alone.
+    pub fn reproduce_command(&self, seed: u64) -> String {
+        let mut command = format!(
+            "manifest-level-fuzz segmented-array --seed {seed} --ops {}",
+            self.ops
+        );
+        if let Some(element) = self.element {
+            command.push_str(&format!(" --element {element}"));
+        }
+        if let Some(node_size) = self.node_size {
+            command.push_str(&format!(" --node-size {node_size}"));
+        }
+        if self.sorted {
+            command.push_str(" --sorted");
+        }
+        if self.positional {
+            command.push_str(" --positional");
+        }
+        if self.faults().search_off_by_one {
+            command.push_str(" --inject-search-fault");
+        }
+        command
+    }
+}
+
+/// Runs `manifest-level-fuzz segmented-array`: exit 0 when every seed passes, 1 at the
+/// first failure (after printing it, the command that reproduces it, and a regression
+/// test), 1 also when a corpus file cannot be written.
+pub fn run_cli(args: &SegmentedArrayArgs) -> std::process::ExitCode {
+    use std::process::ExitCode;
+
+    #[cfg(feature = "arbitrary")]
+    if let Some(path) = &args.replay_input {
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                eprintln!("{}: {error}", path.display());
+                return ExitCode::FAILURE;
+            }
+        };
+        let trace = Trace::from_fuzz_input(&bytes);
+        println!("{trace:#?}");
+        return match run_ops(trace.setup, &trace.ops, args.faults()) {
+            Ok(report) => {
+                println!("{report}");
+                ExitCode::SUCCESS
+            }
+            Err(failure) => {
+                eprintln!("{failure}\n");
+                println!(
+                    "{}",
+                    failure
+                        .trace
+                        .regression_test("segmented_array_regression", args.faults())
+                );
+                ExitCode::FAILURE
+            }
+        };
+    }
+
+    let first = args.seed.unwrap_or_else(|| {
+        let seed = crate::cli::entropy_seed();
+        println!("seed: {seed}");
+        seed
+    });
+    if let Some(dir) = &args.write_corpus {
+        if let Err(error) = std::fs::create_dir_all(dir) {
+            eprintln!("{}: {error}", dir.display());
+            return ExitCode::FAILURE;
+        }
+    }
+    let started = std::time::Instant::now();
+    let mut ops = 0u64;
+    for seed in (0..args.seeds).map(|i| first.wrapping_add(i)) {
+        match run(args.to_config(seed)) {
+            Ok(report) => {
+                ops += report.ops;
+                println!("{report}");
+                if let (Some(dir), Some(trace)) = (&args.write_corpus, &report.trace) {
+                    let input = Trace {
+                        setup: trace.setup,
+                        ops: trace.ops[..trace.ops.len().min(INPUT_OPS_MAX)].to_vec(),
+                    };
+                    let path = dir.join(format!("seed-{seed}"));
+                    if let Err(error) = std::fs::write(&path, input.to_fuzz_input()) {
+                        eprintln!("{}: {error}", path.display());
+                        return ExitCode::FAILURE;
+                    }
+                }
+            }
+            Err(failure) => {
+                eprintln!("{failure}");
+                eprintln!("reproduce: {}", args.reproduce_command(seed));
+                println!(
+                    "\n{}",
+                    failure
+                        .trace
+                        .regression_test("segmented_array_regression", args.faults())
+                );
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{} seed(s) passed, {ops} ops in {seconds:.2} s ({:.0} ops/s)",
+        args.seeds,
+        ops as f64 / seconds.max(1e-9)
+    );
+    if let Some(dir) = &args.write_corpus {
+        println!("corpus inputs written to {}", dir.display());
+    }
+    ExitCode::SUCCESS
 }
 
 #[cfg(test)]

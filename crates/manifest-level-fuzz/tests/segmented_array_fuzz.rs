@@ -378,3 +378,35 @@ fn record_types_have_the_documented_layout() {
         assert_eq!(ElementKind::from_name(kind.name()), Some(kind));
     }
 }
+
+/// Printed verbatim by `Trace::regression_test` for the shortest failure the planted
+/// search fault gives over seeds 0..200 (seed 176, caught at op 0): the generated code
+/// compiles and reproduces the failure.
+#[test]
+#[should_panic(expected = "insert_sorted index")]
+fn planted_fault_regression() {
+    #[allow(unused_imports)]
+    use manifest_level_fuzz::segmented_array_fuzz::{
+        run_ops, ElementKind::*, Faults, Op, Op::*, Position::*, Setup,
+    };
+    let setup = Setup {
+        element: U128,
+        node_size: 496,
+        capacity: 361,
+        sibling_capacity: 0,
+        pool_nodes: 25,
+        sorted: true,
+        key_max: 18446744073709551615,
+    };
+    let ops: &[Op] = &[InsertSorted {
+        count: 60,
+        key: 3735991784959440630,
+        spread: 4294967295,
+    }];
+    let faults = Faults {
+        search_off_by_one: true,
+    };
+    if let Err(failure) = run_ops(setup, ops, faults) {
+        panic!("{failure}");
+    }
+}
