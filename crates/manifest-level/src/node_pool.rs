@@ -229,3 +229,119 @@ impl NodePool {
         unsafe { core::slice::from_raw_parts(self.node_base(node) as *const T, len) }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acquire_and_release() {
+        let pool = NodePool::new(64, 3).unwrap();
+        assert_eq!((pool.free_count(), pool.acquired_count()), (3, 0));
+        let a = pool.acquire().unwrap();
+        let b = pool.acquire().unwrap();
+        let c = pool.acquire().unwrap();
+        // Low ids first, each handed out once.
+        assert_eq!([a, b, c], [NodeId(0), NodeId(1), NodeId(2)]);
+        assert_eq!(pool.acquire(), None);
+        assert_eq!((pool.free_count(), pool.acquired_count()), (0, 3));
+        assert!(pool.is_acquired(b));
+        pool.release(b);
+        assert!(!pool.is_acquired(b));
+        assert_eq!(pool.free_count(), 1);
+        // The last released node is the next one handed out.
+        assert_eq!(pool.acquire(), Some(b));
+        for node in [c, a, b] {
+            pool.release(node);
+        }
+        assert_eq!((pool.free_count(), pool.acquired_count()), (3, 0));
+    }
+
+    #[test]
+    #[should_panic(expected = "released but not acquired")]
+    fn double_release_panics() {
+        let pool = NodePool::new(64, 2).unwrap();
+        let node = pool.acquire().unwrap();
+        pool.release(node);
+        pool.release(node);
+    }
+
+    #[test]
+    fn empty_pool() {
+        let pool = NodePool::new(16, 0).unwrap();
+        assert_eq!(pool.acquire(), None);
+        assert_eq!(pool.memory_bytes(), 0);
+    }
+
+    #[test]
+    fn bad_sizes() {
+        for size in [0, 8, 24, NODE_SIZE_MAX + NODE_ALIGN] {
+            assert!(NodePool::new(size, 1).is_err(), "{size}");
+        }
+        assert!(NodePool::new(16, NODE_COUNT_MAX + 1).is_err());
+    }
+
+    #[test]
+    fn element_types() {
+        #[allow(dead_code)]
+        #[repr(align(32))]
+        #[derive(Clone, Copy)]
+        struct Aligned32(u8);
+        let pool = NodePool::new(64, 1).unwrap();
+        assert!(pool.check_element_type::<u128>().is_ok());
+        assert!(pool.check_element_type::<[u8; 3]>().is_ok());
+        assert!(pool.check_element_type::<Aligned32>().is_err());
+        assert!(pool.check_element_type::<()>().is_err());
+        assert_eq!(pool.slots::<u128>(), 4);
+        assert_eq!(pool.slots::<[u8; 24]>(), 2);
+    }
+
+    /// Nodes of 48 bytes straddle the 64-byte blocks: every node's slots are aligned, lie
+    /// inside the pool's memory, and never alias another node's (Miri checks the accesses).
+    #[test]
+    fn nodes_are_aligned_and_disjoint() {
+        let pool = NodePool::new(48, 5).unwrap();
+        assert!(pool.memory_bytes() >= 5 * 48);
+        assert_eq!(pool.memory_bytes() % 64, 0);
+        let nodes = [(); 5].map(|()| pool.acquire().unwrap());
+        for (i, &node) in nodes.iter().enumerate() {
+            // SAFETY: acquired above, not released, no other view of it lives.
+            let slots = unsafe { pool.slots_mut::<u128>(node) };
+            assert_eq!(slots.len(), 3);
+            assert_eq!(slots.as_ptr() as usize % NODE_ALIGN, 0);
+            for (j, slot) in slots.iter_mut().enumerate() {
+                *slot = MaybeUninit::new((i * 10 + j) as u128);
+            }
+        }
+        {
+            // A shared view of one node and an exclusive one of another, at once.
+            // SAFETY: distinct acquired nodes; node 0 fully written above.
+            let first = unsafe { pool.elements::<u128>(nodes[0], 3) };
+            let second = unsafe { pool.slots_mut::<u128>(nodes[1]) };
+            second[2] = MaybeUninit::new(first[1] + 100);
+        }
+        for (i, &node) in nodes.iter().enumerate() {
+            // SAFETY: every slot of every node was written above.
+            let elements = unsafe { pool.elements::<u128>(node, 3) };
+            let expected: Vec<u128> = (0..3)
+                .map(|j| match (i, j) {
+                    (1, 2) => 101,
+                    _ => (i * 10 + j) as u128,
+                })
+                .collect();
+            assert_eq!(elements, expected.as_slice());
+        }
+        // The same memory reused as another element type after release and reacquire.
+        pool.release(nodes[4]);
+        let again = pool.acquire().unwrap();
+        assert_eq!(again, nodes[4]);
+        // SAFETY: reacquired; written before being read.
+        let slots = unsafe { pool.slots_mut::<u32>(again) };
+        assert_eq!(slots.len(), 12);
+        for slot in slots.iter_mut() {
+            *slot = MaybeUninit::new(7);
+        }
+        // SAFETY: all 12 written.
+        assert_eq!(unsafe { pool.elements::<u32>(again, 12) }, &[7; 12]);
+    }
+}

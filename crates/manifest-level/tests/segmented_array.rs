@@ -867,27 +867,35 @@ fn miri_small() {
     assert_eq!(pool.free_count(), pool.node_count());
 }
 
+/// One test per element type. `miri` marks small tests that also run under Miri; the rest
+/// are ignored there (too slow interpreted).
 macro_rules! per_type {
+    (miri, $name:ident, $body:ident $(, $arg:expr)*) => {
+        per_type!(@ cfg_attr(any(), ignore), $name, $body $(, $arg)*);
+    };
     ($name:ident, $body:ident $(, $arg:expr)*) => {
+        per_type!(@ cfg_attr(miri, ignore), $name, $body $(, $arg)*);
+    };
+    (@ $attr:meta, $name:ident, $body:ident $(, $arg:expr)*) => {
         mod $name {
             use super::*;
             #[test]
-            #[cfg_attr(miri, ignore)]
+            #[$attr]
             fn u32() {
                 $body::<u32>(1 $(, $arg)*);
             }
             #[test]
-            #[cfg_attr(miri, ignore)]
+            #[$attr]
             fn u64() {
                 $body::<u64>(2 $(, $arg)*);
             }
             #[test]
-            #[cfg_attr(miri, ignore)]
+            #[$attr]
             fn u128() {
                 $body::<u128>(3 $(, $arg)*);
             }
             #[test]
-            #[cfg_attr(miri, ignore)]
+            #[$attr]
             fn record() {
                 $body::<Record>(4 $(, $arg)*);
             }
@@ -901,4 +909,4 @@ per_type!(duplicate_runs_across_nodes, duplicate_runs);
 per_type!(insert_slice_predicts_its_nodes, slice_prediction);
 per_type!(random_against_vec, random_model, 1200);
 per_type!(random_sorted_against_vec, random_sorted, 600);
-per_type!(errors_and_all_or_nothing, errors_change_nothing);
+per_type!(miri, errors_and_all_or_nothing, errors_change_nothing);
