@@ -907,6 +907,7 @@ pub struct LevelIter<'a, 's, K: Key> {
 impl<'a, K: Key> Iterator for LevelIter<'a, '_, K> {
     type Item = (TableRef, &'a TableInfo<K>);
 
+    #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {
             return None;
