@@ -795,7 +795,107 @@ fn memory_report() {
     }
 }
 
+/// `LEVEL_PROFILE=<op>/<structure>/<n>/<repetitions>`: runs one operation in a loop, with
+/// no criterion around it, for `valgrind --tool=callgrind` or `perf record`. Ops: `iter_asc`,
+/// `iter_desc`, `find`, `range_8`, `insert_remove`, `least_overlap`, `walk`.
+fn profile(spec: &str) {
+    let parts: Vec<&str> = spec.split('/').collect();
+    let [op, structure, n, repetitions] = parts[..] else {
+        panic!("LEVEL_PROFILE=<op>/<structure>/<n>/<repetitions>");
+    };
+    let n: usize = n.parse().expect("n");
+    let repetitions: usize = repetitions.parse().expect("repetitions");
+    let w = Workload::new(n);
+    let n_a = w.tables_a.len();
+    fn run<L: LevelOps>(op: &str, main: &mut L, a: &L, w: &Workload, repetitions: usize) -> u64 {
+        let mut sum = 0u64;
+        for i in 0..repetitions {
+            match op {
+                "iter_asc" | "iter_desc" => {
+                    let direction = if op == "iter_asc" {
+                        Direction::Ascending
+                    } else {
+                        Direction::Descending
+                    };
+                    main.for_each(Query::visible(&LATEST).direction(direction), |table| {
+                        sum = sum.wrapping_add(table.address)
+                    });
+                }
+                "find" => {
+                    let table = &w.finds[i % QUERY_COUNT];
+                    sum += main.find(black_box(table)).map_or(0, |t| t.address);
+                }
+                "range_8" => main.for_each(
+                    Query::visible(&LATEST).within(w.ranges[i % QUERY_COUNT]),
+                    |table| sum = sum.wrapping_add(table.address),
+                ),
+                "insert_remove" => {
+                    let table = w.held[i % w.held.len()];
+                    main.remove(black_box(&table));
+                    main.insert(table);
+                }
+                "least_overlap" => {
+                    sum += a
+                        .least_overlap(black_box(main), SNAPSHOT_LATEST, 8)
+                        .map_or(0, |(t, _)| t.address);
+                }
+                _ => panic!("unknown op {op}"),
+            }
+        }
+        sum
+    }
+    let pools = [
+        level_pool(1024, n),
+        level_pool(1024, n_a),
+        level_pool(4096, n),
+        level_pool(4096, n_a),
+    ];
+    let sum = match structure {
+        "level_1k" => run(
+            op,
+            &mut level(&pools[0], n, &w.tables),
+            &level(&pools[1], n_a, &w.tables_a),
+            &w,
+            repetitions,
+        ),
+        "level_4k" => run(
+            op,
+            &mut level(&pools[2], n, &w.tables),
+            &level(&pools[3], n_a, &w.tables_a),
+            &w,
+            repetitions,
+        ),
+        "sorted_vec" => run(
+            op,
+            &mut sorted_vec(n, &w.tables),
+            &sorted_vec(n_a, &w.tables_a),
+            &w,
+            repetitions,
+        ),
+        "btreemap" => run(
+            op,
+            &mut baseline(BTreeMapLevel::new(n), &w.tables),
+            &baseline(BTreeMapLevel::new(n_a), &w.tables_a),
+            &w,
+            repetitions,
+        ),
+        "indexset" => run(
+            op,
+            &mut baseline(IndexSetLevel::new(n), &w.tables),
+            &baseline(IndexSetLevel::new(n_a), &w.tables_a),
+            &w,
+            repetitions,
+        ),
+        _ => panic!("unknown structure {structure}"),
+    };
+    println!("{spec}: {sum}");
+}
+
 fn main() {
+    if let Ok(spec) = std::env::var("LEVEL_PROFILE") {
+        profile(&spec);
+        return;
+    }
     let mut criterion = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3))
