@@ -585,3 +585,123 @@ impl Fnv1a {
         self.0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use manifest_level::TableInfo;
+
+    use super::*;
+
+    fn with_env(test: impl FnOnce(&mut Environment<'_>)) {
+        let params = Params::with_table_count_max(64);
+        let nodes = Environment::nodes_needed(256, &params).unwrap();
+        let pool = NodePool::new(256, nodes).unwrap();
+        let mut env = Environment::new(&pool, &params, Prng::from_seed(1)).unwrap();
+        env.apply(&FuzzOp::InsertTables { count: 10 }).unwrap();
+        env.apply(&FuzzOp::InsertTables { count: 10 }).unwrap();
+        test(&mut env);
+    }
+
+    #[test]
+    fn a_faithful_sequence_passes() {
+        with_env(|env| {
+            for op in [
+                FuzzOp::UpdateTables { count: 5 },
+                FuzzOp::RemoveVisible { count: 3 },
+                FuzzOp::TakeSnapshot,
+                FuzzOp::RemoveInvisible { count: 4 },
+                FuzzOp::UpdateTables { count: 12 },
+                FuzzOp::TakeSnapshot,
+                FuzzOp::RemoveInvisible { count: 13 },
+            ] {
+                env.apply(&op)
+                    .unwrap_or_else(|failure| panic!("{op}: {failure}"));
+            }
+            assert_eq!(env.level().len(), 0);
+            assert_eq!(env.snapshot(), 3);
+            assert_eq!(env.peak_tables(), 20);
+            assert!(env.level_tables().is_empty());
+        });
+    }
+
+    #[test]
+    fn level_tables_lists_live_and_retired_in_order() {
+        with_env(|env| {
+            env.apply(&FuzzOp::UpdateTables { count: 7 }).unwrap();
+            env.apply(&FuzzOp::TakeSnapshot).unwrap();
+            assert_eq!(env.level_tables(), env.model().tables());
+        });
+    }
+
+    #[test]
+    fn a_retirement_behind_the_models_back_is_caught() {
+        with_env(|env| {
+            let latest = [SNAPSHOT_LATEST];
+            let (reference, _) = env.level().iter(Query::visible(&latest)).next().unwrap();
+            env.level_mut().set_snapshot_max(1, reference).unwrap();
+            let failure = env.check_after_op().unwrap_err();
+            assert_eq!(failure.what, Check::TableCountVisible);
+            assert_eq!(
+                (failure.expected.as_str(), failure.found.as_str()),
+                ("20", "19")
+            );
+        });
+    }
+
+    #[test]
+    fn a_table_missing_from_the_model_is_caught() {
+        with_env(|env| {
+            // A table past every generated key, in the level only.
+            let stray = TableInfo::new(1, 1, 1, 1 << 40, 1 << 40, VALUE_COUNT);
+            env.level_mut().insert_table(stray).unwrap();
+            assert_eq!(env.check_after_op().unwrap_err().what, Check::TableCount);
+            // Descending iteration meets it first.
+            let failure = env.apply(&FuzzOp::UpdateTables { count: 1 }).unwrap_err();
+            assert_eq!(failure.what, Check::InModel);
+        });
+    }
+
+    #[test]
+    fn a_table_removed_behind_the_models_back_is_caught() {
+        with_env(|env| {
+            let latest = [SNAPSHOT_LATEST];
+            let (_, last) = env
+                .level()
+                .iter(Query::visible(&latest).descending())
+                .next()
+                .unwrap();
+            let last = *last;
+            env.level_mut().remove_table(&last).unwrap();
+            let failure = env.check_after_op().unwrap_err();
+            assert_eq!(failure.what, Check::TableCount);
+            // Asking for every live table now finds one too few.
+            let failure = env.apply(&FuzzOp::RemoveVisible { count: 20 }).unwrap_err();
+            assert_eq!(failure.what, Check::EnoughTables);
+            assert_eq!(
+                (failure.expected.as_str(), failure.found.as_str()),
+                ("20", "19")
+            );
+        });
+    }
+
+    #[test]
+    fn digest_is_stable_and_sensitive() {
+        let digest = |ops: &[FuzzOp]| {
+            let params = Params::with_table_count_max(64);
+            let pool =
+                NodePool::new(1024, Environment::nodes_needed(1024, &params).unwrap()).unwrap();
+            let mut env = Environment::new(&pool, &params, Prng::from_seed(2)).unwrap();
+            for op in ops {
+                env.apply(op).unwrap();
+            }
+            env.digest()
+        };
+        let insert = FuzzOp::InsertTables { count: 3 };
+        assert_eq!(digest(&[insert]), digest(&[insert]));
+        assert_ne!(digest(&[insert]), digest(&[insert, FuzzOp::TakeSnapshot]));
+        assert_ne!(
+            digest(&[insert]),
+            digest(&[insert, FuzzOp::UpdateTables { count: 1 }])
+        );
+    }
+}

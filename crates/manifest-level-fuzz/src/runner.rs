@@ -467,33 +467,28 @@ fn execute<R>(
         cause,
     };
 
-    install_panic_hook();
     let mut op_counts = OpCounts::default();
     let mut current = 0;
     let start = Instant::now();
-    let outcome = {
-        let _quiet = QuietPanics::enter();
-        panic::catch_unwind(AssertUnwindSafe(|| {
-            for (index, op) in ops.iter().enumerate() {
-                current = index;
-                if config.log_ops {
-                    eprintln!("op[{index}/{}] = {op}", ops.len());
-                }
-                env.apply(op)?;
-                op_counts.add(op.kind());
+    let outcome = catch_panics(|| {
+        for (index, op) in ops.iter().enumerate() {
+            current = index;
+            if config.log_ops {
+                eprintln!("op[{index}/{}] = {op}", ops.len());
             }
-            Ok(())
-        }))
-    };
+            env.apply(op)?;
+            op_counts.add(op.kind());
+        }
+        Ok(())
+    });
     let elapsed = start.elapsed();
     match outcome {
         Ok(Ok(())) => {}
         Ok(Err(check)) => return Err(failure(current, FailureCause::Check(check))),
-        Err(payload) => {
+        Err(cause) => {
             // The level may be half-way through a mutation: do not run its destructor.
             core::mem::forget(env);
-            let (message, location) = take_panic(payload.as_ref());
-            return Err(failure(current, FailureCause::Panic { message, location }));
+            return Err(failure(current, cause));
         }
     }
     let report = RunReport {
@@ -552,17 +547,24 @@ fn install_panic_hook() {
     });
 }
 
-/// The message and location of a caught panic.
-fn take_panic(payload: &(dyn std::any::Any + Send)) -> (String, Option<String>) {
-    let message = if let Some(message) = payload.downcast_ref::<&str>() {
-        (*message).to_string()
-    } else if let Some(message) = payload.downcast_ref::<String>() {
-        message.clone()
-    } else {
-        "(non-string panic payload)".to_string()
-    };
-    let location = PANIC_LOCATION.with(|slot| slot.borrow_mut().take());
-    (message, location)
+/// Runs `f`, turning a panic into [`FailureCause::Panic`] with its message and location.
+/// The panic is not printed (the caller reports it); panics outside such a call, and on
+/// other threads, reach the previous panic hook as usual.
+fn catch_panics<T>(f: impl FnOnce() -> T) -> Result<T, FailureCause> {
+    install_panic_hook();
+    let _quiet = QuietPanics::enter();
+    panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+        let payload = payload.as_ref();
+        let message = if let Some(message) = payload.downcast_ref::<&str>() {
+            (*message).to_string()
+        } else if let Some(message) = payload.downcast_ref::<String>() {
+            message.clone()
+        } else {
+            "(non-string panic payload)".to_string()
+        };
+        let location = PANIC_LOCATION.with(|slot| slot.borrow_mut().take());
+        FailureCause::Panic { message, location }
+    })
 }
 
 /// The name of a fault, as `--inject-fault` takes it (`RetireKeepsCounters`, ...).
@@ -594,6 +596,27 @@ pub fn parse_fault(text: &str) -> Result<Fault, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn panics_become_failures() {
+        assert_eq!(catch_panics(|| 5), Ok(5));
+        let Err(FailureCause::Panic { message, location }) =
+            catch_panics(|| -> u32 { panic!("boom {}", 7) })
+        else {
+            panic!("the panic was not caught");
+        };
+        assert_eq!(message, "boom 7");
+        assert!(location.unwrap().contains("runner.rs"));
+        let Err(FailureCause::Panic { message, .. }) = catch_panics(|| {
+            let values: Vec<u32> = Vec::new();
+            values[3]
+        }) else {
+            panic!("the panic was not caught");
+        };
+        assert!(message.contains("index out of bounds"), "{message}");
+        // Quiet mode ends with the call.
+        assert!(!QUIET.with(Cell::get));
+    }
 
     #[test]
     fn op_count_bounds() {
