@@ -268,6 +268,14 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         if index == len {
             return self.end_cursor();
         }
+        // Fast path for the last node (ranges up to the end ask for it): no search.
+        let last = self.nodes.len() - 1;
+        if index >= self.indexes[last] {
+            return Cursor {
+                node: last as u32,
+                relative: index - self.indexes[last],
+            };
+        }
         // The first node whose end is past `index`.
         let ends = &self.indexes[1..];
         let node = ends.partition_point(|&end| end <= index);
