@@ -277,6 +277,9 @@ impl<'pool> Environment<'pool> {
 
     /// Generates `count` tables that overlap nothing in the model, starting at a random
     /// key, inserts them into the level, then into the model.
+    ///
+    /// This and the other op methods check the tables the op touches, but not the
+    /// after-op checks; [`Environment::apply`] runs both.
     pub fn insert_tables(&mut self, count: u32) -> Result<(), CheckFailure> {
         debug_assert!(count > 0);
         self.scratch.clear();
@@ -450,9 +453,10 @@ impl<'pool> Environment<'pool> {
     fn remove_collected(&mut self) -> Result<(), CheckFailure> {
         let snapshot = self.snapshot;
         for &(_, table, index) in &self.scratch {
-            // A table may go once every reader that could see it is gone (invisible), or
-            // while both latest and the current snapshot see it (compaction replacing a
-            // live table); never when only an older snapshot still sees it.
+            // A table may go once no reader sees it (invisible to latest and to the
+            // current snapshot), or while both latest and the current snapshot see it;
+            // never while the current snapshot sees it but latest does not (retired at
+            // the current snapshot: a reader of that snapshot may still need it).
             let invisible = table.invisible(&[snapshot]);
             let visible_to_both = table.visible(SNAPSHOT_LATEST) && table.visible(snapshot);
             check!(
