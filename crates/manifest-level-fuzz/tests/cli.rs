@@ -93,7 +93,7 @@ fn bad_arguments_exit_2() {
         (&["--smoke", "--seed", "1"], "cannot be used"),
         (&["--inject-fault", "NoSuchFault"], "unknown fault"),
         (&["--frobnicate"], "unexpected argument"),
-        (&["campaign"], "unrecognized subcommand"),
+        (&["frobnicate-subcommand"], "unrecognized subcommand"),
     ];
     for (args, message) in cases {
         let output = fuzz(args);
