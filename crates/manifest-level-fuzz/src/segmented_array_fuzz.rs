@@ -56,6 +56,9 @@ pub const NODE_SIZE_MAX: u32 = 4096;
 pub const CAPACITY_MAX: u32 = 4096;
 /// The most ops a fuzz input decodes to ([`Trace::from_fuzz_input`]).
 pub const INPUT_OPS_MAX: usize = 256;
+/// The largest capacity a fuzz input decodes to: the checks after every op are linear in
+/// the length, and libFuzzer wants thousands of inputs a second.
+pub const INPUT_CAPACITY_MAX: u32 = 512;
 
 /// The element type of a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -334,6 +337,16 @@ impl Setup {
         setup.sibling_capacity = self.sibling_capacity.min(setup.capacity);
         setup.pool_nodes = self.pool_nodes.min(setup.pool_nodes_full());
         setup
+    }
+
+    /// The setup a fuzz input with this setup runs: capacity at most
+    /// [`INPUT_CAPACITY_MAX`], normalized.
+    pub fn for_fuzz_input(self) -> Setup {
+        Setup {
+            capacity: self.capacity.min(INPUT_CAPACITY_MAX),
+            ..self
+        }
+        .normalized()
     }
 
     /// Draws a setup from `prng`: biased toward small nodes (many node boundaries), a full
@@ -790,8 +803,9 @@ impl Trace {
         bytes
     }
 
-    /// Decodes fuzzer bytes: a [`Setup`], then ops until the bytes or
-    /// [`INPUT_OPS_MAX`] run out. Every byte string decodes (missing bytes read as zero).
+    /// Decodes fuzzer bytes: a [`Setup`] (passed through [`Setup::for_fuzz_input`]), then
+    /// ops until the bytes or [`INPUT_OPS_MAX`] run out. Every byte string decodes
+    /// (missing bytes read as zero).
     #[cfg(feature = "arbitrary")]
     pub fn from_fuzz_input(bytes: &[u8]) -> Trace {
         let mut input = arbitrary::Unstructured::new(bytes);
@@ -936,7 +950,9 @@ mod decode {
 
     pub(super) fn decode_trace(u: &mut Unstructured<'_>) -> Trace {
         // Integers read from exhausted input are zero, so none of these fail.
-        let setup = Setup::arbitrary(u).expect("decoding never fails");
+        let setup = Setup::arbitrary(u)
+            .expect("decoding never fails")
+            .for_fuzz_input();
         let mut ops = Vec::new();
         while !u.is_empty() && ops.len() < INPUT_OPS_MAX {
             ops.push(Op::arbitrary(u).expect("decoding never fails"));
@@ -1156,11 +1172,17 @@ struct Harness<'pool, T: FuzzElement> {
 
 impl<'pool, T: FuzzElement> Harness<'pool, T> {
     fn new(pool: &'pool NodePool, setup: Setup) -> Self {
-        let array = SegmentedArray::<T>::new(pool, setup.capacity)
+        // The harness runs `verify()` after every op itself; with the library's `verify`
+        // feature on (workspace test builds), per-mutation checks would only repeat it
+        // once per element of a batch.
+        let mut array = SegmentedArray::<T>::new(pool, setup.capacity)
             .expect("a normalized setup makes a valid array");
+        array.set_auto_verify(false);
         let sibling = (setup.sibling_capacity > 0).then(|| {
-            SegmentedArray::<u64>::new(pool, setup.sibling_capacity)
-                .expect("a normalized setup makes a valid sibling array")
+            let mut sibling = SegmentedArray::<u64>::new(pool, setup.sibling_capacity)
+                .expect("a normalized setup makes a valid sibling array");
+            sibling.set_auto_verify(false);
+            sibling
         });
         Harness {
             setup,
@@ -2196,7 +2218,8 @@ mod tests {
             };
             let trace = run(config).expect("passes").trace.expect("recorded");
             let decoded = Trace::from_fuzz_input(&trace.to_fuzz_input());
-            assert_eq!(decoded.setup, trace.setup);
+            assert_eq!(decoded.setup, trace.setup.for_fuzz_input());
+            assert!(decoded.setup.capacity <= INPUT_CAPACITY_MAX);
             assert_eq!(decoded.ops, trace.ops[..INPUT_OPS_MAX]);
         }
         // Arbitrary bytes decode, and re-encode to a prefix-equivalent input.

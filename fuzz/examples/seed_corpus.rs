@@ -1,0 +1,92 @@
+//! Seeds the cargo-fuzz corpora from seed runs of the deterministic fuzzers.
+//!
+//! ```text
+//! cargo run --manifest-path fuzz/Cargo.toml --release --example seed_corpus -- fuzz/corpus [SEEDS]
+//! ```
+//!
+//! Writes `SEEDS` (default 16) inputs per target into `DIR/segmented_array/` and
+//! `DIR/manifest_level/`: the first 256 ops of seed runs, encoded in each target's input
+//! format and checked to decode back to the same ops. libFuzzer then starts from states
+//! the seed runs reach (full arrays, many nodes, retired and invisible tables) instead of
+//! from nothing.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use manifest_level_cargo_fuzz::{decode_manifest_level, encode_manifest_level, OPS_MAX};
+use manifest_level_fuzz::runner::{plan, RunConfig};
+use manifest_level_fuzz::segmented_array_fuzz::{run, SegmentedArrayFuzzConfig, Trace};
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let Some(dir) = args.next().map(PathBuf::from) else {
+        eprintln!("usage: seed_corpus DIR [SEEDS]");
+        return ExitCode::from(2);
+    };
+    let seeds: u64 = match args.next().map(|text| text.parse()) {
+        None => 16,
+        Some(Ok(seeds)) => seeds,
+        Some(Err(_)) => {
+            eprintln!("SEEDS must be a number");
+            return ExitCode::from(2);
+        }
+    };
+    match write(&dir, seeds) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn write(dir: &std::path::Path, seeds: u64) -> std::io::Result<()> {
+    let segmented = dir.join("segmented_array");
+    let level = dir.join("manifest_level");
+    std::fs::create_dir_all(&segmented)?;
+    std::fs::create_dir_all(&level)?;
+    for seed in 0..seeds {
+        let config = SegmentedArrayFuzzConfig {
+            seed,
+            ops: OPS_MAX as u64,
+            record: true,
+            ..Default::default()
+        };
+        let report = run(config).unwrap_or_else(|failure| panic!("{failure}"));
+        let trace = report.trace.expect("recorded");
+        let bytes = trace.to_fuzz_input();
+        let decoded = Trace::from_fuzz_input(&bytes);
+        assert_eq!(
+            decoded.ops, trace.ops,
+            "segmented_array input of seed {seed}"
+        );
+        std::fs::write(segmented.join(format!("seed-{seed}")), bytes)?;
+
+        // Sizes inside the manifest_level input format: a few table limits and nodes.
+        let config = RunConfig {
+            events_max: Some(OPS_MAX as u64),
+            table_count_max: [1024, 64, 16, 300][seed as usize % 4],
+            node_size: [1024, 256, 128, 4096][(seed / 4) as usize % 4],
+            ..RunConfig::new(seed)
+        };
+        let ops = plan(&config).ops;
+        let bytes = encode_manifest_level(&config, &ops).expect("encodable");
+        let (decoded_config, decoded_ops) = decode_manifest_level(&bytes);
+        assert_eq!(decoded_ops, ops, "manifest_level input of seed {seed}");
+        assert_eq!(
+            (
+                decoded_config.seed,
+                decoded_config.table_count_max,
+                decoded_config.node_size
+            ),
+            (config.seed, config.table_count_max, config.node_size)
+        );
+        std::fs::write(level.join(format!("seed-{seed}")), bytes)?;
+    }
+    println!(
+        "wrote {seeds} inputs each to {} and {}",
+        segmented.display(),
+        level.display()
+    );
+    Ok(())
+}

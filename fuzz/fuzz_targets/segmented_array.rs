@@ -1,0 +1,18 @@
+//! libFuzzer target: the segmented array alone against a `Vec` model.
+//!
+//! The input decodes (`Trace::from_fuzz_input`, via `arbitrary`) into a setup — element
+//! type, node size, capacity, pool size, sorted or positional mode — and at most 256 ops of
+//! the same op model the seed-driven fuzzer (`manifest-level-fuzz segmented-array`) uses,
+//! so every finding replays there with `run_ops`. `cargo fuzz fmt segmented_array <input>`
+//! prints the decoded trace.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use manifest_level_fuzz::segmented_array_fuzz::{run_ops, Faults, Trace};
+
+fuzz_target!(|trace: Trace| {
+    if let Err(failure) = run_ops(trace.setup, &trace.ops, Faults::default()) {
+        panic!("{failure}\n\nreplay: {:?}", failure.trace);
+    }
+});
