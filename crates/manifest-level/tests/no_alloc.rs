@@ -4,56 +4,51 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use manifest_level::{
     Direction, Error, KeyRange, ManifestLevel, NextTable, NodePool, Query, TableInfo,
     GROWTH_FACTOR, SNAPSHOT_LATEST,
 };
 
-/// Counts allocations made by the current thread while its window is open.
+/// Counts allocations made by the current thread while its window is open. Both the switch
+/// and the count are per thread: tests running at the same time on other threads (the
+/// harness, or another test) neither count nor disturb the count.
 struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 
 thread_local! {
     static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static COUNT: Cell<usize> = const { Cell::new(0) };
 }
 
-fn counting() -> bool {
-    COUNTING.try_with(Cell::get).unwrap_or(false)
+/// Adds one to this thread's count if its window is open.
+fn note() {
+    if COUNTING.try_with(Cell::get).unwrap_or(false) {
+        let _ = COUNT.try_with(|count| count.set(count.get() + 1));
+    }
 }
 
 // SAFETY: forwards every call to `System` unchanged; only counts on the side.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if counting() {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
+        note();
         // SAFETY: the caller's guarantees are passed on to `System`.
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        if counting() {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
+        note();
         // SAFETY: as above.
         unsafe { System.alloc_zeroed(layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if counting() {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
+        note();
         // SAFETY: as above.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if counting() {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
+        note();
         // SAFETY: as above.
         unsafe { System.dealloc(ptr, layout) }
     }
@@ -65,11 +60,11 @@ static GLOBAL: Counting = Counting;
 /// Runs `f` with counting on for this thread; returns its result and the number of
 /// allocations, reallocations and deallocations it made.
 fn counted<R>(f: impl FnOnce() -> R) -> (R, usize) {
-    let start = ALLOCATIONS.load(Ordering::Relaxed);
+    let start = COUNT.with(Cell::get);
     COUNTING.with(|c| c.set(true));
     let result = f();
     COUNTING.with(|c| c.set(false));
-    (result, ALLOCATIONS.load(Ordering::Relaxed) - start)
+    (result, COUNT.with(Cell::get) - start)
 }
 
 /// SplitMix64 (no allocation).
