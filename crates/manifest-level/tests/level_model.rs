@@ -81,7 +81,7 @@ fn run<K: TestKey>(config: Config) {
         env.stats.max_retained = env.stats.max_retained.max(env.snapshots.retained.len());
         env.cheap_check();
         // Deep checks cost O(n) per query; space them out on big levels.
-        let every = 1 + env.level.len() as usize / 32;
+        let every = 1 + env.level.len() as usize / 128;
         if step % every == 0 || step + 1 == config.steps {
             env.deep_check();
         }
