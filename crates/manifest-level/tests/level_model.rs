@@ -12,8 +12,8 @@ use common::{
     all_tables, collect, snapshot, vis, Model, Rng, Snapshot, Snapshots, TableGen, TestKey,
 };
 use manifest_level::{
-    Direction, Error, ManifestLevel, NodePool, Query, TableInfo, TableRef, Visibility,
-    SNAPSHOT_LATEST, SNAPSHOT_MAX_LIVE,
+    Direction, Error, KeyRange, ManifestLevel, NextTable, NodePool, Query, TableInfo, TableRef,
+    Visibility, SNAPSHOT_LATEST, SNAPSHOT_MAX_LIVE,
 };
 
 const DIRECTIONS: [Direction; 2] = [Direction::Ascending, Direction::Descending];
@@ -541,4 +541,145 @@ level_model_tests! {
     u128_node_256_cap_34: u128, 256, 34, 500, 4;
     u128_node_1024_cap_1024: u128, 1024, 1024, 500, 4;
     small_pool_node_256_cap_1024: u64, 256, 1024, 400, 1;
+}
+
+/// Tables at the very ends of the key space (including `K::MAX`, shared by a retired table
+/// and its replacement) and a table inserted already retired, against the model.
+fn extreme_keys<K: TestKey>() {
+    let pool = NodePool::new(256, ManifestLevel::<K>::nodes_needed(256, 16).unwrap()).unwrap();
+    let mut level = ManifestLevel::<K>::new(&pool, 16).unwrap();
+    let mut model = Model::new();
+    let (min, max) = (K::MIN, K::MAX);
+    let below_max = max.pred().unwrap();
+    let far_below_max = (0..9).fold(below_max, |k, _| k.pred().unwrap());
+    let t = |address: u64, snapshot: u64, lo: K, hi: K| {
+        TableInfo::new(
+            u128::from(address),
+            address,
+            snapshot,
+            lo,
+            hi,
+            address as u32,
+        )
+    };
+    let mut insert = |level: &mut ManifestLevel<'_, K>, table: TableInfo<K>| {
+        level.insert_table(table).unwrap();
+        model.insert(table);
+    };
+    insert(&mut level, t(1, 1, min, min));
+    insert(&mut level, t(2, 1, K::at(1), K::at(10)));
+    insert(&mut level, t(3, 1, far_below_max, below_max));
+    insert(&mut level, t(4, 1, max, max));
+    assert_eq!(
+        level.key_range_latest(),
+        Some(KeyRange::new(min, max).unwrap())
+    );
+    // Retire [max, max] at 2, replace it at 3 (same key_max, later snapshot_min).
+    let (reference, _) = level.find(&t(4, 1, max, max)).unwrap();
+    level.set_snapshot_max(2, reference).unwrap();
+    insert(&mut level, t(5, 3, max, max));
+    // A table inserted already retired: seen by snapshot 1 only, never by latest.
+    let retired = TableInfo {
+        snapshot_max: 1,
+        ..t(6, 1, K::at(20), K::at(30))
+    };
+    let (count, values) = (level.table_count_visible(), level.value_count_visible());
+    insert(&mut level, retired);
+    assert_eq!(
+        (level.table_count_visible(), level.value_count_visible()),
+        (count, values)
+    );
+    let mut model = model.clone();
+    model.tables.iter_mut().for_each(|m| {
+        if m.address == 4 {
+            m.snapshot_max = 2;
+        }
+    });
+    let check = |level: &ManifestLevel<'_, K>, model: &Model<K>| {
+        level.verify();
+        assert_eq!(all_tables(level, Direction::Ascending), model.tables);
+        let ranges = [
+            KeyRange::point(min),
+            KeyRange::point(max),
+            KeyRange::full(),
+            KeyRange::new(below_max, max).unwrap(),
+            KeyRange::new(K::at(5), far_below_max).unwrap(),
+            KeyRange::new(K::at(11), K::at(19)).unwrap(),
+        ];
+        for s in [SNAPSHOT_LATEST, 1, 2, 3] {
+            let snapshots = [s];
+            for range in ranges {
+                for direction in DIRECTIONS {
+                    let expected = model.query(
+                        Visibility::Visible,
+                        &snapshots,
+                        direction,
+                        Some((range.key_min(), range.key_max())),
+                    );
+                    let query = Query::visible(&snapshots)
+                        .direction(direction)
+                        .within(range);
+                    assert_eq!(collect(level, model, query), expected, "{s} {range:?}");
+                    // next_table walks the same tables.
+                    let mut walked = Vec::new();
+                    let mut key_exclusive = None;
+                    while let Some((_, table)) = level
+                        .next_table(NextTable {
+                            snapshot: s,
+                            key_range: range,
+                            key_exclusive,
+                            direction,
+                        })
+                        .unwrap()
+                    {
+                        walked.push(*table);
+                        let edge = match direction {
+                            Direction::Ascending => table.key_max,
+                            Direction::Descending => table.key_min,
+                        };
+                        if !range.contains(edge) {
+                            break;
+                        }
+                        key_exclusive = Some(edge);
+                    }
+                    assert_eq!(walked, expected, "walk {s} {range:?} {direction:?}");
+                }
+            }
+        }
+        let invisible = model.query(Visibility::Invisible, &[], Direction::Ascending, None);
+        assert_eq!(collect(level, model, Query::invisible(&[])), invisible);
+        assert_eq!(
+            level.key_range_latest().map(|r| (r.key_min(), r.key_max())),
+            model.key_range_latest()
+        );
+    };
+    check(&level, &model);
+    assert!(level.key_range_contains(SNAPSHOT_LATEST, max));
+    assert!(level.key_range_contains(SNAPSHOT_LATEST, min));
+    // Retiring the lowest table moves the low edge; removing the highest moves the high one.
+    let (reference, _) = level.find(&t(1, 1, min, min)).unwrap();
+    level.set_snapshot_max(3, reference).unwrap();
+    model.tables[0].snapshot_max = 3;
+    assert!(!level.key_range_contains(SNAPSHOT_LATEST, min));
+    level.remove_table(&t(5, 3, max, max)).unwrap();
+    model.remove(&t(5, 3, max, max));
+    assert!(!level.key_range_contains(SNAPSHOT_LATEST, max));
+    assert!(level.key_range_contains(SNAPSHOT_LATEST, below_max));
+    check(&level, &model);
+    // Removing the retired tables leaves the level consistent.
+    for table in model.query(Visibility::Invisible, &[], Direction::Descending, None) {
+        level.remove_table(&table).unwrap();
+        model.remove(&table);
+    }
+    check(&level, &model);
+}
+
+#[test]
+fn extreme_keys_u64() {
+    extreme_keys::<u64>();
+}
+
+#[test]
+fn extreme_keys_u128() {
+    extreme_keys::<u128>();
 }
