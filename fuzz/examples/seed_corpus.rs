@@ -1,12 +1,14 @@
 //! Seeds the cargo-fuzz corpora from seed runs of the deterministic fuzzers.
 //!
 //! ```text
-//! cargo run --manifest-path fuzz/Cargo.toml --release --example seed_corpus -- fuzz/corpus [SEEDS]
+//! cargo run --manifest-path fuzz/Cargo.toml --release --example seed_corpus -- DIR [SEEDS [OPS]]
 //! ```
 //!
 //! Writes `SEEDS` (default 16) inputs per target into `DIR/segmented_array/` and
-//! `DIR/manifest_level/`: the first 256 ops of seed runs, encoded in each target's input
-//! format and checked to decode back to the same ops. libFuzzer then starts from states
+//! `DIR/manifest_level/`: the first `OPS` (default 96, at most 256) ops of seed runs
+//! `0..SEEDS`, encoded in each target's input format and checked to decode back to the
+//! same ops. Short inputs keep libFuzzer fast; the checked-in `fuzz/seeds/` is
+//! `seed_corpus fuzz/seeds 8`. libFuzzer then starts from states
 //! the seed runs reach (full arrays, many nodes, retired and invisible tables) instead of
 //! from nothing.
 
@@ -20,18 +22,19 @@ use manifest_level_fuzz::segmented_array_fuzz::{run, SegmentedArrayFuzzConfig, T
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let Some(dir) = args.next().map(PathBuf::from) else {
-        eprintln!("usage: seed_corpus DIR [SEEDS]");
+        eprintln!("usage: seed_corpus DIR [SEEDS [OPS]]");
         return ExitCode::from(2);
     };
-    let seeds: u64 = match args.next().map(|text| text.parse()) {
-        None => 16,
-        Some(Ok(seeds)) => seeds,
-        Some(Err(_)) => {
-            eprintln!("SEEDS must be a number");
-            return ExitCode::from(2);
-        }
+    let mut number = |default: u64| match args.next().map(|text| text.parse::<u64>()) {
+        None => Some(default),
+        Some(Ok(value)) => Some(value),
+        Some(Err(_)) => None,
     };
-    match write(&dir, seeds) {
+    let (Some(seeds), Some(ops)) = (number(16), number(96)) else {
+        eprintln!("SEEDS and OPS must be numbers");
+        return ExitCode::from(2);
+    };
+    match write(&dir, seeds, ops.min(OPS_MAX as u64)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("{error}");
@@ -40,7 +43,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn write(dir: &std::path::Path, seeds: u64) -> std::io::Result<()> {
+fn write(dir: &std::path::Path, seeds: u64, ops: u64) -> std::io::Result<()> {
     let segmented = dir.join("segmented_array");
     let level = dir.join("manifest_level");
     std::fs::create_dir_all(&segmented)?;
@@ -48,7 +51,7 @@ fn write(dir: &std::path::Path, seeds: u64) -> std::io::Result<()> {
     for seed in 0..seeds {
         let config = SegmentedArrayFuzzConfig {
             seed,
-            ops: OPS_MAX as u64,
+            ops,
             record: true,
             ..Default::default()
         };
@@ -64,15 +67,15 @@ fn write(dir: &std::path::Path, seeds: u64) -> std::io::Result<()> {
 
         // Sizes inside the manifest_level input format: a few table limits and nodes.
         let config = RunConfig {
-            events_max: Some(OPS_MAX as u64),
+            events_max: Some(ops),
             table_count_max: [1024, 64, 16, 300][seed as usize % 4],
             node_size: [1024, 256, 128, 4096][(seed / 4) as usize % 4],
             ..RunConfig::new(seed)
         };
-        let ops = plan(&config).ops;
-        let bytes = encode_manifest_level(&config, &ops).expect("encodable");
+        let planned = plan(&config).ops;
+        let bytes = encode_manifest_level(&config, &planned).expect("encodable");
         let (decoded_config, decoded_ops) = decode_manifest_level(&bytes);
-        assert_eq!(decoded_ops, ops, "manifest_level input of seed {seed}");
+        assert_eq!(decoded_ops, planned, "manifest_level input of seed {seed}");
         assert_eq!(
             (
                 decoded_config.seed,

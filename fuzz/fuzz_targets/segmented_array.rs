@@ -5,6 +5,9 @@
 //! the same op model the seed-driven fuzzer (`manifest-level-fuzz segmented-array`) uses,
 //! so every finding replays there with `run_ops`. `cargo fuzz fmt segmented_array <input>`
 //! prints the decoded trace.
+//!
+//! With the `plant-search-fault` feature, the array has a deliberate off-by-one in
+//! `lower_bound`, to watch libFuzzer find a bug (docs/fuzzing.md).
 
 #![no_main]
 
@@ -12,7 +15,10 @@ use libfuzzer_sys::fuzz_target;
 use manifest_level_fuzz::segmented_array_fuzz::{run_ops, Faults, Trace};
 
 fuzz_target!(|trace: Trace| {
-    if let Err(failure) = run_ops(trace.setup, &trace.ops, Faults::default()) {
+    let faults = Faults {
+        search_off_by_one: cfg!(feature = "plant-search-fault"),
+    };
+    if let Err(failure) = run_ops(trace.setup, &trace.ops, faults) {
         panic!("{failure}\n\nreplay: {:?}", failure.trace);
     }
 });
