@@ -157,7 +157,7 @@ pub struct NextTable<K> {
     /// The table must intersect this range.
     pub key_range: KeyRange<K>,
     /// When set, the table must lie strictly past this key: `key_min > key_exclusive`
-    /// ascending, `key_max < key_exclusive` descending. Must lie inside `key_range`.
+    /// ascending, `key_max < key_exclusive` descending. Any key is accepted.
     pub key_exclusive: Option<K>,
     /// Which end to search from.
     pub direction: Direction,
@@ -672,33 +672,37 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
     /// strictly past `args.key_exclusive` when given), searching in `args.direction`.
     ///
     /// Stepping with `key_exclusive` set to the previous answer's `key_max` (ascending) or
-    /// `key_min` (descending) walks the visible tables of a range one by one.
-    ///
-    /// Errors: [`Error::InvalidArgument`] when `key_exclusive` lies outside the range.
-    pub fn next_table(
-        &self,
-        args: NextTable<K>,
-    ) -> Result<Option<(TableRef, &TableInfo<K>)>, Error> {
+    /// `key_min` (descending) walks the visible tables of a range one by one; an exclusive
+    /// key beyond the range's far end simply yields `None`.
+    pub fn next_table(&self, args: NextTable<K>) -> Option<(TableRef, &TableInfo<K>)> {
         let snapshots = [args.snapshot];
+        let range = args.key_range;
         let Some(exclusive) = args.key_exclusive else {
             let query = Query::visible(&snapshots)
                 .direction(args.direction)
-                .within(args.key_range);
-            return Ok(self.iter(query).next());
+                .within(range);
+            return self.iter(query).next();
         };
-        if !args.key_range.contains(exclusive) {
-            return Err(Error::InvalidArgument("key_exclusive outside key_range"));
-        }
+        // Only tables past `exclusive` qualify, so the search range shrinks to the part of
+        // `range` on the far side of it (inclusive: a table may start before `exclusive`
+        // in the other direction's terms and still intersect).
         let narrowed = match args.direction {
-            Direction::Ascending => KeyRange::new(exclusive, args.key_range.key_max()),
-            Direction::Descending => KeyRange::new(args.key_range.key_min(), exclusive),
+            Direction::Ascending if exclusive <= range.key_max() => {
+                KeyRange::new(exclusive.max(range.key_min()), range.key_max())
+            }
+            Direction::Descending if exclusive >= range.key_min() => {
+                KeyRange::new(range.key_min(), exclusive.min(range.key_max()))
+            }
+            _ => return None,
         }
-        .expect("exclusive key inside the range");
+        .expect("narrowed range is ordered");
         let inclusive = self.faulty(FaultName::NextTableInclusive);
         let query = Query::visible(&snapshots)
             .direction(args.direction)
             .within(narrowed);
         for (reference, table) in self.iter(query) {
+            // A table found in the narrowed range may still start before the original
+            // range (it then intersects the original range too, as it reaches `narrowed`).
             let past = match args.direction {
                 Direction::Ascending => {
                     table.key_min > exclusive || (inclusive && table.key_min == exclusive)
@@ -708,10 +712,10 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
                 }
             };
             if past {
-                return Ok(Some((reference, table)));
+                return Some((reference, table));
             }
         }
-        Ok(None)
+        None
     }
 
     /// The tables visible to `snapshot` that intersect `key_range`, ascending, with the

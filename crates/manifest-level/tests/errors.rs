@@ -6,8 +6,8 @@ mod common;
 
 use common::{snapshot, Snapshot};
 use manifest_level::{
-    Direction, Error, KeyRange, ManifestLevel, NextTable, NodePool, Query, TableInfo, TableRef,
-    GROWTH_FACTOR, NODE_COUNT_MAX, NODE_SIZE_MAX, SNAPSHOT_LATEST, SNAPSHOT_MAX_LIVE,
+    Error, KeyRange, ManifestLevel, NodePool, Query, TableInfo, TableRef, GROWTH_FACTOR,
+    NODE_COUNT_MAX, NODE_SIZE_MAX, SNAPSHOT_LATEST, SNAPSHOT_MAX_LIVE,
 };
 
 fn table(address: u64, snapshot_min: u64, key_min: u64, key_max: u64) -> TableInfo<u64> {
@@ -348,18 +348,6 @@ fn overlap_queries_refuse_max_above_growth_factor() {
         .unwrap();
     a.table_with_least_overlap(&b, SNAPSHOT_LATEST, GROWTH_FACTOR)
         .unwrap();
-    // next_table with key_exclusive outside its range.
-    for (key_exclusive, direction) in [(9, Direction::Ascending), (21, Direction::Descending)] {
-        assert_eq!(
-            a.next_table(NextTable {
-                snapshot: SNAPSHOT_LATEST,
-                key_range: KeyRange::new(10, 20).unwrap(),
-                key_exclusive: Some(key_exclusive),
-                direction,
-            }),
-            Err(Error::InvalidArgument("key_exclusive outside key_range"))
-        );
-    }
     assert_unchanged(&a, &before);
 }
 

@@ -623,15 +623,12 @@ fn extreme_keys<K: TestKey>() {
                     // next_table walks the same tables.
                     let mut walked = Vec::new();
                     let mut key_exclusive = None;
-                    while let Some((_, table)) = level
-                        .next_table(NextTable {
-                            snapshot: s,
-                            key_range: range,
-                            key_exclusive,
-                            direction,
-                        })
-                        .unwrap()
-                    {
+                    while let Some((_, table)) = level.next_table(NextTable {
+                        snapshot: s,
+                        key_range: range,
+                        key_exclusive,
+                        direction,
+                    }) {
                         walked.push(*table);
                         let edge = match direction {
                             Direction::Ascending => table.key_max,

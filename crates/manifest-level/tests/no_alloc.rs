@@ -246,15 +246,12 @@ fn no_allocation_after_construction() {
                     };
                     let mut key_exclusive = None;
                     let mut steps = 0;
-                    while let Some((_, t)) = level
-                        .next_table(NextTable {
-                            snapshot: SNAPSHOT_LATEST,
-                            key_range: range,
-                            key_exclusive,
-                            direction,
-                        })
-                        .unwrap()
-                    {
+                    while let Some((_, t)) = level.next_table(NextTable {
+                        snapshot: SNAPSHOT_LATEST,
+                        key_range: range,
+                        key_exclusive,
+                        direction,
+                    }) {
                         steps += 1;
                         let edge = match direction {
                             Direction::Ascending => t.key_max,

@@ -216,9 +216,7 @@ impl LevelOps for ManifestLevel<'_, u64> {
 
     #[inline]
     fn next_table(&self, args: NextTable<u64>) -> Option<&Table> {
-        ManifestLevel::next_table(self, args)
-            .expect("next_table")
-            .map(|(_, table)| table)
+        ManifestLevel::next_table(self, args).map(|(_, table)| table)
     }
 
     #[inline]
@@ -567,12 +565,17 @@ impl<S: Store> LevelOps for BaselineLevel<S> {
                 .within(args.key_range);
             return self.iter(query).next();
         };
-        assert!(args.key_range.contains(exclusive), "key_exclusive outside");
+        let range = args.key_range;
         let narrowed = match args.direction {
-            Direction::Ascending => KeyRange::new(exclusive, args.key_range.key_max()),
-            Direction::Descending => KeyRange::new(args.key_range.key_min(), exclusive),
+            Direction::Ascending if exclusive <= range.key_max() => {
+                KeyRange::new(exclusive.max(range.key_min()), range.key_max())
+            }
+            Direction::Descending if exclusive >= range.key_min() => {
+                KeyRange::new(range.key_min(), exclusive.min(range.key_max()))
+            }
+            _ => return None,
         }
-        .expect("exclusive key inside the range");
+        .expect("narrowed range is ordered");
         let query = Query::visible(&snapshots)
             .direction(args.direction)
             .within(narrowed);
