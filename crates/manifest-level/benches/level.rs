@@ -797,7 +797,7 @@ fn memory_report() {
 
 /// `LEVEL_PROFILE=<op>/<structure>/<n>/<repetitions>`: runs one operation in a loop, with
 /// no criterion around it, for `valgrind --tool=callgrind` or `perf record`. Ops: `iter_asc`,
-/// `iter_desc`, `find`, `range_8`, `insert_remove`, `least_overlap`, `walk`.
+/// `iter_desc`, `find`, `range_8`, `insert_remove`, `retire`, `least_overlap`.
 fn profile(spec: &str) {
     let parts: Vec<&str> = spec.split('/').collect();
     let [op, structure, n, repetitions] = parts[..] else {
@@ -833,6 +833,13 @@ fn profile(spec: &str) {
                     let table = w.held[i % w.held.len()];
                     main.remove(black_box(&table));
                     main.insert(table);
+                }
+                "retire" => {
+                    let live = i % w.live.len();
+                    if live == 0 {
+                        main.rebuild_sorted(&w.sorted);
+                    }
+                    main.retire(black_box(&w.live[live]), SNAPSHOT_CURRENT);
                 }
                 "least_overlap" => {
                     sum += a

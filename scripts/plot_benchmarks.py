@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+"""Tables and plots for BENCHMARKS.md from criterion's output of `benches/level.rs`.
+
+Reads <criterion-dir>/<group>/<structure>/<n>/new/estimates.json (mean, in ns) and
+<criterion-dir>/memory.json (written by the benchmark at start-up), then
+
+- prints Markdown tables: every benchmark at every size, the time of each structure and
+  the ratio of each baseline's time to the level's (> 1: the level is faster);
+- writes SVG plots (pure standard library, no matplotlib): cost against n, log-log, one line
+  per structure.
+
+Usage:
+    python3 scripts/plot_benchmarks.py [--criterion-dir DIR] [--svg-dir docs]
+
+DIR defaults to $CRITERION_HOME, else $CARGO_TARGET_DIR/criterion, else target/criterion.
+"""
+
+import argparse
+import json
+import math
+import os
+import sys
+
+STRUCTURES = ["level_1k", "level_4k", "sorted_vec", "btreemap", "indexset"]
+LEVELS = ["level_1k", "level_4k"]
+BASELINES = ["sorted_vec", "btreemap", "indexset"]
+SIZES = [1024, 32768, 262144]
+
+# group -> (description, per-what divisor: None for per call, "n" per table, "n+a" per
+# table of both levels)
+GROUPS = [
+    ("insert", "insert one table into a level of ~n (random order)", None),
+    ("remove", "remove one table from a level of n (random order)", None),
+    ("set_snapshot_max", "look a live table up and retire it", None),
+    ("iter_visible_asc", "full iteration, visible to latest, ascending (per table)", "n"),
+    ("iter_visible_desc", "full iteration, visible to latest, descending (per table)", "n"),
+    ("range_8", "range iteration covering 8 tables", None),
+    ("range_start", "first table of a range (range start)", None),
+    ("find", "find a table", None),
+    ("next_table_walk", "next_table walk across the level (per step)", "n"),
+    ("overlapping", "tables_overlapping_with_key_range, max 8", None),
+    ("least_overlap", "table_with_least_overlap, A = n/8 tables, B = n (per table of A+B)", "n+a"),
+]
+
+COLORS = {
+    "level_1k": "#d62728",
+    "level_4k": "#ff7f0e",
+    "sorted_vec": "#1f77b4",
+    "btreemap": "#2ca02c",
+    "indexset": "#9467bd",
+}
+
+
+def criterion_dir(arg):
+    if arg:
+        return arg
+    if os.environ.get("CRITERION_HOME"):
+        return os.environ["CRITERION_HOME"]
+    if os.environ.get("CARGO_TARGET_DIR"):
+        return os.path.join(os.environ["CARGO_TARGET_DIR"], "criterion")
+    return "target/criterion"
+
+
+def load(directory):
+    """{(group, structure, n): mean ns}"""
+    results = {}
+    for group, _, _ in GROUPS:
+        for structure in STRUCTURES:
+            for n in SIZES:
+                path = os.path.join(directory, group, structure, str(n), "new", "estimates.json")
+                try:
+                    with open(path) as f:
+                        estimates = json.load(f)
+                except OSError:
+                    continue
+                results[(group, structure, n)] = estimates["mean"]["point_estimate"]
+    return results
+
+
+def per(group_divisor, n, ns):
+    if group_divisor == "n":
+        return ns / n
+    if group_divisor == "n+a":
+        return ns / (n + max(n // 8, 16))
+    return ns
+
+
+def fmt_time(ns):
+    if ns is None:
+        return "–"
+    if ns < 1e3:
+        return f"{ns:.3g} ns"
+    if ns < 1e6:
+        return f"{ns / 1e3:.3g} µs"
+    if ns < 1e9:
+        return f"{ns / 1e6:.3g} ms"
+    return f"{ns / 1e9:.3g} s"
+
+
+def fmt_ratio(baseline, level):
+    if baseline is None or level is None or level == 0:
+        return "–"
+    ratio = baseline / level
+    text = f"{ratio:.3g}×" if ratio < 100 else f"{ratio:.0f}×"
+    return f"**{text}**" if ratio >= 1 else text
+
+
+def markdown(results):
+    lines = []
+    lines.append(
+        "Times are criterion means (per call, or per table where the benchmark says so). "
+        "Ratio columns: baseline time ÷ level time, so **> 1 means the level is faster** "
+        "(bold)."
+    )
+    lines.append("")
+    header = (
+        "| benchmark | n | level_1k | level_4k | sorted_vec | btreemap | indexset "
+        "| 1k vs vec | 1k vs btreemap | 1k vs indexset | 4k vs vec | 4k vs btreemap | 4k vs indexset |"
+    )
+    lines.append(header)
+    lines.append("|" + "|".join(["---"] * 13) + "|")
+    for group, description, divisor in GROUPS:
+        for n in SIZES:
+            row = {s: results.get((group, s, n)) for s in STRUCTURES}
+            if all(v is None for v in row.values()):
+                continue
+            row = {s: (per(divisor, n, v) if v is not None else None) for s, v in row.items()}
+            cells = [f"`{group}`", f"{n:,}"] + [fmt_time(row[s]) for s in STRUCTURES]
+            for level in LEVELS:
+                cells += [fmt_ratio(row[b], row[level]) for b in BASELINES]
+            lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append("Benchmarks:")
+    lines.append("")
+    for group, description, _ in GROUPS:
+        lines.append(f"- `{group}`: {description}")
+    return "\n".join(lines)
+
+
+def memory_markdown(directory):
+    path = os.path.join(directory, "memory.json")
+    try:
+        with open(path) as f:
+            rows = json.load(f)
+    except OSError:
+        return "(no memory.json: run the benchmark without BENCH_SKIP_MEMORY)"
+    lines = [
+        "| structure | n | reserved B/table | in use B/table | detail |",
+        "|---|---|---|---|---|",
+    ]
+    for row in rows:
+        n = row["n"]
+        lines.append(
+            f"| {row['structure']} | {n:,} | {row['reserved_bytes'] / n:.1f} "
+            f"| {row['used_bytes'] / n:.1f} | {row['detail']} |"
+        )
+    return "\n".join(lines)
+
+
+def svg_plot(results, group, divisor, title, y_label, path):
+    width, height = 720, 440
+    left, right, top, bottom = 80, 150, 50, 60
+    series = {}
+    for structure in STRUCTURES:
+        points = []
+        for n in SIZES:
+            value = results.get((group, structure, n))
+            if value is not None:
+                points.append((n, per(divisor, n, value)))
+        if points:
+            series[structure] = points
+    if not series:
+        return False
+    values = [v for points in series.values() for _, v in points]
+    y_min = 10 ** math.floor(math.log10(min(values)))
+    y_max = 10 ** math.ceil(math.log10(max(values)))
+    if y_max <= y_min:
+        y_max = y_min * 10
+    x_min, x_max = math.log2(SIZES[0]), math.log2(SIZES[-1])
+
+    def x(n):
+        return left + (math.log2(n) - x_min) / (x_max - x_min) * (width - left - right)
+
+    def y(v):
+        return top + (1 - (math.log10(v) - math.log10(y_min)) / (math.log10(y_max) - math.log10(y_min))) * (
+            height - top - bottom
+        )
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+        f'<text x="{width / 2 - right / 2 + left / 2}" y="24" text-anchor="middle" font-size="15">{title}</text>',
+    ]
+    # Grid and y labels: one per decade.
+    decade = y_min
+    while decade <= y_max * 1.0001:
+        yy = y(decade)
+        out.append(f'<line x1="{left}" y1="{yy:.1f}" x2="{width - right}" y2="{yy:.1f}" stroke="#ddd"/>')
+        out.append(f'<text x="{left - 6}" y="{yy + 4:.1f}" text-anchor="end">{fmt_time(decade)}</text>')
+        decade *= 10
+    for n in SIZES:
+        xx = x(n)
+        out.append(f'<line x1="{xx:.1f}" y1="{top}" x2="{xx:.1f}" y2="{height - bottom}" stroke="#ddd"/>')
+        out.append(f'<text x="{xx:.1f}" y="{height - bottom + 18}" text-anchor="middle">{n:,}</text>')
+    out.append(
+        f'<rect x="{left}" y="{top}" width="{width - left - right}" height="{height - top - bottom}" '
+        'fill="none" stroke="#333"/>'
+    )
+    out.append(
+        f'<text x="{(left + width - right) / 2}" y="{height - 18}" text-anchor="middle">'
+        "tables in the level (n, log scale)</text>"
+    )
+    out.append(
+        f'<text x="18" y="{(top + height - bottom) / 2}" text-anchor="middle" '
+        f'transform="rotate(-90 18 {(top + height - bottom) / 2})">{y_label}</text>'
+    )
+    for index, (structure, points) in enumerate(series.items()):
+        color = COLORS[structure]
+        path_d = " ".join(
+            f"{'M' if i == 0 else 'L'}{x(n):.1f},{y(v):.1f}" for i, (n, v) in enumerate(points)
+        )
+        out.append(f'<path d="{path_d}" fill="none" stroke="{color}" stroke-width="2"/>')
+        for n, v in points:
+            out.append(f'<circle cx="{x(n):.1f}" cy="{y(v):.1f}" r="3.5" fill="{color}"><title>{structure} n={n}: {fmt_time(v)}</title></circle>')
+        ly = top + 10 + index * 20
+        lx = width - right + 14
+        out.append(f'<line x1="{lx}" y1="{ly}" x2="{lx + 22}" y2="{ly}" stroke="{color}" stroke-width="2"/>')
+        out.append(f'<text x="{lx + 28}" y="{ly + 4}">{structure}</text>')
+    out.append("</svg>")
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+    return True
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--criterion-dir")
+    parser.add_argument("--svg-dir", default="docs")
+    args = parser.parse_args()
+    directory = criterion_dir(args.criterion_dir)
+    results = load(directory)
+    if not results:
+        sys.exit(f"no criterion results under {directory}")
+    print("## Results\n")
+    print(markdown(results))
+    print("\n## Memory\n")
+    print(memory_markdown(directory))
+    plots = [
+        ("insert", None, "Insert one table (random order) into a level of n", "time per insert", "insert_cost.svg"),
+        ("remove", None, "Remove one table (random order) from a level of n", "time per remove", "remove_cost.svg"),
+        ("iter_visible_asc", "n", "Full visible iteration, ascending", "time per table", "iteration_cost.svg"),
+    ]
+    for group, divisor, title, y_label, name in plots:
+        path = os.path.join(args.svg_dir, name)
+        if svg_plot(results, group, divisor, title, y_label, path):
+            print(f"\nwrote {path}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
