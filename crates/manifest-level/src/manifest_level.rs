@@ -496,7 +496,7 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
             self.value_count_visible -= u64::from(table.value_count);
         }
         if was_visible {
-            self.key_range_shrink(&table);
+            self.key_range_shrink(&table, index);
         }
         self.after_mutation();
         Ok(())
@@ -532,7 +532,7 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
             if !self.faulty(FaultName::RemoveKeepsValueCount) {
                 self.value_count_visible -= u64::from(removed.value_count);
             }
-            self.key_range_shrink(&removed);
+            self.key_range_shrink(&removed, index);
         }
         if !self.faulty(FaultName::RemoveKeepsGeneration) {
             self.generation = self.generation.wrapping_add(1);
@@ -541,22 +541,33 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
         Ok(())
     }
 
-    /// After `gone` (which was visible to latest) was retired or removed: recomputes each
-    /// edge of `key_range_latest` that `gone` contributed, from the first table still
-    /// visible to latest in that direction.
-    fn key_range_shrink(&mut self, gone: &TableInfo<K>) {
+    /// After `gone` (which was visible to latest) was retired or removed at `index`:
+    /// recomputes each edge of `key_range_latest` that `gone` contributed, from the first
+    /// table still visible to latest in that direction.
+    ///
+    /// By the level invariant the tables visible to latest are disjoint, so in
+    /// `(key_max, snapshot_min)` order none comes before an edge table at the low end, nor
+    /// after it at the high end: each scan starts at `index` instead of at the level's end,
+    /// which keeps retiring or removing a run of edge tables linear instead of quadratic.
+    /// (When that finds nothing, the whole level is scanned, so even a caller who broke the
+    /// invariant never loses the range while visible tables remain.)
+    fn key_range_shrink(&mut self, gone: &TableInfo<K>, index: u32) {
         if self.faulty(FaultName::KeyRangeNotShrunk) {
             return;
         }
         let range = self
             .key_range_latest
             .expect("a visible table was in the range");
-        let latest = [SNAPSHOT_LATEST];
-        let mut key_min = range.key_min();
-        let mut key_max = range.key_max();
+        let len = self.len();
+        let (mut key_min, mut key_max) = (range.key_min(), range.key_max());
         if gone.key_min == key_min {
-            match self.iter(Query::visible(&latest)).next() {
-                Some((_, first)) => key_min = first.key_min,
+            let visible = |table: &&TableInfo<K>| table.visible(SNAPSHOT_LATEST);
+            let first = self.tables.range(index.min(len), len).find(visible);
+            // Only a caller breaking the level invariant leaves visible tables before
+            // `index`; then look from the start, as the definition says.
+            let first = first.or_else(|| self.tables.iter().find(visible));
+            match first {
+                Some(first) => key_min = first.key_min,
                 None => {
                     self.key_range_latest = None;
                     return;
@@ -564,8 +575,15 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
             }
         }
         if gone.key_max == key_max {
-            match self.iter(Query::visible(&latest).descending()).next() {
-                Some((_, last)) => key_max = last.key_max,
+            let visible = |table: &&TableInfo<K>| table.visible(SNAPSHOT_LATEST);
+            let last = self
+                .tables
+                .range(0, (index + 1).min(len))
+                .rev()
+                .find(visible);
+            let last = last.or_else(|| self.tables.iter().rev().find(visible));
+            match last {
+                Some(last) => key_max = last.key_max,
                 None => {
                     self.key_range_latest = None;
                     return;
