@@ -189,9 +189,11 @@ fn compare<L: LevelOps>(name: &str, real: &ManifestLevel<'_, u64>, other: &L, w:
     }
     for _ in 0..24 {
         let key_range = w.random_range();
-        let key_exclusive = match w.rng.below(3) {
+        let key_exclusive = match w.rng.below(4) {
             0 => None,
             1 => Some(key_range.key_min()),
+            // Anywhere, also outside the range.
+            2 => Some(w.rng.below(w.key_max() + 10)),
             _ => Some(w.rng.range(
                 key_range.key_min(),
                 key_range.key_max().min(w.key_max() + 10),
