@@ -7,17 +7,27 @@
 //! *before* it is shrunk, and the shrunk result follows as a second line. A panic inside
 //! a seed is caught, recorded, and the campaign goes on.
 
+use core::fmt;
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use clap::CommandFactory;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
+
+use crate::cli::{Cli, EXIT_FAILURE, EXIT_USAGE};
+use crate::reduce::{default_shrunk_trace_path, reduce};
+use crate::runner::{self, RunConfig, RunFailure};
+use crate::shrink::ShrinkLimits;
+use crate::trace::{replay_command, Trace};
 
 /// Which seeds a campaign runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -255,7 +265,10 @@ impl FindingsWriter {
         line.push('\n');
         // One write of the whole line to an O_APPEND file: lines never interleave, and a
         // kill between writes loses nothing already written.
-        let mut file = self.file.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut file = self
+            .file
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         file.write_all(line.as_bytes())?;
         file.flush()
     }
@@ -273,7 +286,9 @@ impl SeedSource {
     /// The next seed to run, or `None` when the plan is done.
     fn next(&self) -> Option<u64> {
         let position = self.next.fetch_add(1, Ordering::Relaxed);
-        let offset = position.checked_mul(self.shard.count)?.checked_add(self.shard.index)?;
+        let offset = position
+            .checked_mul(self.shard.count)?
+            .checked_add(self.shard.index)?;
         match self.plan {
             SeedPlan::Range { start, end } => {
                 let seed = start.checked_add(offset)?;
@@ -316,17 +331,24 @@ pub fn run_campaign(config: &CampaignConfig, job: &dyn SeedJob) -> io::Result<Ca
     let ops_total = AtomicU64::new(0);
     let io_error: Mutex<Option<io::Error>> = Mutex::new(None);
 
-    // Panics are expected and recorded; keep their default report off the progress bar.
-    let previous_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
+    // The panic hook is left alone: the fuzzer's runner catches the level's panics with
+    // its own quiet hook (which records their location), and replacing the process's hook
+    // here would lose that. A panic escaping a job is caught below and recorded; the
+    // default hook prints it too, which is right for what is then a bug of the job.
+    let say = |message: String| {
+        if config.progress {
+            bar.println(message);
+        } else {
+            eprintln!("{message}");
+        }
+    };
 
     std::thread::scope(|scope| {
         for _ in 0..config.jobs {
             scope.spawn(|| {
                 while let Some(seed) = source.next() {
                     let started = Instant::now();
-                    let (status, outcome) = match catch_unwind(AssertUnwindSafe(|| job.run(seed)))
-                    {
+                    let (status, outcome) = match catch_unwind(AssertUnwindSafe(|| job.run(seed))) {
                         Ok(outcome) if outcome.failure.is_none() => (SeedStatus::Pass, outcome),
                         Ok(outcome) => (SeedStatus::Fail, outcome),
                         Err(payload) => (
@@ -349,11 +371,18 @@ pub fn run_campaign(config: &CampaignConfig, job: &dyn SeedJob) -> io::Result<Ca
                     let mut result = writer.write(&finding);
                     if status != SeedStatus::Pass {
                         failures.fetch_add(1, Ordering::Relaxed);
-                        bar.println(format!("seed {seed}: {status:?}: {}", finding_detail(&finding)));
+                        say(format!(
+                            "seed {seed}: {status:?}: {}",
+                            finding_detail(&finding)
+                        ));
                         if status == SeedStatus::Fail && result.is_ok() {
-                            let shrunk = catch_unwind(AssertUnwindSafe(|| job.shrink(seed, &outcome)));
+                            let shrunk =
+                                catch_unwind(AssertUnwindSafe(|| job.shrink(seed, &outcome)));
                             if let Ok(Some(shrunk)) = shrunk {
-                                result = writer.write(&Finding::Shrunk { seed, result: shrunk });
+                                result = writer.write(&Finding::Shrunk {
+                                    seed,
+                                    result: shrunk,
+                                });
                             }
                         }
                     }
@@ -374,7 +403,6 @@ pub fn run_campaign(config: &CampaignConfig, job: &dyn SeedJob) -> io::Result<Ca
             });
         }
     });
-    std::panic::set_hook(previous_hook);
     bar.finish_and_clear();
     if let Some(error) = io_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
         return Err(error);
@@ -434,15 +462,322 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// The fuzzer's campaigns: `manifest-level-fuzz campaign`.
+// ---------------------------------------------------------------------------------------
+
+/// The [`SeedJob`] of `manifest-level-fuzz campaign`: each seed is a fuzzer run of
+/// `base` with that seed; a failing one is shrunk ([`reduce`]) and its minimal ops are
+/// written as a trace in `traces`.
+pub struct FuzzSeedJob {
+    /// The configuration every seed runs with (its `seed` is replaced).
+    pub base: RunConfig,
+    /// Shrinking limits per failing seed; `None` skips shrinking.
+    pub shrink: Option<ShrinkLimits>,
+    /// The directory shrunk traces go to (created when the first one is written).
+    pub traces: PathBuf,
+    /// Failures of seeds that are waiting to be shrunk.
+    failures: Mutex<HashMap<u64, RunFailure>>,
+}
+
+impl FuzzSeedJob {
+    /// A job running `base` per seed.
+    pub fn new(base: RunConfig, shrink: Option<ShrinkLimits>, traces: PathBuf) -> FuzzSeedJob {
+        FuzzSeedJob {
+            base: RunConfig {
+                log_ops: false,
+                ..base
+            },
+            shrink,
+            traces,
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The configuration of `seed`.
+    pub fn config(&self, seed: u64) -> RunConfig {
+        RunConfig {
+            seed,
+            ..self.base.clone()
+        }
+    }
+
+    /// The path of `seed`'s shrunk trace.
+    pub fn trace_path(&self, seed: u64) -> PathBuf {
+        self.traces.join(default_shrunk_trace_path(seed))
+    }
+}
+
+impl SeedJob for FuzzSeedJob {
+    fn run(&self, seed: u64) -> SeedOutcome {
+        let config = self.config(seed);
+        let reproduce = config.reproduce_command();
+        match runner::run(&config) {
+            Ok(report) => SeedOutcome {
+                ops: report.ops_run as u64,
+                failure: None,
+                reproduce,
+            },
+            Err(failure) => {
+                let outcome = SeedOutcome {
+                    ops: failure.op_index.map_or(0, |index| index as u64 + 1),
+                    failure: Some(failure.to_string()),
+                    reproduce,
+                };
+                if self.shrink.is_some() {
+                    self.failures
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                        .insert(seed, failure);
+                }
+                outcome
+            }
+        }
+    }
+
+    fn shrink(&self, seed: u64, _outcome: &SeedOutcome) -> Option<serde_json::Value> {
+        let limits = self.shrink?;
+        let failure = self
+            .failures
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(&seed)?;
+        let config = self.config(seed);
+        let ops = runner::plan(&config).ops;
+        let reduced = match reduce(&config, &ops, &failure, limits, |_, _| {}) {
+            Ok(reduced) => reduced,
+            Err(error) => return Some(serde_json::json!({ "error": error.to_string() })),
+        };
+        let path = self.trace_path(seed);
+        let trace = Trace::new(&reduced.config, reduced.ops.clone())
+            .with_failure(Some(reduced.signature.clone()));
+        let written = std::fs::create_dir_all(&self.traces)
+            .map_err(|error| error.to_string())
+            .and_then(|()| trace.write(&path).map_err(|error| error.to_string()));
+        Some(serde_json::json!({
+            "signature": reduced.signature,
+            "ops_before": reduced.original_len,
+            "ops_after": reduced.ops.len(),
+            "ops": reduced.ops,
+            "attempts": reduced.attempts,
+            "truncated": reduced.truncated,
+            "trace": written.as_ref().map(|()| path.display().to_string()).ok(),
+            "trace_error": written.err(),
+            "replay": replay_command(&reduced.config, &path),
+        }))
+    }
+}
+
+/// `manifest-level-fuzz campaign`: many seeds on all cores, each result saved as it ends.
+#[derive(Clone, Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["seeds", "duration"])))]
+pub struct CampaignArgs {
+    /// The seeds to run: A..B (B excluded) or A..=B.
+    #[arg(long, value_name = "A..B", value_parser = parse_seed_range)]
+    pub seeds: Option<SeedPlan>,
+
+    /// Keep starting seeds for this long (30s, 10m, 1h30m), from --start on.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+
+    /// The first seed of a --duration campaign [default: drawn, and printed]. Give the
+    /// same one to every shard.
+    #[arg(long, value_name = "SEED", requires = "duration", value_parser = parse_seed_arg)]
+    pub start: Option<u64>,
+
+    /// Seeds run at once [default: the number of cores].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub jobs: Option<u64>,
+
+    /// Run only shard k of n (0 <= k < n): the i-th seed of the range belongs to shard
+    /// i mod n, so n machines given 0/n .. (n-1)/n cover the range exactly once.
+    #[arg(long, value_name = "k/n", default_value = "0/1")]
+    pub shard: Shard,
+
+    /// The findings file: one JSON line per finished seed (appended and flushed at once),
+    /// a `shrunk` line after each failing one, and a summary line at the end.
+    #[arg(long, value_name = "FILE", default_value = "campaign-findings.jsonl")]
+    pub findings: PathBuf,
+
+    /// Where shrunk traces go [default: the findings file's name without .jsonl, plus
+    /// -traces].
+    #[arg(long, value_name = "DIR")]
+    pub traces: Option<PathBuf>,
+
+    /// Cap on each seed's op count (default 200000).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub events_max: Option<u64>,
+
+    /// The level's capacity, in tables.
+    #[arg(long, value_name = "N", default_value_t = crate::generate::TABLE_COUNT_MAX_DEFAULT)]
+    pub table_count_max: u32,
+
+    /// Node size of the node pool, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = runner::NODE_SIZE_DEFAULT)]
+    pub node_size: usize,
+
+    /// Do not shrink failing seeds.
+    #[arg(long)]
+    pub no_shrink: bool,
+
+    /// Most runs shrinking one failing seed may make.
+    #[arg(long, value_name = "N", default_value_t = 5_000,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub shrink_attempts: usize,
+
+    /// Most time shrinking one failing seed may take.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub shrink_time: Duration,
+
+    /// Do not draw the progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+
+    /// Plant a deliberate bug in the level (to see a campaign find it), by name.
+    #[cfg(feature = "fault-injection")]
+    #[arg(long, value_name = "NAME", value_parser = runner::parse_fault)]
+    pub inject_fault: Option<manifest_level::Fault>,
+}
+
+fn parse_seed_arg(text: &str) -> Result<u64, String> {
+    crate::prng::parse_seed(text).map_err(|error| error.to_string())
+}
+
+impl CampaignArgs {
+    /// The configuration every seed runs with (seed 0 in it).
+    pub fn base_config(&self) -> RunConfig {
+        RunConfig {
+            events_max: self.events_max,
+            table_count_max: self.table_count_max,
+            node_size: self.node_size,
+            #[cfg(feature = "fault-injection")]
+            fault: self.inject_fault,
+            ..RunConfig::new(0)
+        }
+    }
+
+    /// The shrunk traces' directory.
+    pub fn traces_dir(&self) -> PathBuf {
+        self.traces.clone().unwrap_or_else(|| {
+            let stem = self.findings.file_stem().map_or_else(
+                || "campaign-findings".into(),
+                |s| s.to_string_lossy().into_owned(),
+            );
+            self.findings.with_file_name(format!("{stem}-traces"))
+        })
+    }
+}
+
+/// Runs `manifest-level-fuzz campaign`: exit 0 if every seed passed, 1 if any failed, 2
+/// for bad arguments or an unwritable findings file.
+pub fn run_cli(args: &CampaignArgs) -> ExitCode {
+    let usage_error = |message: String| {
+        let _ = Cli::command()
+            .error(clap::error::ErrorKind::ValueValidation, message)
+            .print();
+        ExitCode::from(EXIT_USAGE)
+    };
+    let base = args.base_config();
+    if let Err(error) = base.validate() {
+        return usage_error(error.to_string());
+    }
+    let plan = match (args.seeds, args.duration) {
+        (Some(plan), _) => plan,
+        (None, Some(duration)) => {
+            let start = args.start.unwrap_or_else(crate::cli::entropy_seed);
+            SeedPlan::Duration { start, duration }
+        }
+        (None, None) => return usage_error("give --seeds A..B or --duration D".into()),
+    };
+    let jobs = args.jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        |jobs| jobs as usize,
+    );
+    let config = CampaignConfig {
+        plan,
+        jobs,
+        shard: args.shard,
+        findings: args.findings.clone(),
+        progress: !args.no_progress,
+    };
+    let limits = (!args.no_shrink).then(|| ShrinkLimits {
+        attempts_max: args.shrink_attempts,
+        time_max: Some(args.shrink_time),
+        ..ShrinkLimits::default()
+    });
+    let job = FuzzSeedJob::new(base.clone(), limits, args.traces_dir());
+    let what = match plan {
+        SeedPlan::Range { start, end } => format!("seeds {start}..{end}"),
+        SeedPlan::Duration { start, duration } => {
+            format!("seeds from {start} for {}s", duration.as_secs())
+        }
+    };
+    println!(
+        "campaign: {what}, shard {}/{}, {jobs} jobs, findings {}, config {}",
+        args.shard.index,
+        args.shard.count,
+        args.findings.display(),
+        serde_json::to_string(&base).expect("a config serializes")
+    );
+    match run_campaign(&config, &job) {
+        Ok(summary) => {
+            println!("{summary}");
+            if summary.failures > 0 {
+                println!(
+                    "failing seeds are in {} (shrunk traces in {})",
+                    args.findings.display(),
+                    args.traces_dir().display()
+                );
+                ExitCode::from(EXIT_FAILURE)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(error) => usage_error(format!(
+            "findings file {}: {error}",
+            args.findings.display()
+        )),
+    }
+}
+
+/// `campaign: 1000 seeds, 0 failed, 51234567 ops, 1234567 ops/s, 41.5s`.
+impl fmt::Display for CampaignSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let seconds = self.elapsed.as_secs_f64();
+        write!(
+            f,
+            "campaign: {} seeds, {} failed, {} ops, {:.0} ops/s, {:.1}s",
+            self.seeds,
+            self.failures,
+            self.ops,
+            self.ops as f64 / seconds.max(1e-9),
+            seconds
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn parses_ranges() {
-        assert_eq!(parse_seed_range("3..7"), Ok(SeedPlan::Range { start: 3, end: 7 }));
-        assert_eq!(parse_seed_range("3..=7"), Ok(SeedPlan::Range { start: 3, end: 8 }));
-        for bad in ["7..3", "3..3", "x..4", "3-7", "", "1..=18446744073709551615"] {
+        assert_eq!(
+            parse_seed_range("3..7"),
+            Ok(SeedPlan::Range { start: 3, end: 7 })
+        );
+        assert_eq!(
+            parse_seed_range("3..=7"),
+            Ok(SeedPlan::Range { start: 3, end: 8 })
+        );
+        for bad in [
+            "7..3",
+            "3..3",
+            "x..4",
+            "3-7",
+            "",
+            "1..=18446744073709551615",
+        ] {
             assert!(parse_seed_range(bad).is_err(), "{bad}");
         }
     }
@@ -517,7 +852,10 @@ mod tests {
         // 3, 6, 9 fail; 5 panics.
         assert_eq!(summary.failures, 4);
         let text = std::fs::read_to_string(&path).unwrap();
-        let findings: Vec<Finding> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let findings: Vec<Finding> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         let seeds: Vec<_> = findings
             .iter()
             .filter_map(|f| match f {
@@ -529,9 +867,19 @@ mod tests {
         assert!(seeds.contains(&(5, SeedStatus::Panic)));
         assert!(seeds.contains(&(6, SeedStatus::Fail)));
         assert!(seeds.contains(&(7, SeedStatus::Pass)));
-        let shrunk = findings.iter().filter(|f| matches!(f, Finding::Shrunk { .. })).count();
+        let shrunk = findings
+            .iter()
+            .filter(|f| matches!(f, Finding::Shrunk { .. }))
+            .count();
         assert_eq!(shrunk, 3);
-        assert!(matches!(findings.last(), Some(Finding::Summary { seeds: 10, failures: 4, .. })));
+        assert!(matches!(
+            findings.last(),
+            Some(Finding::Summary {
+                seeds: 10,
+                failures: 4,
+                ..
+            })
+        ));
         // A seed's record comes before its shrunk record.
         for (i, finding) in findings.iter().enumerate() {
             if let Finding::Shrunk { seed, .. } = finding {

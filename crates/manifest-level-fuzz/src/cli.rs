@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::error::ErrorKind;
-use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 #[cfg(feature = "fault-injection")]
 use manifest_level::Fault;
 use manifest_level::{NODE_ALIGN, NODE_SIZE_MAX};
@@ -63,6 +63,10 @@ pub enum Command {
     /// Fuzz the segmented array alone against a `Vec` model, deterministically from a
     /// seed, across element types and node sizes.
     SegmentedArray(crate::segmented_array_fuzz::SegmentedArrayArgs),
+    /// Run many seeds on all cores (a range, or for a while), saving every result to a
+    /// findings file as it finishes and shrinking failures; `--shard k/n` splits a range
+    /// across machines.
+    Campaign(crate::campaign::CampaignArgs),
 }
 
 /// Arguments of one fuzzer run.
@@ -100,6 +104,14 @@ pub struct RunArgs {
     #[cfg(feature = "fault-injection")]
     #[arg(long, value_name = "NAME", value_parser = runner::parse_fault)]
     pub inject_fault: Option<Fault>,
+
+    /// `--record FILE`, `--replay FILE`.
+    #[command(flatten)]
+    pub trace: crate::trace::TraceArgs,
+
+    /// `--no-shrink`, `--shrink-out FILE`, `--shrink-attempts N`, `--shrink-time D`.
+    #[command(flatten)]
+    pub shrink: crate::reduce::ShrinkArgs,
 }
 
 impl RunArgs {
@@ -163,7 +175,21 @@ pub fn entropy_seed() -> u64 {
 
 /// Parses the process arguments and runs; the process's exit code.
 pub fn main() -> ExitCode {
-    execute(Cli::parse())
+    let mut command = Cli::command();
+    let matches = command.get_matches_mut();
+    // `--replay` takes the configuration from the trace: reject flags that set it.
+    let (run_command, run_matches) = match matches.subcommand() {
+        Some(("run", sub)) => (command.find_subcommand("run").cloned(), sub),
+        Some(_) => (None, &matches),
+        None => (Some(command.clone()), &matches),
+    };
+    if let Some(run_command) = run_command {
+        if let Err(error) = crate::trace::check_replay_args(&run_command, run_matches) {
+            error.exit();
+        }
+    }
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+    execute(cli)
 }
 
 /// Runs parsed arguments: prints the log and the summary or the failure report.
@@ -172,20 +198,24 @@ pub fn execute(cli: Cli) -> ExitCode {
         None => run_fuzzer(&cli.run),
         Some(Command::Run(args)) => run_fuzzer(&args),
         Some(Command::SegmentedArray(args)) => crate::segmented_array_fuzz::run_cli(&args),
+        Some(Command::Campaign(args)) => crate::campaign::run_cli(&args),
     }
 }
 
 fn run_fuzzer(args: &RunArgs) -> ExitCode {
+    if let Some(path) = &args.trace.replay {
+        return crate::trace::replay_cli(path, args.verbose > 0, &args.trace, &args.shrink);
+    }
     if args.seed.is_none() && !args.smoke {
         // Drawn seeds are printed before anything else, so even a crash reproduces.
         let seed = entropy_seed();
         println!("seed: {seed}");
-        return run_config(&args.to_config(seed));
+        return run_config(&args.to_config(seed), args);
     }
-    run_config(&args.to_config(0))
+    run_config(&args.to_config(0), args)
 }
 
-fn run_config(config: &RunConfig) -> ExitCode {
+fn run_config(config: &RunConfig, args: &RunArgs) -> ExitCode {
     if let Err(error) = config.validate() {
         let _ = Cli::command()
             .error(ErrorKind::ValueValidation, error)
@@ -205,6 +235,16 @@ fn run_config(config: &RunConfig) -> ExitCode {
     if let Some(fault) = config.fault {
         println!("planted fault: {}", runner::fault_name(fault));
     }
+    if let Some(path) = &args.trace.record {
+        let trace = crate::trace::Trace::new(config, plan.ops.clone());
+        if let Err(error) = trace.write(path) {
+            let _ = Cli::command()
+                .error(ErrorKind::Io, format!("--record: {error}"))
+                .print();
+            return ExitCode::from(EXIT_USAGE);
+        }
+        println!("recorded: {}", path.display());
+    }
     match runner::run_plan(config, &plan) {
         Ok(report) => {
             println!("{report}");
@@ -212,6 +252,7 @@ fn run_config(config: &RunConfig) -> ExitCode {
         }
         Err(failure) => {
             eprintln!("{failure}");
+            crate::reduce::shrink_and_report(config, &plan.ops, &failure, &args.shrink);
             ExitCode::from(EXIT_FAILURE)
         }
     }

@@ -47,11 +47,16 @@
 
 #![deny(missing_docs)]
 
+pub mod campaign;
 pub mod cli;
 pub mod environment;
 pub mod generate;
 pub mod model;
 pub mod ops;
 pub mod prng;
+pub mod reduce;
+pub mod regression;
 pub mod runner;
 pub mod segmented_array_fuzz;
+pub mod shrink;
+pub mod trace;

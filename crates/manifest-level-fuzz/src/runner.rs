@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 #[cfg(feature = "fault-injection")]
 use manifest_level::Fault;
 use manifest_level::{ManifestLevel, NodePool, NODE_ALIGN, NODE_COUNT_MAX, NODE_SIZE_MAX};
+use serde::{Deserialize, Serialize};
 
 use crate::environment::{CheckFailure, Environment};
 use crate::generate::{generate_ops, GenerateContext, InvalidOp, Params, INSERT_COUNT_MAX};
@@ -51,7 +52,14 @@ pub const SMOKE_SEED: u64 = 42;
 pub const SMOKE_EVENTS_MAX: u64 = 5_000;
 
 /// Everything that determines a run.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Serializes with `serde` (a trace's header carries the whole config, so a replay runs
+/// with exactly the recorded parameters). Unknown fields are rejected, so a trace written
+/// by a newer fuzzer with settings this one does not know fails loudly instead of
+/// replaying differently; a field added later should be `#[serde(default)]` so older
+/// traces still load. `fault` is written by name, as `--inject-fault` takes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RunConfig {
     /// The seed every random choice derives from.
     pub seed: u64,
@@ -63,10 +71,17 @@ pub struct RunConfig {
     pub node_size: usize,
     /// The op weights ([`Weights::SEED`] in the faithful mode).
     pub weights: Weights,
-    /// Whether to log every op to stderr before executing it (`-v`).
+    /// Whether to log every op to stderr before executing it (`-v`). Not part of a
+    /// trace: logging does not change a run.
+    #[serde(skip)]
     pub log_ops: bool,
     /// A deliberate bug to plant in the level (tests and demos only).
     #[cfg(feature = "fault-injection")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::trace::fault_by_name"
+    )]
     pub fault: Option<Fault>,
 }
 

@@ -12,6 +12,8 @@
 //! `false` for sequences that are not valid (an op that cannot apply in the state the
 //! shorter prefix leaves), so only valid sequences are kept. Every step is bounded.
 
+use std::time::{Duration, Instant};
+
 /// What happened at one step of shrinking (for logging).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ShrinkStep {
@@ -40,20 +42,25 @@ pub enum ShrinkStep {
     },
 }
 
-/// Limits on the work shrinking may do.
-#[derive(Clone, Copy, Debug)]
+/// Limits on the work shrinking may do. Whichever is hit first stops shrinking with the
+/// smallest failing sequence found so far ([`Shrunk::truncated`] says so).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ShrinkLimits {
     /// Most predicate evaluations in all.
     pub attempts_max: usize,
     /// Most rounds of the three passes.
     pub rounds_max: usize,
+    /// Most wall time (checked before each predicate evaluation); `None` for no limit.
+    pub time_max: Option<Duration>,
 }
 
 impl Default for ShrinkLimits {
+    /// 20,000 evaluations, 16 rounds, two minutes.
     fn default() -> Self {
         ShrinkLimits {
             attempts_max: 20_000,
             rounds_max: 16,
+            time_max: Some(Duration::from_secs(120)),
         }
     }
 }
@@ -74,7 +81,7 @@ pub struct Shrunk<Op> {
 /// failure going away.
 ///
 /// `simpler(op)` lists candidate replacements for one op, simplest first.
-/// `log` sees every accepted step.
+/// `log` sees every accepted step, with the sequence as it is after the step.
 ///
 /// # Panics
 ///
@@ -84,9 +91,16 @@ pub fn shrink<Op: Clone>(
     limits: ShrinkLimits,
     mut fails: impl FnMut(&[Op]) -> bool,
     simpler: impl Fn(&Op) -> Vec<Op>,
-    mut log: impl FnMut(&ShrinkStep),
+    mut log: impl FnMut(&ShrinkStep, &[Op]),
 ) -> Shrunk<Op> {
     assert!(fails(&ops), "shrink: the sequence to shrink does not fail");
+    let started = Instant::now();
+    let out_of_budget = |attempts: usize| {
+        attempts >= limits.attempts_max
+            || limits
+                .time_max
+                .is_some_and(|time_max| started.elapsed() >= time_max)
+    };
     let mut current = ops;
     let mut attempts = 1usize;
     let mut candidate: Vec<Op> = Vec::with_capacity(current.len());
@@ -103,7 +117,7 @@ pub fn shrink<Op: Clone>(
             // Walk from the end so that failing suffix checks stay valid longest.
             while start > 0 {
                 let begin = start.saturating_sub(chunk);
-                if attempts >= limits.attempts_max {
+                if out_of_budget(attempts) {
                     truncated = true;
                     break 'rounds;
                 }
@@ -114,11 +128,14 @@ pub fn shrink<Op: Clone>(
                 if !candidate.is_empty() && fails(&candidate) {
                     let removed = start - begin;
                     core::mem::swap(&mut current, &mut candidate);
-                    log(&ShrinkStep::DroppedChunk {
-                        start: begin,
-                        removed,
-                        len: current.len(),
-                    });
+                    log(
+                        &ShrinkStep::DroppedChunk {
+                            start: begin,
+                            removed,
+                            len: current.len(),
+                        },
+                        &current,
+                    );
                 }
                 start = begin;
             }
@@ -131,7 +148,7 @@ pub fn shrink<Op: Clone>(
         // Pass 3: simplify each op.
         for index in 0..current.len() {
             for replacement in simpler(&current[index]) {
-                if attempts >= limits.attempts_max {
+                if out_of_budget(attempts) {
                     truncated = true;
                     break 'rounds;
                 }
@@ -142,17 +159,20 @@ pub fn shrink<Op: Clone>(
                 if fails(&candidate) {
                     core::mem::swap(&mut current, &mut candidate);
                     simplified_any = true;
-                    log(&ShrinkStep::Simplified { index });
+                    log(&ShrinkStep::Simplified { index }, &current);
                     break;
                 }
             }
         }
 
-        log(&ShrinkStep::Round {
-            round,
-            len: current.len(),
-            attempts,
-        });
+        log(
+            &ShrinkStep::Round {
+                round,
+                len: current.len(),
+                attempts,
+            },
+            &current,
+        );
         if current.len() == len_before && !simplified_any {
             break;
         }
@@ -188,7 +208,7 @@ mod tests {
             ShrinkLimits::default(),
             three_then_seven,
             |_| Vec::new(),
-            |_| steps += 1,
+            |_, _| steps += 1,
         );
         assert_eq!(shrunk.ops, vec![3, 7]);
         assert!(!shrunk.truncated);
@@ -203,8 +223,14 @@ mod tests {
             vec![40, 1, 2, 50],
             ShrinkLimits::default(),
             fails,
-            |&op| if op > 1 { vec![1, op / 2, op - 1] } else { vec![] },
-            |_| {},
+            |&op| {
+                if op > 1 {
+                    vec![1, op / 2, op - 1]
+                } else {
+                    vec![]
+                }
+            },
+            |_, _| {},
         );
         assert_eq!(shrunk.ops, vec![10]);
     }
@@ -218,7 +244,7 @@ mod tests {
             ShrinkLimits::default(),
             fails,
             |_| vec![],
-            |_| {},
+            |_, _| {},
         );
         assert_eq!(shrunk.ops, vec![0, 9]);
     }
@@ -227,9 +253,15 @@ mod tests {
     fn stops_at_the_attempt_limit() {
         let limits = ShrinkLimits {
             attempts_max: 3,
-            rounds_max: 16,
+            ..ShrinkLimits::default()
         };
-        let shrunk = shrink((0..100).collect::<Vec<u32>>(), limits, |ops| ops.contains(&42), |_| vec![], |_| {});
+        let shrunk = shrink(
+            (0..100).collect::<Vec<u32>>(),
+            limits,
+            |ops| ops.contains(&42),
+            |_| vec![],
+            |_, _| {},
+        );
         assert!(shrunk.truncated);
         assert!(shrunk.attempts <= 3);
         assert!(shrunk.ops.contains(&42));
@@ -238,6 +270,12 @@ mod tests {
     #[test]
     #[should_panic(expected = "does not fail")]
     fn refuses_a_passing_sequence() {
-        shrink(vec![1u32], ShrinkLimits::default(), |_| false, |_| vec![], |_| {});
+        shrink(
+            vec![1u32],
+            ShrinkLimits::default(),
+            |_| false,
+            |_| vec![],
+            |_, _| {},
+        );
     }
 }

@@ -7,8 +7,12 @@ use std::time::{Duration, Instant};
 const BIN: &str = env!("CARGO_BIN_EXE_manifest-level-fuzz");
 
 fn fuzz(args: &[&str]) -> Output {
+    // A failing run writes its shrunk trace to the working directory: not the crate's.
+    let dir = std::env::temp_dir().join("manifest-level-fuzz-cli-tests");
+    std::fs::create_dir_all(&dir).unwrap();
     Command::new(BIN)
         .args(args)
+        .current_dir(dir)
         .output()
         .expect("the binary runs")
 }

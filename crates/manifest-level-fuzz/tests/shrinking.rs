@@ -1,0 +1,194 @@
+//! Shrinking turns each planted fault's failure into at most 10 ops that still fail the
+//! same check, deterministically, and the shrunk ops replay to the same failure.
+//!
+//! Run with `--nocapture` to see the table (fault, seed, ops before -> after, runs).
+
+use manifest_level::Fault;
+use manifest_level_fuzz::ops::FuzzOp;
+use manifest_level_fuzz::reduce::{reduce, FailureSignature, Reduced};
+use manifest_level_fuzz::runner::{fault_name, plan, run, run_ops, RunConfig};
+use manifest_level_fuzz::shrink::ShrinkLimits;
+use manifest_level_fuzz::trace::Trace;
+
+/// The faults the faithful op set catches (see `tests/faults.rs`).
+const FAITHFUL: [Fault; 6] = [
+    Fault::RetireKeepsCounters,
+    Fault::RemoveTakesNeighbour,
+    Fault::DescendingSkipsFirstNode,
+    Fault::KeyRangeNotShrunk,
+    Fault::SearchOffByOneAtNodeBoundary,
+    Fault::RemoveKeepsValueCount,
+];
+
+const MAX_SHRUNK_OPS: usize = 10;
+
+/// 256-byte nodes: 32 keys or 4 tables per node, so node boundaries (where
+/// `SearchOffByOneAtNodeBoundary` bites) appear after a few inserts. With the default
+/// 1024-byte nodes the first key-node boundary needs more than 128 tables, that is at
+/// least 13 inserts of at most 10 tables, so no reproducer of that fault can have 10 ops
+/// there (see `search_fault_at_default_node_size`).
+const NODE_SIZE: usize = 256;
+
+fn config(seed: u64, fault: Fault) -> RunConfig {
+    config_with(seed, fault, NODE_SIZE)
+}
+
+fn config_with(seed: u64, fault: Fault, node_size: usize) -> RunConfig {
+    RunConfig {
+        events_max: Some(20_000),
+        node_size,
+        fault: Some(fault),
+        ..RunConfig::new(seed)
+    }
+}
+
+/// Finds the first failing seed for `fault` and shrinks it.
+fn shrink_fault(fault: Fault) -> (Vec<FuzzOp>, Reduced) {
+    shrink_fault_with(fault, NODE_SIZE)
+}
+
+fn shrink_fault_with(fault: Fault, node_size: usize) -> (Vec<FuzzOp>, Reduced) {
+    let (config, failure) = (1..=20)
+        .find_map(|seed| {
+            let config = config_with(seed, fault, node_size);
+            run(&config).err().map(|failure| (config, failure))
+        })
+        .unwrap_or_else(|| panic!("{fault:?} is not caught"));
+    let ops = plan(&config).ops;
+    let mut steps = 0;
+    let reduced = reduce(&config, &ops, &failure, ShrinkLimits::default(), |_, _| {
+        steps += 1;
+    })
+    .unwrap_or_else(|error| panic!("{fault:?}: {error}"));
+    assert!(steps > 0, "{fault:?}: no step logged");
+    println!(
+        "{:30} {node_size:4}-byte nodes, seed {:2}: {:5} ops (failing at op {:5}) -> {} ops in {:4} runs, {:.3}s: {}",
+        fault_name(fault),
+        config.seed,
+        ops.len(),
+        failure.op_index.unwrap(),
+        reduced.ops.len(),
+        reduced.attempts,
+        reduced.elapsed.as_secs_f64(),
+        reduced.signature
+    );
+    (ops, reduced)
+}
+
+fn assert_shrinks(fault: Fault) {
+    let (ops, reduced) = shrink_fault(fault);
+    assert!(
+        reduced.ops.len() <= MAX_SHRUNK_OPS,
+        "{fault:?}: shrunk to {} ops: {:?}",
+        reduced.ops.len(),
+        reduced.ops
+    );
+    assert!(!reduced.truncated, "{fault:?}: shrinking hit a limit");
+    assert!(reduced.ops.len() < ops.len());
+    // The shrunk ops still fail the same check, at their last op.
+    let failure = run_ops(&reduced.config, &reduced.ops).unwrap_err();
+    assert_eq!(
+        FailureSignature::of(&failure),
+        Some(reduced.signature.clone())
+    );
+    assert_eq!(failure.op_index, Some(reduced.ops.len() - 1), "{fault:?}");
+    assert_eq!(failure, reduced.failure);
+    // Without the fault they pass: the shrunk ops are a reproducer of the fault.
+    let clean = RunConfig {
+        fault: None,
+        ..reduced.config.clone()
+    };
+    run_ops(&clean, &reduced.ops).unwrap_or_else(|f| panic!("{fault:?}: fails clean:\n{f}"));
+    // Through a trace too.
+    let trace = Trace::new(&reduced.config, reduced.ops.clone())
+        .with_failure(Some(reduced.signature.clone()));
+    let back = Trace::parse(&trace.to_json_lines()).unwrap();
+    assert_eq!(run_ops(back.config(), &back.ops).unwrap_err(), failure);
+}
+
+#[test]
+fn shrinks_retire_keeps_counters() {
+    assert_shrinks(Fault::RetireKeepsCounters);
+}
+
+#[test]
+fn shrinks_remove_takes_neighbour() {
+    assert_shrinks(Fault::RemoveTakesNeighbour);
+}
+
+#[test]
+fn shrinks_descending_skips_first_node() {
+    assert_shrinks(Fault::DescendingSkipsFirstNode);
+}
+
+#[test]
+fn shrinks_key_range_not_shrunk() {
+    assert_shrinks(Fault::KeyRangeNotShrunk);
+}
+
+#[test]
+fn shrinks_search_off_by_one_at_node_boundary() {
+    assert_shrinks(Fault::SearchOffByOneAtNodeBoundary);
+}
+
+#[test]
+fn shrinks_remove_keeps_value_count() {
+    assert_shrinks(Fault::RemoveKeepsValueCount);
+}
+
+#[test]
+fn every_faithful_fault_is_listed() {
+    // The faults outside this list need the extended op set to be caught at all.
+    assert_eq!(FAITHFUL.len(), 6);
+    assert!(FAITHFUL.iter().all(|fault| Fault::ALL.contains(fault)));
+}
+
+#[test]
+fn shrinking_is_deterministic() {
+    let (_, a) = shrink_fault(Fault::SearchOffByOneAtNodeBoundary);
+    let (_, b) = shrink_fault(Fault::SearchOffByOneAtNodeBoundary);
+    assert_eq!(a.ops, b.ops);
+    assert_eq!(a.attempts, b.attempts);
+}
+
+#[test]
+fn search_fault_at_default_node_size() {
+    // At least 13 inserts are needed to reach a key-node boundary (see NODE_SIZE); the
+    // shrinker gets close to that.
+    let (ops, reduced) = shrink_fault_with(Fault::SearchOffByOneAtNodeBoundary, 1024);
+    let inserts = reduced
+        .ops
+        .iter()
+        .filter(|op| matches!(op, FuzzOp::InsertTables { .. }))
+        .count();
+    assert!(inserts >= 13, "{:?}", reduced.ops);
+    assert!(reduced.ops.len() <= 30, "{:?}", reduced.ops);
+    assert!(reduced.ops.len() < ops.len());
+}
+
+#[test]
+fn other_failing_seeds_shrink_too() {
+    // Not just the first catch: every failing seed of 2..=6 shrinks to at most 10 ops.
+    for fault in FAITHFUL {
+        for seed in 2..=6 {
+            let config = config(seed, fault);
+            let Err(failure) = run(&config) else {
+                continue;
+            };
+            let ops = plan(&config).ops;
+            let reduced = reduce(&config, &ops, &failure, ShrinkLimits::default(), |_, _| {})
+                .unwrap_or_else(|error| panic!("{fault:?} seed {seed}: {error}"));
+            println!(
+                "{:30} seed {seed}: failing at op {:5} -> {} ops",
+                fault_name(fault),
+                failure.op_index.unwrap(),
+                reduced.ops.len()
+            );
+            assert!(
+                reduced.ops.len() <= MAX_SHRUNK_OPS,
+                "{fault:?} seed {seed}: {:?}",
+                reduced.ops
+            );
+        }
+    }
+}
