@@ -385,7 +385,12 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
                 capacity: self.element_count_max,
             });
         }
-        let needed = self.nodes_needed_to_insert(index);
+        // The node the element goes to (none yet when empty), looked up once.
+        let target = (!self.nodes.is_empty()).then(|| self.insertion_node(index));
+        let needed = match target {
+            None => 1,
+            Some(node) => u32::from(self.node_len(node as u32) == self.node_capacity),
+        };
         if needed > self.pool.free_count() {
             return Err(Error::NodePoolExhausted {
                 needed,
@@ -393,14 +398,16 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
             });
         }
 
-        if self.nodes.is_empty() {
-            let node = self.pool.acquire().expect("free node counted above");
-            self.nodes.push(node);
-            self.indexes.push(0);
-            self.fences.push(element.key());
-        }
-
-        let mut node = self.insertion_node(index);
+        let mut node = match target {
+            Some(node) => node,
+            None => {
+                let node = self.pool.acquire().expect("free node counted above");
+                self.nodes.push(node);
+                self.indexes.push(0);
+                self.fences.push(element.key());
+                0
+            }
+        };
         let mut relative = (index - self.indexes[node]) as usize;
         if self.node_len(node as u32) == self.node_capacity {
             self.split(node);
@@ -559,11 +566,16 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
 
     /// Removes and returns the element at `index`.
     pub fn remove(&mut self, index: u32) -> Result<T, Error> {
-        let element = *self.get(index).ok_or(Error::IndexOutOfBounds {
-            index,
-            len: self.len(),
-        })?;
-        self.remove_range(index, 1)?;
+        let len = self.len();
+        if index >= len {
+            return Err(Error::IndexOutOfBounds { index, len });
+        }
+        let cursor = self.cursor(index);
+        let element = self.node_elements(cursor.node)[cursor.relative as usize];
+        let taken = self.remove_in_node(cursor, 1);
+        assert_eq!(taken, 1);
+        debug_assert_eq!(self.len(), len - 1);
+        self.verify_if_enabled();
         Ok(element)
     }
 
@@ -583,27 +595,32 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
             if remaining == 0 {
                 break;
             }
-            let cursor = self.cursor(index);
-            let node = cursor.node as usize;
-            let relative = cursor.relative as usize;
-            let node_len = self.node_len(cursor.node) as usize;
-            let take = remaining.min((node_len - relative) as u32) as usize;
-            assert!(take >= 1);
-            let slots = self.node_slots_mut(node);
-            slots.copy_within(relative + take..node_len, relative);
-            for end in &mut self.indexes[node + 1..] {
-                *end -= take as u32;
-            }
-            if relative == 0 && take < node_len {
-                self.fences[node] = self.node_elements(node as u32)[0].key();
-            }
-            remaining -= take as u32;
-            self.rebalance(node);
+            remaining -= self.remove_in_node(self.cursor(index), remaining);
         }
         assert_eq!(remaining, 0);
         debug_assert_eq!(self.len(), len - count);
         self.verify_if_enabled();
         Ok(())
+    }
+
+    /// Removes up to `count` elements from `cursor` to the end of its node, restores the
+    /// fill invariant, and returns how many it removed (at least one).
+    fn remove_in_node(&mut self, cursor: Cursor, count: u32) -> u32 {
+        let node = cursor.node as usize;
+        let relative = cursor.relative as usize;
+        let node_len = self.node_len(cursor.node) as usize;
+        assert!(relative < node_len && count >= 1);
+        let take = count.min((node_len - relative) as u32) as usize;
+        let slots = self.node_slots_mut(node);
+        slots.copy_within(relative + take..node_len, relative);
+        for end in &mut self.indexes[node + 1..] {
+            *end -= take as u32;
+        }
+        if relative == 0 && take < node_len {
+            self.fences[node] = self.node_elements(node as u32)[0].key();
+        }
+        self.rebalance(node);
+        take as u32
     }
 
     /// Restores the fill invariant of `node` after a removal from it.
@@ -687,25 +704,15 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
             start <= end && end <= self.len(),
             "bad range {start}..{end}"
         );
-        if start == end {
-            return Iter {
-                array: self.erase(),
-                front_node: 0,
-                front: &[],
-                back_node: 0,
-                back: &[],
-                remaining: 0,
-            };
-        }
-        let front = self.cursor(start);
-        let back = self.cursor(end - 1);
+        // Each end finds its node on first use only: most iterations go one way.
         Iter {
             array: self.erase(),
-            front_node: front.node,
-            front: &self.node_elements(front.node)[front.relative as usize..],
-            back_node: back.node,
-            back: &self.node_elements(back.node)[..=back.relative as usize],
-            remaining: end - start,
+            start,
+            end,
+            front_node: NOT_LOCATED,
+            front: &[],
+            back_node: NOT_LOCATED,
+            back: &[],
         }
     }
 
@@ -788,6 +795,15 @@ impl<T> Clone for ArrayView<'_, T> {
 impl<T> Copy for ArrayView<'_, T> {}
 
 impl<'a, T: Element> ArrayView<'a, T> {
+    /// The node holding absolute `index` (which must be below the length) and the
+    /// elements of that node from `index` on.
+    #[inline]
+    fn locate(&self, index: u32) -> (u32, usize) {
+        let node = self.indexes[1..].partition_point(|&end| end <= index);
+        debug_assert!(node < self.nodes.len());
+        (node as u32, (index - self.indexes[node]) as usize)
+    }
+
     #[inline]
     fn node_elements(&self, node: u32) -> &'a [T] {
         let node = node as usize;
@@ -841,17 +857,25 @@ fn prefetch<T>(elements: &[T]) {
     let _ = elements;
 }
 
+/// Marks an iterator end whose node has not been looked up yet.
+const NOT_LOCATED: u32 = u32::MAX;
+
 /// A double-ended iterator over a range of a [`SegmentedArray`].
 ///
 /// Created by [`SegmentedArray::iter`] and [`SegmentedArray::range`].
 #[derive(Clone)]
 pub struct Iter<'a, T> {
     array: ArrayView<'a, T>,
+    /// Absolute index of the next element from the front, and one past the next element
+    /// from the back: the elements left are `start..end`.
+    start: u32,
+    end: u32,
+    /// The front's node and its elements not yet yielded (from `start` on), once located.
     front_node: u32,
     front: &'a [T],
+    /// The back's node and its elements not yet yielded (up to `end`), once located.
     back_node: u32,
     back: &'a [T],
-    remaining: u32,
 }
 
 impl<'a, T: Element> Iterator for Iter<'a, T> {
@@ -859,45 +883,56 @@ impl<'a, T: Element> Iterator for Iter<'a, T> {
 
     #[inline]
     fn next(&mut self) -> Option<&'a T> {
-        if self.remaining == 0 {
+        if self.start == self.end {
             return None;
         }
         if self.front.is_empty() {
-            self.front_node += 1;
-            self.front = self.array.node_elements(self.front_node);
-            if self.front_node + PREFETCH_DISTANCE <= self.back_node {
+            if self.front_node == NOT_LOCATED {
+                let (node, relative) = self.array.locate(self.start);
+                self.front_node = node;
+                self.front = &self.array.node_elements(node)[relative..];
+            } else {
+                self.front_node += 1;
+                self.front = self.array.node_elements(self.front_node);
                 self.array
-                    .prefetch_node(self.front_node + PREFETCH_DISTANCE);
+                    .prefetch_node(self.front_node.saturating_add(PREFETCH_DISTANCE));
             }
         }
         let (element, rest) = self.front.split_first().expect("node is not empty");
         self.front = rest;
-        self.remaining -= 1;
+        self.start += 1;
         Some(element)
     }
 
     #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.remaining as usize, Some(self.remaining as usize))
+        let remaining = (self.end - self.start) as usize;
+        (remaining, Some(remaining))
     }
 }
 
 impl<'a, T: Element> DoubleEndedIterator for Iter<'a, T> {
     #[inline]
     fn next_back(&mut self) -> Option<&'a T> {
-        if self.remaining == 0 {
+        if self.start == self.end {
             return None;
         }
         if self.back.is_empty() {
-            self.back_node -= 1;
-            self.back = self.array.node_elements(self.back_node);
-            if self.back_node >= self.front_node + PREFETCH_DISTANCE {
-                self.array.prefetch_node(self.back_node - PREFETCH_DISTANCE);
+            if self.back_node == NOT_LOCATED {
+                let (node, relative) = self.array.locate(self.end - 1);
+                self.back_node = node;
+                self.back = &self.array.node_elements(node)[..=relative];
+            } else {
+                self.back_node -= 1;
+                self.back = self.array.node_elements(self.back_node);
+                if self.back_node >= PREFETCH_DISTANCE {
+                    self.array.prefetch_node(self.back_node - PREFETCH_DISTANCE);
+                }
             }
         }
         let (element, rest) = self.back.split_last().expect("node is not empty");
         self.back = rest;
-        self.remaining -= 1;
+        self.end -= 1;
         Some(element)
     }
 }
