@@ -6,6 +6,19 @@
 //! at once, so a killed campaign loses nothing it finished; a failing seed is recorded
 //! *before* it is shrunk, and the shrunk result follows as a second line. A panic inside
 //! a seed is caught, recorded, and the campaign goes on.
+//!
+//! The generic part ([`run_campaign`], [`SeedPlan`], [`Shard`], [`Finding`]) knows nothing
+//! of the fuzzer; [`FuzzSeedJob`] runs the fuzzer per seed and shrinks failures into
+//! traces, and [`run_cli`] is `manifest-level-fuzz campaign` ([`CampaignArgs`]).
+//!
+//! The findings file, one JSON object per line:
+//!
+//! ```text
+//! {"record":"seed","seed":7,"status":"pass","ops":81234,"elapsed_ms":95,"reproduce":"cargo run ..."}
+//! {"record":"seed","seed":8,"status":"fail","ops":12,"elapsed_ms":0,"detail":"FAILED: ...","reproduce":"cargo run ..."}
+//! {"record":"shrunk","seed":8,"result":{"signature":{...},"ops_before":200000,"failed_at":11,"ops_after":5,"ops":[...],"attempts":80,"truncated":false,"trace":"...","replay":"cargo run ..."}}
+//! {"record":"summary","seeds":1000,"failures":1,"ops":51234567,"elapsed_ms":41512}
+//! ```
 
 use core::fmt;
 use std::collections::HashMap;
@@ -24,7 +37,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
 use crate::cli::{Cli, EXIT_FAILURE, EXIT_USAGE};
-use crate::reduce::{default_shrunk_trace_path, reduce};
+use crate::ops::FuzzOp;
+use crate::reduce::{default_shrunk_trace_path, reduce, FailureSignature};
 use crate::runner::{self, RunConfig, RunFailure};
 use crate::shrink::ShrinkLimits;
 use crate::trace::{replay_command, Trace};
@@ -336,10 +350,11 @@ pub fn run_campaign(config: &CampaignConfig, job: &dyn SeedJob) -> io::Result<Ca
     // here would lose that. A panic escaping a job is caught below and recorded; the
     // default hook prints it too, which is right for what is then a bug of the job.
     let say = |message: String| {
-        if config.progress {
-            bar.println(message);
-        } else {
+        // A hidden bar (--no-progress, or stderr is not a terminal) prints nothing.
+        if bar.is_hidden() {
             eprintln!("{message}");
+        } else {
+            bar.println(message);
         }
     };
 
@@ -554,18 +569,46 @@ impl SeedJob for FuzzSeedJob {
         let written = std::fs::create_dir_all(&self.traces)
             .map_err(|error| error.to_string())
             .and_then(|()| trace.write(&path).map_err(|error| error.to_string()));
-        Some(serde_json::json!({
-            "signature": reduced.signature,
-            "ops_before": reduced.original_len,
-            "ops_after": reduced.ops.len(),
-            "ops": reduced.ops,
-            "attempts": reduced.attempts,
-            "truncated": reduced.truncated,
-            "trace": written.as_ref().map(|()| path.display().to_string()).ok(),
-            "trace_error": written.err(),
-            "replay": replay_command(&reduced.config, &path),
-        }))
+        let record = ShrunkRecord {
+            signature: reduced.signature.clone(),
+            ops_before: reduced.original_len,
+            failed_at: reduced.failed_at,
+            ops_after: reduced.ops.len(),
+            ops: reduced.ops.clone(),
+            attempts: reduced.attempts,
+            truncated: reduced.truncated,
+            trace: written.as_ref().ok().map(|()| path.display().to_string()),
+            trace_error: written.err(),
+            replay: replay_command(&reduced.config, &path),
+        };
+        Some(serde_json::to_value(record).expect("a shrunk record serializes"))
     }
+}
+
+/// What [`FuzzSeedJob`] records for a shrunk seed (the `result` of a `shrunk` finding).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShrunkRecord {
+    /// The failure every shrinking step kept.
+    pub signature: FailureSignature,
+    /// The seed's op count.
+    pub ops_before: usize,
+    /// The index of the op the seed failed at.
+    pub failed_at: usize,
+    /// The minimal sequence's op count.
+    pub ops_after: usize,
+    /// The minimal sequence.
+    pub ops: Vec<FuzzOp>,
+    /// Runs made while shrinking.
+    pub attempts: usize,
+    /// Whether a limit stopped shrinking early.
+    pub truncated: bool,
+    /// The shrunk trace's path, if it was written.
+    pub trace: Option<String>,
+    /// Why the trace could not be written, if so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_error: Option<String>,
+    /// The command that replays the shrunk trace.
+    pub replay: String,
 }
 
 /// `manifest-level-fuzz campaign`: many seeds on all cores, each result saved as it ends.
@@ -582,7 +625,7 @@ pub struct CampaignArgs {
 
     /// The first seed of a --duration campaign [default: drawn, and printed]. Give the
     /// same one to every shard.
-    #[arg(long, value_name = "SEED", requires = "duration", value_parser = parse_seed_arg)]
+    #[arg(long, value_name = "SEED", conflicts_with = "seeds", value_parser = parse_seed_arg)]
     pub start: Option<u64>,
 
     /// Seeds run at once [default: the number of cores].

@@ -268,6 +268,47 @@ mod tests {
     }
 
     #[test]
+    fn stops_at_the_time_limit() {
+        let limits = ShrinkLimits {
+            time_max: Some(Duration::from_millis(20)),
+            ..ShrinkLimits::default()
+        };
+        let started = Instant::now();
+        let slow = |ops: &[u32]| {
+            std::thread::sleep(Duration::from_millis(5));
+            ops.contains(&42)
+        };
+        let shrunk = shrink(
+            (0..1000).collect::<Vec<u32>>(),
+            limits,
+            slow,
+            |_| vec![],
+            |_, _| {},
+        );
+        assert!(shrunk.truncated);
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert!(shrunk.ops.contains(&42));
+    }
+
+    #[test]
+    fn logs_the_sequence_after_each_step() {
+        let mut seen = Vec::new();
+        shrink(
+            vec![1u32, 2, 3, 4],
+            ShrinkLimits::default(),
+            |ops| ops.contains(&3),
+            |_| vec![],
+            |step, ops| {
+                if let ShrinkStep::DroppedChunk { len, .. } = step {
+                    assert_eq!(*len, ops.len());
+                }
+                seen.push(ops.to_vec());
+            },
+        );
+        assert_eq!(seen.last(), Some(&vec![3]));
+    }
+
+    #[test]
     #[should_panic(expected = "does not fail")]
     fn refuses_a_passing_sequence() {
         shrink(
