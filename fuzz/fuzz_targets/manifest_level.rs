@@ -7,6 +7,11 @@
 //! fuzzer's own runner (`runner::run_ops`): the same environment, model and checks after
 //! every op.
 //!
+//! A crash converts into a trace for `manifest-level-fuzz --replay` (which shrinks it and
+//! prints a regression test) with `examples/crash_to_trace.rs`. With the
+//! `plant-level-fault` feature every run plants `Fault::RemoveTakesNeighbour`, to watch the
+//! whole path work (docs/fuzzing.md).
+//!
 //! This is the faithful op model (spec §4). When the extended op set and deep checks of
 //! the deep-fuzzer issue land, this target moves to them.
 

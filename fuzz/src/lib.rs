@@ -30,7 +30,8 @@ pub const NODE_SIZES: [usize; 6] = [128, 256, 512, 1024, 2048, 4096];
 /// (`u16`, modulo 1024), a node-size index (`u8`), then per op a kind byte and a 16-bit
 /// count seed, which the seed fuzzer's [`GenerateContext`] turns into an op that is valid
 /// where it stands. At most [`OPS_MAX`] ops; every byte string decodes (missing bytes
-/// read as zero).
+/// read as zero). With the `plant-level-fault` feature, the configuration plants
+/// `Fault::RemoveTakesNeighbour`.
 pub fn decode_manifest_level(data: &[u8]) -> (RunConfig, Vec<FuzzOp>) {
     let mut input = Unstructured::new(data);
     let seed = u64::arbitrary(&mut input).unwrap_or(0);
@@ -41,6 +42,9 @@ pub fn decode_manifest_level(data: &[u8]) -> (RunConfig, Vec<FuzzOp>) {
         events_max: Some(OPS_MAX as u64),
         table_count_max,
         node_size,
+        // The demo feature plants a known bug in every run.
+        #[cfg(feature = "plant-level-fault")]
+        fault: Some(manifest_level::Fault::RemoveTakesNeighbour),
         ..RunConfig::new(seed)
     };
     let mut context = GenerateContext::new(&config.params());
