@@ -1970,6 +1970,153 @@ impl Generator {
     }
 }
 
+/// What makes two failures "the same" for shrinking: the failed check, without the
+/// details after a `:` (an element position, which moves as ops are dropped).
+pub fn failure_signature(failure: &Failure) -> &str {
+    failure.check.split(':').next().unwrap_or(&failure.check)
+}
+
+/// Simpler variants of one op, simplest first (for shrinking): smaller counts, plainer
+/// positions, narrower key windows.
+fn simpler_ops(op: &Op) -> Vec<Op> {
+    fn smaller(count: u16) -> Vec<u16> {
+        let mut counts = Vec::new();
+        for candidate in [1, count / 2, count - count / 4] {
+            if candidate >= 1 && candidate < count && !counts.contains(&candidate) {
+                counts.push(candidate);
+            }
+        }
+        counts
+    }
+    fn plainer(at: Position) -> Vec<Position> {
+        [Position::Start, Position::End]
+            .into_iter()
+            .filter(|&plain| plain != at)
+            .collect()
+    }
+    let mut simpler = Vec::new();
+    match *op {
+        Op::Insert { at } | Op::Remove { at } => {
+            for at in plainer(at) {
+                simpler.push(match op {
+                    Op::Insert { .. } => Op::Insert { at },
+                    _ => Op::Remove { at },
+                });
+            }
+        }
+        Op::InsertSlice { at, count } => {
+            simpler.extend(
+                smaller(count)
+                    .into_iter()
+                    .map(|count| Op::InsertSlice { at, count }),
+            );
+            simpler.extend(
+                plainer(at)
+                    .into_iter()
+                    .map(|at| Op::InsertSlice { at, count }),
+            );
+        }
+        Op::RemoveRange { at, count } => {
+            simpler.extend(
+                smaller(count)
+                    .into_iter()
+                    .map(|count| Op::RemoveRange { at, count }),
+            );
+            simpler.extend(
+                plainer(at)
+                    .into_iter()
+                    .map(|at| Op::RemoveRange { at, count }),
+            );
+        }
+        Op::InsertSorted { count, key, spread } => {
+            simpler.extend(smaller(count).into_iter().map(|count| Op::InsertSorted {
+                count,
+                key,
+                spread,
+            }));
+            if spread > 0 {
+                simpler.push(Op::InsertSorted {
+                    count,
+                    key,
+                    spread: 0,
+                });
+            }
+        }
+        Op::Cursors { at, count } => {
+            simpler.extend(
+                smaller(count)
+                    .into_iter()
+                    .map(|count| Op::Cursors { at, count }),
+            );
+        }
+        Op::Iterate {
+            start,
+            len,
+            pattern,
+        } => {
+            simpler.extend(smaller(len).into_iter().map(|len| Op::Iterate {
+                start,
+                len,
+                pattern,
+            }));
+            if pattern != 0 {
+                simpler.push(Op::Iterate {
+                    start,
+                    len,
+                    pattern: 0,
+                });
+            }
+        }
+        Op::Sibling { grow, count } => {
+            simpler.extend(
+                smaller(count)
+                    .into_iter()
+                    .map(|count| Op::Sibling { grow, count }),
+            );
+        }
+        Op::LowerBound { .. } | Op::Clear => {}
+    }
+    simpler
+}
+
+/// Shrinks a failure's op list (deterministic delta debugging, [`crate::shrink::shrink`])
+/// to a locally minimal one that still fails the same check ([`failure_signature`]), and
+/// returns the shrunk trace with its failure. Every op list is valid, so every candidate
+/// is a real run.
+pub fn shrink_failure(
+    failure: &Failure,
+    faults: Faults,
+    limits: crate::shrink::ShrinkLimits,
+) -> (Trace, Failure) {
+    let setup = failure.trace.setup;
+    let signature = failure_signature(failure).to_string();
+    let fails = |ops: &[Op]| match run_ops(setup, ops, faults) {
+        Err(found) => failure_signature(&found) == signature,
+        Ok(_) => false,
+    };
+    let shrunk = crate::shrink::shrink(
+        failure.trace.ops.clone(),
+        limits,
+        fails,
+        simpler_ops,
+        |_, _| {},
+    );
+    let shrunk_failure = match run_ops(setup, &shrunk.ops, faults) {
+        Err(found) => Failure {
+            seed: failure.seed,
+            ..found
+        },
+        Ok(_) => unreachable!("shrinking keeps a failing sequence"),
+    };
+    (
+        Trace {
+            setup,
+            ops: shrunk.ops,
+        },
+        shrunk_failure,
+    )
+}
+
 /// Arguments of `manifest-level-fuzz segmented-array`.
 #[derive(Clone, Debug, clap::Args)]
 pub struct SegmentedArrayArgs {
@@ -2010,6 +2157,9 @@ pub struct SegmentedArrayArgs {
     #[cfg(feature = "fault-injection")]
     #[arg(long)]
     pub inject_search_fault: bool,
+    /// On a failure, print the whole failing op list instead of shrinking it first.
+    #[arg(long)]
+    pub no_shrink: bool,
 }
 
 fn parse_seed_arg(text: &str) -> Result<u64, String> {
@@ -2073,6 +2223,37 @@ impl SegmentedArrayArgs {
     }
 }
 
+/// Shrinks a failure (unless `--no-shrink`) and prints the minimal ops and a regression
+/// test.
+fn report_failure(args: &SegmentedArrayArgs, failure: &Failure) {
+    let (trace, shrunk) = if args.no_shrink {
+        (failure.trace.clone(), failure.clone())
+    } else {
+        // Shrinking reruns failing sequences; keep their panic messages off the terminal.
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let shrunk = shrink_failure(failure, args.faults(), Default::default());
+        std::panic::set_hook(hook);
+        shrunk
+    };
+    if !args.no_shrink {
+        println!(
+            "\nshrunk {} ops -> {} ops, still failing check {:?}:",
+            failure.trace.ops.len(),
+            trace.ops.len(),
+            failure_signature(failure)
+        );
+        for (index, op) in trace.ops.iter().enumerate() {
+            println!("    {index}: {op:?}");
+        }
+        println!("{shrunk}");
+    }
+    println!(
+        "\nregression test (paste into crates/manifest-level-fuzz/tests/):\n\n{}",
+        trace.regression_test("segmented_array_regression", args.faults())
+    );
+}
+
 /// Runs `manifest-level-fuzz segmented-array`: exit 0 when every seed passes, 1 at the
 /// first failure (after printing it, the command that reproduces it, and a regression
 /// test), 1 also when a corpus file cannot be written.
@@ -2097,12 +2278,7 @@ pub fn run_cli(args: &SegmentedArrayArgs) -> std::process::ExitCode {
             }
             Err(failure) => {
                 eprintln!("{failure}\n");
-                println!(
-                    "{}",
-                    failure
-                        .trace
-                        .regression_test("segmented_array_regression", args.faults())
-                );
+                report_failure(args, &failure);
                 ExitCode::FAILURE
             }
         };
@@ -2141,12 +2317,7 @@ pub fn run_cli(args: &SegmentedArrayArgs) -> std::process::ExitCode {
             Err(failure) => {
                 eprintln!("{failure}");
                 eprintln!("reproduce: {}", args.reproduce_command(seed));
-                println!(
-                    "\n{}",
-                    failure
-                        .trace
-                        .regression_test("segmented_array_regression", args.faults())
-                );
+                report_failure(args, &failure);
                 return ExitCode::FAILURE;
             }
         }
