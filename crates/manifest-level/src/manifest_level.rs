@@ -781,21 +781,28 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
         if max > GROWTH_FACTOR {
             return Err(Error::InvalidArgument("max above GROWTH_FACTOR"));
         }
-        let snapshots = [snapshot];
         let prefer_last = self.faulty(FaultName::LeastOverlapPrefersLast);
         // Two cursors over B's visible tables (sorted by key_min and key_max alike, by the
         // level invariant): `low` at the first whose key_max >= a.key_min, `high` at the
         // first whose key_min > a.key_max. Both only move forward as A's keys grow, and the
         // tables between them are exactly those intersecting A's table.
-        let mut low = other.iter(Query::visible(&snapshots)).peekable();
-        let mut high = other.iter(Query::visible(&snapshots)).peekable();
+        // The sweep walks the raw arrays with a single-snapshot filter: the same tables as
+        // `iter(Query::visible(&[snapshot]))` in the same order, without the general
+        // iterator's per-table bookkeeping (references, key ranges, several snapshots).
+        let visible = |b: &&TableInfo<K>| b.visible(snapshot);
+        let mut low = other.tables.iter().filter(visible).peekable();
+        let mut high = other.tables.iter().filter(visible).peekable();
         let (mut low_passed, mut high_passed) = (0u32, 0u32);
         let mut best: Option<(u32, TableRef, TableInfo<K>)> = None;
-        for (reference, table) in self.iter(Query::visible(&snapshots)) {
-            while low.next_if(|(_, b)| b.key_max < table.key_min).is_some() {
+        for (index, table) in self.tables.iter().enumerate() {
+            if !table.visible(snapshot) {
+                continue;
+            }
+            let reference = self.reference(index as u32);
+            while low.next_if(|b| b.key_max < table.key_min).is_some() {
                 low_passed += 1;
             }
-            while high.next_if(|(_, b)| b.key_min <= table.key_max).is_some() {
+            while high.next_if(|b| b.key_min <= table.key_max).is_some() {
                 high_passed += 1;
             }
             let count = high_passed.saturating_sub(low_passed);
