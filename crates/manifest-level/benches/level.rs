@@ -898,9 +898,231 @@ fn profile(spec: &str) {
     println!("{spec}: {sum}");
 }
 
+// ---------------------------------------------------------------------------------------
+// Interleaved comparison (`LEVEL_COMPARE=1`): robust ratios on a noisy machine.
+//
+// Criterion measures one benchmark after the other, so a burst of load from other processes
+// lands on one structure and not on the others. This mode runs every structure in turn,
+// round after round (each round a few milliseconds of the operation), and reports each
+// structure's best round (load from other processes only ever adds time) and median round.
+
+/// The operations of the comparison, with what one measurement is divided by.
+const COMPARE_OPS: [&str; 11] = [
+    "insert",
+    "remove",
+    "iter_visible_asc",
+    "iter_visible_desc",
+    "range_8",
+    "range_start",
+    "find",
+    "next_table_walk",
+    "overlapping",
+    "least_overlap",
+    "set_snapshot_max",
+];
+
+/// One round of `op` on `main` (a level of `n` tables): nanoseconds per operation (per
+/// table for whole-level operations). `cursor` carries the retire position across rounds.
+fn measure<L: LevelOps>(op: &str, main: &mut L, a: &L, w: &Workload, cursor: &mut usize) -> f64 {
+    let latest = Query::visible(&LATEST);
+    let n_a = w.tables_a.len();
+    let mut sum = 0u64;
+    let per_query = |elapsed: Duration, count: usize| elapsed.as_nanos() as f64 / count as f64;
+    let value = match op {
+        "insert" => {
+            for table in &w.held {
+                main.remove(table);
+            }
+            let start = Instant::now();
+            for table in &w.held {
+                main.insert(black_box(*table));
+            }
+            per_query(start.elapsed(), w.held.len())
+        }
+        "remove" => {
+            let start = Instant::now();
+            for table in w.held.iter().rev() {
+                main.remove(black_box(table));
+            }
+            let elapsed = start.elapsed();
+            for table in &w.held {
+                main.insert(*table);
+            }
+            per_query(elapsed, w.held.len())
+        }
+        "iter_visible_asc" | "iter_visible_desc" => {
+            let direction = if op == "iter_visible_asc" {
+                Direction::Ascending
+            } else {
+                Direction::Descending
+            };
+            let start = Instant::now();
+            main.for_each(latest.direction(direction), |table| {
+                sum = sum.wrapping_add(table.address)
+            });
+            per_query(start.elapsed(), w.n)
+        }
+        "range_8" => {
+            let start = Instant::now();
+            for range in &w.ranges {
+                main.for_each(latest.within(black_box(*range)), |table| {
+                    sum = sum.wrapping_add(table.address)
+                });
+            }
+            per_query(start.elapsed(), w.ranges.len())
+        }
+        "range_start" => {
+            let start = Instant::now();
+            for range in &w.ranges {
+                sum += main
+                    .first(latest.within(black_box(*range)))
+                    .map_or(0, |t| t.address);
+            }
+            per_query(start.elapsed(), w.ranges.len())
+        }
+        "find" => {
+            let start = Instant::now();
+            for table in &w.finds {
+                sum += main.find(black_box(table)).map_or(0, |t| t.address);
+            }
+            per_query(start.elapsed(), w.finds.len())
+        }
+        "next_table_walk" => {
+            let mut args = NextTable {
+                snapshot: SNAPSHOT_LATEST,
+                key_range: KeyRange::full(),
+                key_exclusive: None,
+                direction: Direction::Ascending,
+            };
+            let start = Instant::now();
+            while let Some(table) = main.next_table(black_box(args)) {
+                sum = sum.wrapping_add(table.address);
+                args.key_exclusive = Some(table.key_max);
+            }
+            per_query(start.elapsed(), w.n)
+        }
+        "overlapping" => {
+            let start = Instant::now();
+            for range in &w.ranges {
+                let overlap = main.overlapping(black_box(*range), SNAPSHOT_LATEST, 8);
+                sum += overlap.map_or(0, |o| o.tables().len() as u64);
+            }
+            per_query(start.elapsed(), w.ranges.len())
+        }
+        "least_overlap" => {
+            let start = Instant::now();
+            let answer = a.least_overlap(black_box(main), SNAPSHOT_LATEST, 8);
+            let elapsed = start.elapsed();
+            sum += answer.map_or(0, |(t, _)| t.address);
+            per_query(elapsed, w.n + n_a)
+        }
+        "set_snapshot_max" => {
+            let batch = 256.min(w.live.len());
+            if *cursor + batch > w.live.len() {
+                main.rebuild_sorted(&w.sorted);
+                *cursor = 0;
+            }
+            let start = Instant::now();
+            for table in &w.live[*cursor..*cursor + batch] {
+                main.retire(black_box(table), SNAPSHOT_CURRENT);
+            }
+            *cursor += batch;
+            per_query(start.elapsed(), batch)
+        }
+        _ => panic!("unknown op {op}"),
+    };
+    black_box(sum);
+    value
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    values[values.len() / 2]
+}
+
+fn compare(sizes: &[usize], rounds: usize) {
+    let names = ["level_1k", "level_4k", "sorted_vec", "btreemap", "indexset"];
+    let mut json = String::from("[\n");
+    for &n in sizes {
+        let w = Workload::new(n);
+        let n_a = w.tables_a.len();
+        let pools = [
+            level_pool(1024, n),
+            level_pool(1024, n_a),
+            level_pool(4096, n),
+            level_pool(4096, n_a),
+        ];
+        let mut s = Structures {
+            level_1k: level(&pools[0], n, &w.tables),
+            level_1k_a: level(&pools[1], n_a, &w.tables_a),
+            level_4k: level(&pools[2], n, &w.tables),
+            level_4k_a: level(&pools[3], n_a, &w.tables_a),
+            sorted_vec: sorted_vec(n, &w.tables),
+            sorted_vec_a: sorted_vec(n_a, &w.tables_a),
+            btreemap: baseline(BTreeMapLevel::new(n), &w.tables),
+            btreemap_a: baseline(BTreeMapLevel::new(n_a), &w.tables_a),
+            indexset: baseline(IndexSetLevel::new(n), &w.tables),
+            indexset_a: baseline(IndexSetLevel::new(n_a), &w.tables_a),
+        };
+        for op in COMPARE_OPS {
+            let mut samples: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
+            let mut cursors = [0usize; 5];
+            for _ in 0..rounds {
+                for_each_structure!(s, |name, main, a| {
+                    let index = names.iter().position(|x| *x == name).unwrap();
+                    // Repeat within the round until it lasts a few milliseconds.
+                    let start = Instant::now();
+                    let (mut total, mut count) = (0.0, 0);
+                    while count == 0 || start.elapsed() < Duration::from_millis(5) {
+                        total += measure(op, main, a, &w, &mut cursors[index]);
+                        count += 1;
+                    }
+                    samples[index].push(total / count as f64);
+                });
+            }
+            let medians: Vec<f64> = samples.iter_mut().map(|s| median(s)).collect();
+            // Sorted by `median`: the first sample is the best round.
+            let minimums: Vec<f64> = samples.iter().map(|s| s[0]).collect();
+            println!(
+                "{op:>18} n={n:>7}: {}",
+                names
+                    .iter()
+                    .zip(&minimums)
+                    .map(|(name, m)| format!("{name} {m:.1} ns"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            for ((name, median), min) in names.iter().zip(&medians).zip(&minimums) {
+                if json.len() > 2 {
+                    json.push_str(",\n");
+                }
+                json.push_str(&format!(
+                    "  {{\"op\": \"{op}\", \"structure\": \"{name}\", \"n\": {n}, \"min_ns\": {min:.3}, \"median_ns\": {median:.3}, \"rounds\": {rounds}}}"
+                ));
+            }
+        }
+    }
+    json.push_str("\n]\n");
+    let dir = criterion_dir();
+    if std::fs::create_dir_all(&dir).is_ok() {
+        let _ = std::fs::write(dir.join("compare.json"), json);
+    }
+}
+
 fn main() {
     if let Ok(spec) = std::env::var("LEVEL_PROFILE") {
         profile(&spec);
+        return;
+    }
+    let sizes: Vec<usize> = match std::env::var("BENCH_SIZES") {
+        Ok(list) => list
+            .split(',')
+            .map(|n| n.trim().parse().expect("BENCH_SIZES"))
+            .collect(),
+        Err(_) => SIZES.to_vec(),
+    };
+    if let Ok(rounds) = std::env::var("LEVEL_COMPARE") {
+        compare(&sizes, rounds.parse().expect("LEVEL_COMPARE=<rounds>"));
         return;
     }
     let mut criterion = Criterion::default()
@@ -912,13 +1134,6 @@ fn main() {
     if !test_mode && std::env::var_os("BENCH_SKIP_MEMORY").is_none() {
         memory_report();
     }
-    let sizes: Vec<usize> = match std::env::var("BENCH_SIZES") {
-        Ok(list) => list
-            .split(',')
-            .map(|n| n.trim().parse().expect("BENCH_SIZES"))
-            .collect(),
-        Err(_) => SIZES.to_vec(),
-    };
     for n in sizes {
         bench_size(&mut criterion, n);
     }
