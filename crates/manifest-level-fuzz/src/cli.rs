@@ -24,7 +24,9 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use manifest_level::Fault;
 use manifest_level::{NODE_ALIGN, NODE_SIZE_MAX};
 
+use crate::deep::CheckMode;
 use crate::generate::TABLE_COUNT_MAX_DEFAULT;
+use crate::ops::OpSet;
 use crate::prng::parse_seed;
 use crate::runner::{self, RunConfig, NODE_SIZE_DEFAULT, TABLE_COUNT_MAX_LIMIT};
 
@@ -105,6 +107,23 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME", value_parser = runner::parse_fault)]
     pub inject_fault: Option<Fault>,
 
+    /// What to check after every op: `faithful` (the seed's checks) or `deep` (those,
+    /// then the whole level against the model: every visibility class both ways, random
+    /// key ranges, counters, find/contains, key_range_contains, verify). Same ops and
+    /// tables either way.
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = CheckMode::Faithful)]
+    pub check: CheckMode,
+
+    /// Which ops to draw: `faithful` (the seed's five) or `extended` (also retained
+    /// snapshots, compaction, next_table walks, overlap queries against a second level,
+    /// reset, and misuse that must fail with the right error).
+    #[arg(long = "ops", value_enum, value_name = "SET", default_value_t = OpSet::Faithful)]
+    pub op_set: OpSet,
+
+    /// Swarm testing: this seed draws its own op weights, switching some ops off.
+    #[arg(long)]
+    pub swarm: bool,
+
     /// `--record FILE`, `--replay FILE`.
     #[command(flatten)]
     pub trace: crate::trace::TraceArgs,
@@ -131,7 +150,9 @@ impl RunArgs {
             log_ops: self.verbose > 0,
             #[cfg(feature = "fault-injection")]
             fault: self.inject_fault,
-            ..base
+            check: self.check,
+            swarm: self.swarm,
+            ..base.with_ops(self.op_set)
         }
     }
 }
@@ -224,13 +245,21 @@ fn run_config(config: &RunConfig, args: &RunArgs) -> ExitCode {
     }
     let plan = runner::plan(config);
     println!(
-        "manifest-level-fuzz: seed={} op_count={} table_count_max={} node_size={} weights: {}",
+        "manifest-level-fuzz: seed={} op_count={} table_count_max={} node_size={} check={} ops={} weights: {}",
         config.seed,
         plan.ops.len(),
         config.table_count_max,
         config.node_size,
-        config.weights
+        config.check,
+        config.ops,
+        plan.weights
     );
+    if config.swarm {
+        println!(
+            "swarm: {}",
+            crate::swarm::describe(&plan.weights, config.ops)
+        );
+    }
     #[cfg(feature = "fault-injection")]
     if let Some(fault) = config.fault {
         println!("planted fault: {}", runner::fault_name(fault));

@@ -7,15 +7,22 @@
 //! O(1) or O(log n) per table an op touches, plus, after every op, the level's counters
 //! and `key_range_latest` against the model (the latter scans in from both ends of the
 //! model to the first live table).
+//!
+//! With the extended op set ([`Environment::new_extended`]) the environment also keeps
+//! the retained snapshots, a second level B with its own model, a stream of random
+//! choices for read-only ops, and references taken before mutations (for the misuse
+//! ops); the extended ops run in [`crate::extended`]. The deep checks after every op are
+//! in [`crate::deep`].
 
 use core::fmt;
 
-use manifest_level::{ManifestLevel, NodePool, Query, TableRef, SNAPSHOT_LATEST};
+use manifest_level::{KeyRange, ManifestLevel, NodePool, Query, TableRef, SNAPSHOT_LATEST};
 use serde::{Deserialize, Serialize};
 
+use crate::extended::{Extended, StaleSlot};
 use crate::generate::Params;
-use crate::model::{Key, Model, Table, KEY_SPACE_PER_TABLE, VALUE_COUNT};
-use crate::ops::FuzzOp;
+use crate::model::{generate_table_avoiding, Key, Model, Table, KEY_SPACE_PER_TABLE, VALUE_COUNT};
+use crate::ops::{FuzzOp, OpSet};
 use crate::prng::Prng;
 
 /// What a failed check was checking. Stable names (see [`Check::name`]) for reports and
@@ -65,6 +72,37 @@ pub enum Check {
     ValueCountVisible,
     /// `key_range_latest` equals the model's range of live tables.
     KeyRangeLatest,
+    /// Deep: the level's generation counts every insert, remove and reset.
+    Generation,
+    /// Deep: an iteration of a visibility class (whole, a window, or a key range) yields
+    /// exactly the model's tables, in order.
+    Iteration,
+    /// Deep: a reference handed out carries the level's generation and its table's index.
+    Reference,
+    /// Deep: `find` answers like the model (present tables and perturbed copies).
+    Find,
+    /// Deep: `contains` answers like the model.
+    Contains,
+    /// Deep: `key_range_contains` answers like `key_range_latest` for latest, `true`
+    /// for any other snapshot.
+    KeyRangeContains,
+    /// Extended: `next_table` returns the model's next visible table.
+    NextTable,
+    /// Extended: `tables_overlapping_with_key_range` answers like the model.
+    OverlapQuery,
+    /// Extended: `table_with_least_overlap` answers like the brute force over both models.
+    LeastOverlap,
+    /// Extended: the tables a compaction picks are consecutive live tables, and its
+    /// replacements are accepted.
+    Compaction,
+    /// Extended: level B agrees with its model.
+    LevelB,
+    /// Extended: `reset` empties the level, returns its nodes and bumps the generation.
+    Reset,
+    /// Extended: a misuse op got the right typed error.
+    MisuseError,
+    /// Extended: a misuse op left the level unchanged.
+    MisuseUnchanged,
 }
 
 impl Check {
@@ -90,6 +128,20 @@ impl Check {
             Check::TableCountVisible => "table_count_visible",
             Check::ValueCountVisible => "value_count_visible",
             Check::KeyRangeLatest => "key_range_latest",
+            Check::Generation => "generation",
+            Check::Iteration => "iteration",
+            Check::Reference => "reference",
+            Check::Find => "find",
+            Check::Contains => "contains",
+            Check::KeyRangeContains => "key_range_contains",
+            Check::NextTable => "next_table",
+            Check::OverlapQuery => "overlap_query",
+            Check::LeastOverlap => "least_overlap",
+            Check::Compaction => "compaction",
+            Check::LevelB => "level_b",
+            Check::Reset => "reset",
+            Check::MisuseError => "misuse_error",
+            Check::MisuseUnchanged => "misuse_unchanged",
         }
     }
 }
@@ -163,26 +215,33 @@ macro_rules! check_eq {
     }};
 }
 
+pub(crate) use {check, check_eq};
+
 /// The level under test, its model, and the state the seed's fuzzer keeps.
 pub struct Environment<'pool> {
-    level: ManifestLevel<'pool, Key>,
-    model: Model,
+    pub(crate) level: ManifestLevel<'pool, Key>,
+    pub(crate) model: Model,
     /// The tables an op works on: generated (insert) or collected from an iteration
     /// (update, remove), with their level reference and model index. Reused, never
     /// reallocated past `table_count_max`.
-    scratch: Vec<(TableRef, Table, usize)>,
+    pub(crate) scratch: Vec<(TableRef, Table, usize)>,
     /// Tables retired at the current snapshot, to check they are invisible after the next
     /// snapshot bump.
-    retired_now: Vec<Table>,
+    pub(crate) retired_now: Vec<Table>,
     /// The current snapshot; starts at 1 (0 is reserved).
-    snapshot: u64,
-    /// Draws the tables' keys, checksums and addresses.
-    prng: Prng,
-    params: Params,
+    pub(crate) snapshot: u64,
+    /// Draws the tables' keys, checksums and addresses (and, in the extended op set,
+    /// every other choice that changes the state).
+    pub(crate) prng: Prng,
+    pub(crate) params: Params,
     /// Number and value sum of the live tables, kept by the ops.
-    live_count: u32,
-    live_values: u64,
+    pub(crate) live_count: u32,
+    pub(crate) live_values: u64,
     peak_tables: usize,
+    /// The generation the level should be at: one per insert and remove, one per reset.
+    pub(crate) generation: u32,
+    /// The extended op set's state (`None` for the faithful op set).
+    pub(crate) ext: Option<Box<Extended<'pool>>>,
 }
 
 impl fmt::Debug for Environment<'_> {
@@ -200,6 +259,23 @@ impl<'pool> Environment<'pool> {
     /// Pool nodes an environment with these parameters needs for nodes of `node_size`.
     pub fn nodes_needed(node_size: usize, params: &Params) -> Result<u32, manifest_level::Error> {
         ManifestLevel::<Key>::nodes_needed(node_size, params.table_count_max)
+    }
+
+    /// Pool nodes an environment for `op_set` needs: the level's, plus level B's for the
+    /// extended op set (both levels share the pool).
+    pub fn nodes_needed_for(
+        node_size: usize,
+        params: &Params,
+        op_set: OpSet,
+    ) -> Result<u32, manifest_level::Error> {
+        let level = Environment::nodes_needed(node_size, params)?;
+        match op_set {
+            OpSet::Faithful => Ok(level),
+            OpSet::Extended => {
+                let b = ManifestLevel::<Key>::nodes_needed(node_size, params.level_b_capacity())?;
+                Ok(level + b)
+            }
+        }
     }
 
     /// An empty environment: a level of `params.table_count_max` tables on `pool`, an
@@ -226,7 +302,68 @@ impl<'pool> Environment<'pool> {
             live_count: 0,
             live_values: 0,
             peak_tables: 0,
+            generation: 0,
+            ext: None,
         })
+    }
+
+    /// An empty environment for the extended op set: the level, an extended model, level
+    /// B (of [`Params::level_b_capacity`] tables) on the same `pool` (which needs
+    /// [`Environment::nodes_needed_for`] nodes), no retained snapshot. `prng` draws
+    /// everything that changes the state (table contents, which tables a compaction
+    /// takes, ...); `query_prng` draws the choices of read-only and misuse ops, so that
+    /// dropping one of those from a run (when shrinking) leaves the tables of the others
+    /// unchanged.
+    pub fn new_extended(
+        pool: &'pool NodePool,
+        params: &Params,
+        prng: Prng,
+        query_prng: Prng,
+    ) -> Result<Environment<'pool>, manifest_level::Error> {
+        let mut env = Environment::new(pool, params, prng)?;
+        env.model = Model::extended(params.table_count_max as usize);
+        env.ext = Some(Box::new(Extended::new(pool, params, query_prng)?));
+        Ok(env)
+    }
+
+    /// The op set the environment runs.
+    pub fn op_set(&self) -> OpSet {
+        if self.ext.is_some() {
+            OpSet::Extended
+        } else {
+            OpSet::Faithful
+        }
+    }
+
+    /// The retained snapshots, in retain order (always empty for the faithful op set).
+    pub fn retained(&self) -> &[u64] {
+        self.ext.as_ref().map_or(&[], |ext| &ext.retained)
+    }
+
+    /// Level B and its model (extended op set only).
+    pub fn level_b(&self) -> Option<(&ManifestLevel<'pool, Key>, &Model)> {
+        self.ext.as_ref().map(|ext| (&ext.level_b, &ext.model_b))
+    }
+
+    /// The generation the level should be at: the number of inserts, removes and resets
+    /// so far (wrapping).
+    pub fn expected_generation(&self) -> u32 {
+        self.generation
+    }
+
+    /// Number of tables visible to latest, as the ops counted them.
+    pub fn live_count(&self) -> u32 {
+        self.live_count
+    }
+
+    /// Sum of `value_count` over the tables visible to latest, as the ops counted it.
+    pub fn live_values(&self) -> u64 {
+        self.live_values
+    }
+
+    /// The key range new tables start in: `0..=table_count_max * 64`.
+    pub fn key_space(&self) -> Key {
+        u64::from(self.params.table_count_max) * KEY_SPACE_PER_TABLE
     }
 
     /// The level under test.
@@ -264,6 +401,10 @@ impl<'pool> Environment<'pool> {
     /// The op must be valid in the current state (as generated, or checked with
     /// [`GenerateContext::apply`](crate::generate::GenerateContext::apply)); otherwise
     /// it reports a failure like a bug would (for example [`Check::EnoughTables`]).
+    ///
+    /// # Panics
+    ///
+    /// On an extended op in an environment of the faithful op set.
     pub fn apply(&mut self, op: &FuzzOp) -> Result<(), CheckFailure> {
         match *op {
             FuzzOp::InsertTables { count } => self.insert_tables(count)?,
@@ -271,6 +412,7 @@ impl<'pool> Environment<'pool> {
             FuzzOp::TakeSnapshot => self.take_snapshot()?,
             FuzzOp::RemoveInvisible { count } => self.remove_invisible(count)?,
             FuzzOp::RemoveVisible { count } => self.remove_visible(count)?,
+            _ => self.apply_extended(op)?,
         }
         self.check_after_op()
     }
@@ -285,12 +427,31 @@ impl<'pool> Environment<'pool> {
         self.scratch.clear();
         let key_space = u64::from(self.params.table_count_max) * KEY_SPACE_PER_TABLE;
         let mut key = self.prng.int_inclusive(key_space);
-        for _ in 0..count {
-            let table =
+        if let Some(ext) = &mut self.ext {
+            // New tables must not overlap what the current snapshot or latest sees
+            // (live tables and tables retired now); older retired tables they may.
+            ext.capture_stale(&self.level, &self.model, StaleSlot::Insert)?;
+            let snapshot = self.snapshot;
+            ext.avoid.clear();
+            ext.avoid.extend(
                 self.model
-                    .generate_non_overlapping_table(&mut self.prng, key, self.snapshot);
-            key = table.key_max;
-            self.scratch.push((TableRef::default(), table, 0));
+                    .tables()
+                    .iter()
+                    .filter(|t| t.snapshot_max >= snapshot),
+            );
+            for _ in 0..count {
+                let table = generate_table_avoiding(&ext.avoid, &mut self.prng, key, snapshot);
+                key = table.key_max;
+                self.scratch.push((TableRef::default(), table, 0));
+            }
+        } else {
+            for _ in 0..count {
+                let table =
+                    self.model
+                        .generate_non_overlapping_table(&mut self.prng, key, self.snapshot);
+                key = table.key_max;
+                self.scratch.push((TableRef::default(), table, 0));
+            }
         }
 
         for (_, table, _) in &self.scratch {
@@ -304,6 +465,7 @@ impl<'pool> Environment<'pool> {
                 Ok(reference) => reference,
                 Err(error) => return Err(CheckFailure::new(Check::InsertAccepted, table, error)),
             };
+            self.generation = self.generation.wrapping_add(1);
             match self.level.get(reference) {
                 Ok(found) if found == table => {}
                 found => return Err(CheckFailure::new(Check::InsertedReference, table, found)),
@@ -351,8 +513,17 @@ impl<'pool> Environment<'pool> {
             self.retired_now.push(*expected);
         }
         self.live_count -= count;
-        self.live_values -= u64::from(count) * u64::from(VALUE_COUNT);
+        self.live_values -= self.scratch_values();
         Ok(())
+    }
+
+    /// The sum of `value_count` over the collected tables (`count * 64` in the faithful
+    /// op set; compaction's replacements vary).
+    fn scratch_values(&self) -> u64 {
+        self.scratch
+            .iter()
+            .map(|(_, table, _)| u64::from(table.value_count))
+            .sum()
     }
 
     /// Advances the current snapshot; the tables retired at the old one become invisible.
@@ -383,7 +554,17 @@ impl<'pool> Environment<'pool> {
 
     /// Removes the last `count` tables (descending order) that neither latest nor the
     /// current snapshot sees.
+    ///
+    /// With retained snapshots (extended op set), the tables must also be invisible to
+    /// every retained snapshot, and only those retired before the oldest snapshot still
+    /// read are taken (see [`crate::generate`]).
     pub fn remove_invisible(&mut self, count: u32) -> Result<(), CheckFailure> {
+        if let Some(ext) = &mut self.ext {
+            ext.capture_stale(&self.level, &self.model, StaleSlot::Remove)?;
+            if !ext.retained.is_empty() {
+                return self.remove_invisible_retained(count);
+            }
+        }
         let snapshots = [self.snapshot];
         self.collect(Query::invisible(&snapshots).descending(), count, |table| {
             table.invisible(&snapshots)
@@ -393,20 +574,24 @@ impl<'pool> Environment<'pool> {
 
     /// Removes the last `count` live tables (descending order).
     pub fn remove_visible(&mut self, count: u32) -> Result<(), CheckFailure> {
+        if let Some(ext) = &mut self.ext {
+            ext.capture_stale(&self.level, &self.model, StaleSlot::Remove)?;
+        }
         let latest = [SNAPSHOT_LATEST];
         self.collect(Query::visible(&latest).descending(), count, |table| {
             table.visible(SNAPSHOT_LATEST)
         })?;
+        let values = self.scratch_values();
         self.remove_collected()?;
         self.live_count -= count;
-        self.live_values -= u64::from(count) * u64::from(VALUE_COUNT);
+        self.live_values -= values;
         Ok(())
     }
 
     /// Collects the first `count` tables of `query` into the scratch buffer, checking each
     /// passes `filter` (the query's own visibility rule, restated), comes in descending
     /// order, and equals its model table; and that there are `count` of them.
-    fn collect(
+    pub(crate) fn collect(
         &mut self,
         query: Query<'_, Key>,
         count: u32,
@@ -426,8 +611,15 @@ impl<'pool> Environment<'pool> {
                 format!("{table:?}"),
             );
             if let Some(previous) = previous {
+                // Tables of different snapshots may share key_max in the extended op set:
+                // the order is by (key_max, snapshot_min) there.
+                let descending = if self.ext.is_some() {
+                    (table.key_max, table.snapshot_min) < (previous.key_max, previous.snapshot_min)
+                } else {
+                    table.key_max < previous.key_max
+                };
                 check!(
-                    table.key_max < previous.key_max,
+                    descending,
                     Check::IteratorOrder,
                     format!("key_max below {}", previous.key_max),
                     format!("{table:?}"),
@@ -450,14 +642,16 @@ impl<'pool> Environment<'pool> {
 
     /// Removes the collected tables from the level and marks them in the model, then
     /// purges the model.
-    fn remove_collected(&mut self) -> Result<(), CheckFailure> {
+    pub(crate) fn remove_collected(&mut self) -> Result<(), CheckFailure> {
         let snapshot = self.snapshot;
         for &(_, table, index) in &self.scratch {
             // A table may go once no reader sees it (invisible to latest and to the
             // current snapshot), or while both latest and the current snapshot see it;
             // never while the current snapshot sees it but latest does not (retired at
             // the current snapshot: a reader of that snapshot may still need it).
-            let invisible = table.invisible(&[snapshot]);
+            // Retained snapshots are readers too (extended op set).
+            let retained = self.ext.as_ref().map_or(&[][..], |ext| &ext.retained);
+            let invisible = table.invisible(&[snapshot]) && table.invisible(retained);
             let visible_to_both = table.visible(SNAPSHOT_LATEST) && table.visible(snapshot);
             check!(
                 invisible || visible_to_both,
@@ -468,6 +662,7 @@ impl<'pool> Environment<'pool> {
             if let Err(error) = self.level.remove_table(&table) {
                 return Err(CheckFailure::new(Check::RemoveAccepted, table, error));
             }
+            self.generation = self.generation.wrapping_add(1);
             check!(
                 !self.level.contains(&table),
                 Check::RemovedGone,
@@ -508,7 +703,7 @@ impl<'pool> Environment<'pool> {
 
     /// A 64-bit FNV-1a digest of the level's contents (every table, in order), its
     /// counters and the current snapshot. Stable across versions and platforms, so two
-    /// runs can be compared by digest.
+    /// runs can be compared by digest. O(n), no allocation.
     pub fn digest(&self) -> u64 {
         let mut digest = Fnv1a::new();
         digest.write_u64(self.snapshot);
@@ -519,7 +714,7 @@ impl<'pool> Environment<'pool> {
             digest.write_u64(range.key_min());
             digest.write_u64(range.key_max());
         }
-        for table in self.level_tables() {
+        for_each_table(&self.level, |table| {
             digest.write_u128(table.checksum);
             digest.write_u64(table.address);
             digest.write_u64(table.snapshot_min);
@@ -527,8 +722,20 @@ impl<'pool> Environment<'pool> {
             digest.write_u64(table.key_min);
             digest.write_u64(table.key_max);
             digest.write_u64(u64::from(table.value_count));
-        }
+        });
         digest.finish()
+    }
+
+    /// Everything observable about the level, for "nothing changed" checks: the
+    /// [digest](Environment::digest) plus the generation and the node count.
+    pub fn fingerprint(&self) -> Fingerprint {
+        Fingerprint {
+            digest: self.digest(),
+            len: self.level.len(),
+            generation: self.level.generation(),
+            node_count: self.level.node_count(),
+            key_range_latest: self.level.key_range_latest(),
+        }
     }
 
     /// Every table of the level, in level order (`(key_max, snapshot_min)`).
@@ -537,28 +744,49 @@ impl<'pool> Environment<'pool> {
     /// classes: the tables visible to latest and the ones invisible to latest (the
     /// invisible class with no retained snapshot). O(n); allocates the result.
     pub fn level_tables(&self) -> Vec<Table> {
-        let latest = [SNAPSHOT_LATEST];
-        let mut live = self.level.iter(Query::visible(&latest)).peekable();
-        let mut retired = self.level.iter(Query::invisible(&[])).peekable();
         let mut tables = Vec::with_capacity(self.level.len() as usize);
-        loop {
-            let take_live = match (live.peek(), retired.peek()) {
-                (Some((_, a)), Some((_, b))) => {
-                    (a.key_max, a.snapshot_min) <= (b.key_max, b.snapshot_min)
-                }
-                (Some(_), None) => true,
-                (None, Some(_)) => false,
-                (None, None) => break,
-            };
-            let next = if take_live {
-                live.next()
-            } else {
-                retired.next()
-            };
-            tables.push(*next.expect("peeked").1);
-        }
+        for_each_table(&self.level, |table| tables.push(*table));
         tables
     }
+}
+
+/// Calls `f` with every table of `level`, in level order, by merging its two complementary
+/// classes (visible to latest, invisible with no retained snapshot). No allocation.
+pub fn for_each_table(level: &ManifestLevel<'_, Key>, mut f: impl FnMut(&Table)) {
+    let latest = [SNAPSHOT_LATEST];
+    let mut live = level.iter(Query::visible(&latest)).peekable();
+    let mut retired = level.iter(Query::invisible(&[])).peekable();
+    loop {
+        let take_live = match (live.peek(), retired.peek()) {
+            (Some((_, a)), Some((_, b))) => {
+                (a.key_max, a.snapshot_min) <= (b.key_max, b.snapshot_min)
+            }
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        let next = if take_live {
+            live.next()
+        } else {
+            retired.next()
+        };
+        f(next.expect("peeked").1);
+    }
+}
+
+/// What [`Environment::fingerprint`] captures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fingerprint {
+    /// [`Environment::digest`].
+    pub digest: u64,
+    /// Number of tables.
+    pub len: u32,
+    /// The level's generation.
+    pub generation: u32,
+    /// Pool nodes the level holds.
+    pub node_count: u32,
+    /// `key_range_latest`.
+    pub key_range_latest: Option<KeyRange<Key>>,
 }
 
 /// FNV-1a, 64-bit: a tiny, fixed hash for digests (unlike `DefaultHasher`, whose output

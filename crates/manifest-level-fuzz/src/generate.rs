@@ -7,12 +7,35 @@
 //! it cannot. The same context validates explicit op lists
 //! ([`GenerateContext::apply`], [`validate_ops`]), so a trace or a shrunk sequence is
 //! accepted only if every op can apply.
+//!
+//! # The extended op set
+//!
+//! With [`OpSet::Extended`] the context also tracks the snapshot, the retained snapshots,
+//! level B's table count and whether a stale reference exists. Retained snapshots make
+//! "invisible" depend on which snapshots readers hold, and the context knows tables only
+//! by count, not by key, so it cannot tell which retired tables a retained snapshot still
+//! sees (that depends on each table's `snapshot_min`, and which live tables an update
+//! retires depends on their keys). It therefore classifies retired tables by their
+//! `snapshot_max` alone, against the *floor*: the oldest snapshot still read (the smallest
+//! retained snapshot, or the current one when none is retained, or both).
+//!
+//! - `updated`: retired at the current snapshot;
+//! - `pinned`: retired at `m` with `floor <= m < current`: perhaps still seen by a
+//!   retained snapshot, never removed;
+//! - `invisible`: retired at `m < floor`: no reader can see them (every retained snapshot
+//!   and the current one are past `m`). [`FuzzOp::RemoveInvisible`] removes only these
+//!   (the environment skips other invisible tables, after checking them), so the count is
+//!   exact. The floor never falls (retaining takes the current snapshot, which is at
+//!   least the floor), so a table in this class stays in it until removed.
+//!
+//! Without retained snapshots the floor is the current snapshot and `pinned` is empty:
+//! exactly the seed's three counters.
 
 use core::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ops::{FuzzOp, OpKind, Weights};
+use crate::ops::{FuzzOp, OpKind, OpSet, WalkDirection, Weights};
 use crate::prng::Prng;
 
 /// The seed's table limit per level.
@@ -20,6 +43,16 @@ pub const TABLE_COUNT_MAX_DEFAULT: u32 = 1024;
 
 /// The most tables one [`FuzzOp::InsertTables`] inserts.
 pub const INSERT_COUNT_MAX: u32 = 10;
+
+/// The most snapshots readers retain at once ([`FuzzOp::RetainSnapshot`]).
+pub const RETAINED_MAX: usize = 8;
+
+/// The most tables one [`FuzzOp::Compact`] retires.
+pub const COMPACT_INPUTS_MAX: u32 = 8;
+
+/// The most tables level B (of the extended op set) holds: the level's capacity, capped
+/// at this.
+pub const LEVEL_B_TABLE_COUNT_MAX: u32 = 256;
 
 /// Generation parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -46,6 +79,12 @@ impl Params {
             table_count_max,
             ..Params::default()
         }
+    }
+
+    /// The capacity of level B (extended op set): `min(table_count_max,`
+    /// [`LEVEL_B_TABLE_COUNT_MAX`]`)`.
+    pub fn level_b_capacity(&self) -> u32 {
+        self.table_count_max.min(LEVEL_B_TABLE_COUNT_MAX)
     }
 }
 
@@ -143,10 +182,13 @@ impl std::error::Error for InvalidOp {}
 /// - `inserted`: tables in the level;
 /// - `updated`: tables retired at the current snapshot (still visible to it);
 /// - `invisible`: tables retired at an earlier snapshot (visible to nobody);
-/// - `visible_latest = inserted - invisible - updated`: live tables.
+/// - `visible_latest = inserted - invisible - updated - pinned`: live tables.
+///
+/// (`pinned`, always 0 in the faithful op set, is explained in the [module
+/// docs](self).)
 ///
 /// Invariants after every op: `invisible <= inserted` and
-/// `invisible + updated <= inserted`.
+/// `invisible + updated + pinned <= inserted`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GenerateContext {
     params: Params,
@@ -154,6 +196,20 @@ pub struct GenerateContext {
     updated: u32,
     invisible: u32,
     fallbacks: FallbackCounts,
+    /// The op set explicit ops must belong to.
+    op_set: OpSet,
+    /// The current snapshot (starts at 1, as in the environment).
+    snapshot: u64,
+    /// Retained snapshots, in retain order.
+    retained: Vec<u64>,
+    /// `(snapshot_max, count)` of the pinned tables, ascending by snapshot.
+    pinned: Vec<(u64, u32)>,
+    pinned_total: u32,
+    /// Tables in level B.
+    inserted_b: u32,
+    /// Whether the environment holds a stale reference (one was taken before a mutation
+    /// of a non-empty level).
+    stale_reference: bool,
 }
 
 impl GenerateContext {
@@ -178,7 +234,69 @@ impl GenerateContext {
             updated: 0,
             invisible: 0,
             fallbacks: FallbackCounts::default(),
+            op_set: OpSet::Faithful,
+            snapshot: 1,
+            retained: Vec::with_capacity(RETAINED_MAX),
+            pinned: Vec::new(),
+            pinned_total: 0,
+            inserted_b: 0,
+            stale_reference: false,
         }
+    }
+
+    /// The context of an empty level for `op_set`: explicit ops outside the set are
+    /// rejected by [`GenerateContext::apply`].
+    ///
+    /// # Panics
+    ///
+    /// As [`GenerateContext::new`].
+    pub fn for_op_set(params: &Params, op_set: OpSet) -> GenerateContext {
+        GenerateContext {
+            op_set,
+            ..GenerateContext::new(params)
+        }
+    }
+
+    /// The op set.
+    pub fn op_set(&self) -> OpSet {
+        self.op_set
+    }
+
+    /// The current snapshot (1 before any [`FuzzOp::TakeSnapshot`]).
+    pub fn snapshot(&self) -> u64 {
+        self.snapshot
+    }
+
+    /// The retained snapshots, in retain order.
+    pub fn retained(&self) -> &[u64] {
+        &self.retained
+    }
+
+    /// Retired tables that a retained snapshot may still see (see the [module
+    /// docs](self)).
+    pub fn pinned(&self) -> u32 {
+        self.pinned_total
+    }
+
+    /// Tables in level B.
+    pub fn inserted_b(&self) -> u32 {
+        self.inserted_b
+    }
+
+    /// Whether a stale reference is available to [`FuzzOp::MisuseStaleReference`].
+    pub fn has_stale_reference(&self) -> bool {
+        self.stale_reference
+    }
+
+    /// The oldest snapshot a reader still holds: the smallest retained snapshot, or the
+    /// current one.
+    pub fn floor(&self) -> u64 {
+        self.retained.iter().copied().fold(self.snapshot, u64::min)
+    }
+
+    /// Retired tables, of every class.
+    fn retired(&self) -> u32 {
+        self.updated + self.pinned_total + self.invisible
     }
 
     /// The parameters.
@@ -201,9 +319,9 @@ impl GenerateContext {
         self.invisible
     }
 
-    /// Live tables: `inserted - invisible - updated`.
+    /// Live tables: `inserted - invisible - updated - pinned`.
     pub fn visible_latest(&self) -> u32 {
-        self.inserted - self.invisible - self.updated
+        self.inserted - self.invisible - self.updated - self.pinned_total
     }
 
     /// How often each fallback was taken so far.
@@ -215,13 +333,20 @@ impl GenerateContext {
     /// cannot apply (spec §4.3), and updates the counts.
     pub fn next(&mut self, prng: &mut Prng, kind: OpKind) -> FuzzOp {
         let op = self.choose(prng, kind);
+        self.effect(&op);
         self.assert_invariants();
         op
     }
 
+    /// Picks a valid op for the drawn `kind` (drawing its counts), without changing the
+    /// counts.
     fn choose(&mut self, prng: &mut Prng, mut kind: OpKind) -> FuzzOp {
-        // The fallbacks never cycle: the longest chain is update -> insert (full) ->
-        // remove visible (all retired) -> remove invisible (none yet) -> take snapshot.
+        // The fallbacks never cycle: the longest faithful chain is update -> insert (full)
+        // -> remove visible (all retired) -> remove invisible (none yet) -> take snapshot;
+        // with retained snapshots, remove invisible may end at release snapshot instead
+        // (every retired table pinned, none live: some snapshot must be retained). The
+        // extended kinds fall back to faithful kinds, to release/retain (which always
+        // apply to each other), or to a misuse op that always applies.
         loop {
             match kind {
                 OpKind::InsertTables => {
@@ -239,7 +364,6 @@ impl GenerateContext {
                         continue;
                     }
                     let count = prng.range_inclusive(1, u64::from(insertable)) as u32;
-                    self.inserted += count;
                     return FuzzOp::InsertTables { count };
                 }
                 OpKind::UpdateTables => {
@@ -252,14 +376,9 @@ impl GenerateContext {
                         continue;
                     }
                     let count = all_or_some(prng, visible_latest);
-                    self.updated += count;
                     return FuzzOp::UpdateTables { count };
                 }
-                OpKind::TakeSnapshot => {
-                    self.invisible += self.updated;
-                    self.updated = 0;
-                    return FuzzOp::TakeSnapshot;
-                }
+                OpKind::TakeSnapshot => return FuzzOp::TakeSnapshot,
                 OpKind::RemoveInvisible => {
                     if self.invisible == 0 {
                         if self.inserted == 0 {
@@ -267,9 +386,15 @@ impl GenerateContext {
                             self.fallbacks.remove_invisible_to_insert += 1;
                             kind = OpKind::InsertTables;
                         } else if self.updated == 0 {
-                            // Everything is live: retire some (visible_latest > 0).
-                            self.fallbacks.remove_invisible_to_update += 1;
-                            kind = OpKind::UpdateTables;
+                            if self.visible_latest() > 0 {
+                                // Everything is live: retire some.
+                                self.fallbacks.remove_invisible_to_update += 1;
+                                kind = OpKind::UpdateTables;
+                            } else {
+                                // Every table is pinned by a retained snapshot (extended
+                                // op set only): a reader must let go.
+                                kind = OpKind::ReleaseSnapshot;
+                            }
                         } else {
                             // Retired tables exist: a snapshot makes them invisible.
                             self.fallbacks.remove_invisible_to_take_snapshot += 1;
@@ -278,8 +403,6 @@ impl GenerateContext {
                         continue;
                     }
                     let count = all_or_some(prng, self.invisible);
-                    self.inserted -= count;
-                    self.invisible -= count;
                     return FuzzOp::RemoveInvisible { count };
                 }
                 OpKind::RemoveVisible => {
@@ -297,75 +420,310 @@ impl GenerateContext {
                         continue;
                     }
                     let count = all_or_some(prng, visible_latest);
-                    self.inserted -= count;
                     return FuzzOp::RemoveVisible { count };
+                }
+                OpKind::RetainSnapshot => {
+                    if self.retained.len() == RETAINED_MAX {
+                        kind = OpKind::ReleaseSnapshot;
+                        continue;
+                    }
+                    return FuzzOp::RetainSnapshot;
+                }
+                OpKind::ReleaseSnapshot => {
+                    if self.retained.is_empty() {
+                        kind = OpKind::RetainSnapshot;
+                        continue;
+                    }
+                    // Readers mostly let go in the order they came (half the time the
+                    // oldest), so the floor keeps moving.
+                    let index = if prng.boolean() {
+                        0
+                    } else {
+                        prng.index(self.retained.len()) as u32
+                    };
+                    return FuzzOp::ReleaseSnapshot { index };
+                }
+                OpKind::Compact => {
+                    let live = self.visible_latest();
+                    let room = self.params.table_count_max - self.inserted;
+                    if live == 0 {
+                        kind = OpKind::InsertTables;
+                        continue;
+                    }
+                    if room == 0 {
+                        kind = OpKind::RemoveInvisible;
+                        continue;
+                    }
+                    let inputs = prng.range_inclusive(1, u64::from(live.min(COMPACT_INPUTS_MAX)));
+                    let outputs = prng.range_inclusive(1, inputs.min(u64::from(room)));
+                    return FuzzOp::Compact {
+                        inputs: inputs as u32,
+                        outputs: outputs as u32,
+                    };
+                }
+                OpKind::NextTableWalk => {
+                    let direction = if prng.boolean() {
+                        WalkDirection::Descending
+                    } else {
+                        WalkDirection::Ascending
+                    };
+                    return FuzzOp::NextTableWalk { direction };
+                }
+                OpKind::OverlapQuery => return FuzzOp::OverlapQuery,
+                OpKind::LeastOverlap => return FuzzOp::LeastOverlap,
+                OpKind::InsertTablesB => {
+                    let room = self.params.level_b_capacity() - self.inserted_b;
+                    if room == 0 {
+                        kind = OpKind::RemoveTablesB;
+                        continue;
+                    }
+                    let insertable = room.min(self.params.insert_count_max);
+                    let count = prng.range_inclusive(1, u64::from(insertable)) as u32;
+                    return FuzzOp::InsertTablesB { count };
+                }
+                OpKind::RemoveTablesB => {
+                    if self.inserted_b == 0 {
+                        kind = OpKind::InsertTablesB;
+                        continue;
+                    }
+                    let count = all_or_some(prng, self.inserted_b);
+                    return FuzzOp::RemoveTablesB { count };
+                }
+                OpKind::Reset => return FuzzOp::Reset,
+                OpKind::MisuseStaleReference => {
+                    if !self.stale_reference {
+                        kind = OpKind::MisuseRemoveAbsent;
+                        continue;
+                    }
+                    return FuzzOp::MisuseStaleReference;
+                }
+                OpKind::MisuseRemoveAbsent => return FuzzOp::MisuseRemoveAbsent,
+                OpKind::MisuseRetireRetired => {
+                    if self.retired() == 0 {
+                        kind = OpKind::MisuseInvalidTable;
+                        continue;
+                    }
+                    return FuzzOp::MisuseRetireRetired;
+                }
+                OpKind::MisuseInvalidTable => return FuzzOp::MisuseInvalidTable,
+                OpKind::MisuseCapacityExhausted => {
+                    if self.inserted < self.params.table_count_max {
+                        kind = OpKind::MisuseInvalidTable;
+                        continue;
+                    }
+                    return FuzzOp::MisuseCapacityExhausted;
+                }
+                OpKind::MisuseInvalidSnapshot => {
+                    if self.inserted == 0 {
+                        kind = OpKind::MisuseInvalidTable;
+                        continue;
+                    }
+                    return FuzzOp::MisuseInvalidSnapshot;
                 }
             }
         }
     }
 
-    /// Applies an explicit op to the counts, or explains why it cannot apply (count 0,
-    /// or more tables than the state has for it). `index` is only used in the error.
-    /// On error the context is unchanged.
-    pub fn apply(&mut self, index: usize, op: &FuzzOp) -> Result<(), InvalidOp> {
-        let invalid = |reason: String| InvalidOp {
-            index,
-            op: *op,
-            reason,
-        };
-        if op.count() == Some(0) {
-            return Err(invalid("count must be at least 1".into()));
+    /// Why `op` cannot apply in the current state, if it cannot.
+    fn check(&self, op: &FuzzOp) -> Result<(), String> {
+        if op.is_extended() && self.op_set == OpSet::Faithful {
+            return Err("an extended op in a run of the faithful op set (--ops extended)".into());
         }
+        if op.count() == Some(0) {
+            return Err("count must be at least 1".into());
+        }
+        let room = self.params.table_count_max - self.inserted;
+        let visible_latest = self.visible_latest();
         match *op {
             FuzzOp::InsertTables { count } => {
-                let room = self.params.table_count_max - self.inserted;
                 if count > room {
-                    return Err(invalid(format!(
+                    return Err(format!(
                         "only room for {room} more table(s) (table_count_max {})",
                         self.params.table_count_max
-                    )));
+                    ));
                 }
-                self.inserted += count;
             }
-            FuzzOp::UpdateTables { count } => {
-                let visible_latest = self.visible_latest();
+            FuzzOp::UpdateTables { count } | FuzzOp::RemoveVisible { count } => {
                 if count > visible_latest {
-                    return Err(invalid(format!(
-                        "only {visible_latest} table(s) visible to latest"
-                    )));
+                    return Err(format!("only {visible_latest} table(s) visible to latest"));
                 }
-                self.updated += count;
             }
-            FuzzOp::TakeSnapshot => {
-                self.invisible += self.updated;
-                self.updated = 0;
-            }
+            FuzzOp::TakeSnapshot => {}
             FuzzOp::RemoveInvisible { count } => {
                 if count > self.invisible {
-                    return Err(invalid(format!(
-                        "only {} invisible table(s)",
-                        self.invisible
-                    )));
+                    return Err(format!("only {} invisible table(s)", self.invisible));
                 }
+            }
+            FuzzOp::RetainSnapshot => {
+                if self.retained.len() == RETAINED_MAX {
+                    return Err(format!("already {RETAINED_MAX} retained snapshots"));
+                }
+            }
+            FuzzOp::ReleaseSnapshot { index } => {
+                if index as usize >= self.retained.len() {
+                    return Err(format!("only {} retained snapshot(s)", self.retained.len()));
+                }
+            }
+            FuzzOp::Compact { inputs, outputs } => {
+                if inputs > COMPACT_INPUTS_MAX || inputs > visible_latest {
+                    return Err(format!(
+                        "{inputs} inputs: at most {COMPACT_INPUTS_MAX}, and only \
+                         {visible_latest} table(s) visible to latest"
+                    ));
+                }
+                if outputs == 0 || outputs > inputs || outputs > room {
+                    return Err(format!(
+                        "{outputs} outputs: must be 1..=inputs, and only room for {room}"
+                    ));
+                }
+            }
+            FuzzOp::NextTableWalk { .. }
+            | FuzzOp::OverlapQuery
+            | FuzzOp::LeastOverlap
+            | FuzzOp::Reset
+            | FuzzOp::MisuseRemoveAbsent
+            | FuzzOp::MisuseInvalidTable => {}
+            FuzzOp::InsertTablesB { count } => {
+                let room_b = self.params.level_b_capacity() - self.inserted_b;
+                if count > room_b {
+                    return Err(format!("only room for {room_b} more table(s) in level B"));
+                }
+            }
+            FuzzOp::RemoveTablesB { count } => {
+                if count > self.inserted_b {
+                    return Err(format!("only {} table(s) in level B", self.inserted_b));
+                }
+            }
+            FuzzOp::MisuseStaleReference => {
+                if !self.stale_reference {
+                    return Err("no reference taken before a mutation yet".into());
+                }
+            }
+            FuzzOp::MisuseRetireRetired => {
+                if self.retired() == 0 {
+                    return Err("no retired table".into());
+                }
+            }
+            FuzzOp::MisuseCapacityExhausted => {
+                if room > 0 {
+                    return Err(format!("the level is not full (room for {room})"));
+                }
+            }
+            FuzzOp::MisuseInvalidSnapshot => {
+                if self.inserted == 0 {
+                    return Err("no table to retire".into());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies the counts of a valid op.
+    fn effect(&mut self, op: &FuzzOp) {
+        match *op {
+            FuzzOp::InsertTables { count } => {
+                self.note_mutation();
+                self.inserted += count;
+            }
+            FuzzOp::UpdateTables { count } => self.updated += count,
+            FuzzOp::TakeSnapshot => self.take_snapshot(),
+            FuzzOp::RemoveInvisible { count } => {
+                self.note_mutation();
                 self.inserted -= count;
                 self.invisible -= count;
             }
             FuzzOp::RemoveVisible { count } => {
-                let visible_latest = self.visible_latest();
-                if count > visible_latest {
-                    return Err(invalid(format!(
-                        "only {visible_latest} table(s) visible to latest"
-                    )));
-                }
+                self.note_mutation();
                 self.inserted -= count;
             }
+            FuzzOp::RetainSnapshot => self.retained.push(self.snapshot),
+            FuzzOp::ReleaseSnapshot { index } => {
+                self.retained.remove(index as usize);
+                self.unpin();
+            }
+            FuzzOp::Compact { inputs, outputs } => {
+                self.note_mutation();
+                self.updated += inputs;
+                self.take_snapshot();
+                self.inserted += outputs;
+            }
+            FuzzOp::InsertTablesB { count } => self.inserted_b += count,
+            FuzzOp::RemoveTablesB { count } => self.inserted_b -= count,
+            FuzzOp::Reset => {
+                self.note_mutation();
+                self.inserted = 0;
+                self.updated = 0;
+                self.invisible = 0;
+                self.pinned.clear();
+                self.pinned_total = 0;
+            }
+            FuzzOp::NextTableWalk { .. }
+            | FuzzOp::OverlapQuery
+            | FuzzOp::LeastOverlap
+            | FuzzOp::MisuseStaleReference
+            | FuzzOp::MisuseRemoveAbsent
+            | FuzzOp::MisuseRetireRetired
+            | FuzzOp::MisuseInvalidTable
+            | FuzzOp::MisuseCapacityExhausted
+            | FuzzOp::MisuseInvalidSnapshot => {}
         }
+    }
+
+    /// An op that bumps the level's generation is about to run: if the level holds a
+    /// table, the environment takes a reference first, which is stale afterwards.
+    fn note_mutation(&mut self) {
+        if self.inserted > 0 {
+            self.stale_reference = true;
+        }
+    }
+
+    /// `snapshot += 1`: the tables retired at the old snapshot become invisible, or
+    /// pinned when a retained snapshot is at or before it.
+    fn take_snapshot(&mut self) {
+        let retired_at = self.snapshot;
+        self.snapshot += 1;
+        if self.updated > 0 {
+            if self.floor() <= retired_at {
+                self.pinned.push((retired_at, self.updated));
+                self.pinned_total += self.updated;
+            } else {
+                self.invisible += self.updated;
+            }
+            self.updated = 0;
+        }
+        self.unpin();
+    }
+
+    /// Moves the pinned tables retired before the floor to `invisible`.
+    fn unpin(&mut self) {
+        let floor = self.floor();
+        let keep = self
+            .pinned
+            .partition_point(|&(snapshot, _)| snapshot < floor);
+        for (_, count) in self.pinned.drain(..keep) {
+            self.pinned_total -= count;
+            self.invisible += count;
+        }
+    }
+
+    /// Applies an explicit op to the counts, or explains why it cannot apply (count 0,
+    /// more tables than the state has for it, an extended op in a faithful run, ...).
+    /// `index` is only used in the error. On error the context is unchanged.
+    pub fn apply(&mut self, index: usize, op: &FuzzOp) -> Result<(), InvalidOp> {
+        if let Err(reason) = self.check(op) {
+            return Err(InvalidOp {
+                index,
+                op: *op,
+                reason,
+            });
+        }
+        self.effect(op);
         self.assert_invariants();
         Ok(())
     }
 
-    /// Panics unless `invisible <= inserted`, `invisible + updated <= inserted` and
-    /// `inserted <= table_count_max`.
+    /// Panics unless `invisible <= inserted`, `invisible + updated + pinned <= inserted`
+    /// and `inserted <= table_count_max`.
     pub fn assert_invariants(&self) {
         assert!(
             self.invisible <= self.inserted,
@@ -374,10 +732,11 @@ impl GenerateContext {
             self.inserted
         );
         assert!(
-            self.invisible + self.updated <= self.inserted,
-            "invisible {} + updated {} > inserted {}",
+            self.invisible + self.updated + self.pinned_total <= self.inserted,
+            "invisible {} + updated {} + pinned {} > inserted {}",
             self.invisible,
             self.updated,
+            self.pinned_total,
             self.inserted
         );
         assert!(
@@ -400,14 +759,20 @@ fn all_or_some(prng: &mut Prng, n: u32) -> u32 {
 }
 
 /// Generates `count` ops: for each, draws a kind with `weights` and lets a fresh
-/// [`GenerateContext`] turn it into a valid op.
+/// [`GenerateContext`] turn it into a valid op. Weights with an extended kind switched on
+/// generate for the extended op set.
 pub fn generate_ops(
     prng: &mut Prng,
     count: usize,
     params: &Params,
     weights: &Weights,
 ) -> Vec<FuzzOp> {
-    let mut context = GenerateContext::new(params);
+    let op_set = if weights.has_extended() {
+        OpSet::Extended
+    } else {
+        OpSet::Faithful
+    };
+    let mut context = GenerateContext::for_op_set(params, op_set);
     generate_more(&mut context, prng, count, weights)
 }
 
@@ -426,9 +791,21 @@ pub fn generate_more(
     ops
 }
 
-/// Checks that every op of `ops` can apply in order, starting from an empty level.
+/// Checks that every op of `ops` can apply in order, starting from an empty level; the op
+/// set is the extended one when some op belongs to it.
 pub fn validate_ops(params: &Params, ops: &[FuzzOp]) -> Result<(), InvalidOp> {
-    let mut context = GenerateContext::new(params);
+    let op_set = if ops.iter().any(FuzzOp::is_extended) {
+        OpSet::Extended
+    } else {
+        OpSet::Faithful
+    };
+    validate_ops_for(params, op_set, ops)
+}
+
+/// Checks that every op of `ops` belongs to `op_set` and can apply in order, starting from
+/// an empty level.
+pub fn validate_ops_for(params: &Params, op_set: OpSet, ops: &[FuzzOp]) -> Result<(), InvalidOp> {
+    let mut context = GenerateContext::for_op_set(params, op_set);
     for (index, op) in ops.iter().enumerate() {
         context.apply(index, op)?;
     }

@@ -49,7 +49,9 @@
 
 pub mod campaign;
 pub mod cli;
+pub mod deep;
 pub mod environment;
+pub mod extended;
 pub mod generate;
 pub mod model;
 pub mod ops;
@@ -57,6 +59,8 @@ pub mod prng;
 pub mod reduce;
 pub mod regression;
 pub mod runner;
+pub mod sample;
 pub mod segmented_array_fuzz;
 pub mod shrink;
+pub mod swarm;
 pub mod trace;

@@ -5,6 +5,12 @@
 //! (visible or retired), so the model's order by `key_min` is also the level's order by
 //! `(key_max, snapshot_min)`, and the level invariant holds for every snapshot.
 //!
+//! The extended op set ([`Model::extended`]) relaxes this to the level invariant itself:
+//! tables visible to *one* snapshot are disjoint, but a compaction's replacements overlap
+//! the tables they replace, and a new table may overlap tables retired before the current
+//! snapshot. The model then orders tables by `(key_max, snapshot_min)`, as the level does
+//! (for disjoint tables that is the same order), and looks them up by that pair.
+//!
 //! Removal is mark-and-purge: an op marks the tables it removes (address 0, which no real
 //! table has) while it still needs to look tables up by key, then [`Model::purge`] drops
 //! the marked ones in one O(n) pass into a scratch buffer that is swapped in.
@@ -32,12 +38,19 @@ pub const WIDTH_MAX: u64 = 32;
 /// `0..=table_count_max * KEY_SPACE_PER_TABLE`.
 pub const KEY_SPACE_PER_TABLE: u64 = 64;
 
-/// The reference model: tables sorted by `key_min`, pairwise disjoint.
+/// The reference model: tables sorted by `key_min`, pairwise disjoint (or, when
+/// [extended](Model::extended), sorted by `(key_max, snapshot_min)` and disjoint per
+/// snapshot).
 #[derive(Clone, Debug, Default)]
 pub struct Model {
     tables: Vec<Table>,
     scratch: Vec<Table>,
     marked: usize,
+    /// Whether tables of different snapshots may overlap (extended op set).
+    extended: bool,
+    /// The largest `key_max - key_min` of any table ever inserted: a table ending at
+    /// `key_max` starts at `key_max - width_max` or later (for range scans).
+    width_max: Key,
 }
 
 impl Model {
@@ -47,7 +60,49 @@ impl Model {
             tables: Vec::with_capacity(capacity),
             scratch: Vec::with_capacity(capacity),
             marked: 0,
+            extended: false,
+            width_max: 0,
         }
+    }
+
+    /// An empty model for the extended op set: tables of different snapshots may overlap;
+    /// order and lookups by `(key_max, snapshot_min)`.
+    pub fn extended(capacity: usize) -> Model {
+        Model {
+            extended: true,
+            ..Model::with_capacity(capacity)
+        }
+    }
+
+    /// Whether this is an [extended](Model::extended) model.
+    pub fn is_extended(&self) -> bool {
+        self.extended
+    }
+
+    /// The largest `key_max - key_min` of any table inserted so far.
+    pub fn width_max(&self) -> Key {
+        self.width_max
+    }
+
+    /// The index of the table with `table`'s `(key_max, snapshot_min)`, `address` and
+    /// `checksum` (the level's [`find`](manifest_level::ManifestLevel::find)), by binary
+    /// search. Only for models without marked tables.
+    pub fn find_identity(&self, table: &Table) -> Option<usize> {
+        let index = self.lower_bound(table.key_max, table.snapshot_min);
+        let found = self.tables.get(index)?;
+        found.same_identity(table).then_some(index)
+    }
+
+    /// The index of the first table at or after `(key_max, snapshot_min)` in level order.
+    pub fn lower_bound(&self, key_max: Key, snapshot_min: u64) -> usize {
+        self.tables
+            .partition_point(|t| (t.key_max, t.snapshot_min) < (key_max, snapshot_min))
+    }
+
+    /// Removes the table at `index` at once (no marking). O(n).
+    pub fn remove(&mut self, index: usize) -> Table {
+        debug_assert_eq!(self.marked, 0);
+        self.tables.remove(index)
     }
 
     /// The tables, sorted by `key_min` (marked ones included until [`Model::purge`]).
@@ -77,7 +132,18 @@ impl Model {
 
     /// The index of the table with `table`'s `key_min` and `key_max`, by binary search on
     /// `key_min` (spec's `find_exact`). The caller compares the other fields.
+    ///
+    /// An [extended](Model::extended) model searches by `(key_max, snapshot_min)` and
+    /// matches `key_min`.
     pub fn find_exact(&self, table: &Table) -> Option<usize> {
+        if self.extended {
+            let index = self.lower_bound(table.key_max, table.snapshot_min);
+            let found = self.tables.get(index)?;
+            return (found.key_max == table.key_max
+                && found.snapshot_min == table.snapshot_min
+                && found.key_min == table.key_min)
+                .then_some(index);
+        }
         let index = self
             .tables
             .binary_search_by_key(&table.key_min, |t| t.key_min)
@@ -89,8 +155,25 @@ impl Model {
     ///
     /// # Panics
     ///
-    /// If `table` overlaps a table of the model (a bug of the generator, not the level).
+    /// If `table` overlaps a table of the model (a bug of the generator, not the level);
+    /// for an [extended](Model::extended) model, a table some snapshot also sees (checked
+    /// in builds with debug assertions).
     pub fn insert(&mut self, table: Table) -> usize {
+        self.width_max = self.width_max.max(table.key_max - table.key_min);
+        if self.extended {
+            #[cfg(debug_assertions)]
+            for other in &self.tables {
+                let shared_snapshot = other.snapshot_min <= table.snapshot_max
+                    && table.snapshot_min <= other.snapshot_max;
+                assert!(
+                    !(shared_snapshot && other.intersects(&table.key_range())),
+                    "generated {table:?} overlaps {other:?}, and a snapshot sees both"
+                );
+            }
+            let index = self.lower_bound(table.key_max, table.snapshot_min);
+            self.tables.insert(index, table);
+            return index;
+        }
         let index = self.tables.partition_point(|t| t.key_min < table.key_min);
         assert!(
             index == self.tables.len() || self.tables[index].key_min > table.key_max,
@@ -161,26 +244,42 @@ impl Model {
         snapshot: u64,
     ) -> Table {
         debug_assert_eq!(self.marked, 0);
-        let mut key_min = after + prng.range_inclusive(1, GAP_MAX);
-        // The first table that does not end before key_min: key_min lands in it when it
-        // starts at or before key_min; then step past it (and past any adjacent one).
-        let mut next = self.tables.partition_point(|t| t.key_max < key_min);
-        while let Some(table) = self.tables.get(next) {
-            if table.key_min > key_min {
-                break;
-            }
-            key_min = table.key_max + 1;
-            next += 1;
-        }
-        let room = match self.tables.get(next) {
-            Some(table) => table.key_min - key_min - 1,
-            None => WIDTH_MAX,
-        };
-        let key_max = key_min + prng.int_inclusive(room.min(WIDTH_MAX));
-        let checksum = prng.u128();
-        let address = prng.range_inclusive(1, u64::MAX);
-        Table::new(checksum, address, snapshot, key_min, key_max, VALUE_COUNT)
+        generate_table_avoiding(&self.tables, prng, after, snapshot)
     }
+}
+
+/// A new live table created at `snapshot`, lying entirely after `after` and overlapping
+/// none of `avoid` (sorted, pairwise disjoint): the algorithm and draws of
+/// [`Model::generate_non_overlapping_table`], which calls it with every model table.
+///
+/// The extended op set passes only the tables the new one could share a snapshot with
+/// (live tables and tables retired at the current snapshot), so new tables may overlap
+/// older retired ones, as in a real LSM tree.
+pub fn generate_table_avoiding(
+    avoid: &[Table],
+    prng: &mut Prng,
+    after: Key,
+    snapshot: u64,
+) -> Table {
+    let mut key_min = after + prng.range_inclusive(1, GAP_MAX);
+    // The first table that does not end before key_min: key_min lands in it when it
+    // starts at or before key_min; then step past it (and past any adjacent one).
+    let mut next = avoid.partition_point(|t| t.key_max < key_min);
+    while let Some(table) = avoid.get(next) {
+        if table.key_min > key_min {
+            break;
+        }
+        key_min = table.key_max + 1;
+        next += 1;
+    }
+    let room = match avoid.get(next) {
+        Some(table) => table.key_min - key_min - 1,
+        None => WIDTH_MAX,
+    };
+    let key_max = key_min + prng.int_inclusive(room.min(WIDTH_MAX));
+    let checksum = prng.u128();
+    let address = prng.range_inclusive(1, u64::MAX);
+    Table::new(checksum, address, snapshot, key_min, key_max, VALUE_COUNT)
 }
 
 #[cfg(test)]

@@ -17,7 +17,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::prng::Prng;
 
-/// One step of a fuzz run, as spec §4.2 lists them.
+/// One step of a fuzz run.
+///
+/// The first five variants are the seed's op set (spec §4.2), the *faithful* set; the
+/// rest form the *extended* set ([`OpSet::Extended`], issue 5), which puts every public
+/// method of the level under fuzz: retained snapshots, compaction, `next_table` walks,
+/// the compaction queries against a second level B, `reset`, and misuse that must fail
+/// with the right typed error and change nothing.
 ///
 /// Counts are always at least 1; which counts are valid depends on the state the earlier
 /// ops left (see [`GenerateContext::apply`](crate::generate::GenerateContext::apply)).
@@ -35,9 +41,12 @@ pub enum FuzzOp {
         /// Number of tables.
         count: u32,
     },
-    /// Advance the current snapshot by one: the tables retired so far become invisible.
+    /// Advance the current snapshot by one: the tables retired so far become invisible
+    /// (unless a retained snapshot still sees them).
     TakeSnapshot,
-    /// Remove the last `count` tables invisible to latest and to the current snapshot.
+    /// Remove the last `count` tables invisible to latest, to the current snapshot and to
+    /// every retained snapshot (among those retired before the oldest snapshot still
+    /// read: see [`GenerateContext`](crate::generate::GenerateContext)).
     RemoveInvisible {
         /// Number of tables.
         count: u32,
@@ -47,6 +56,93 @@ pub enum FuzzOp {
         /// Number of tables.
         count: u32,
     },
+    /// Extended: a reader retains the current snapshot (at most
+    /// [`RETAINED_MAX`](crate::generate::RETAINED_MAX) at once); tables it sees may not be
+    /// removed until it is released.
+    RetainSnapshot,
+    /// Extended: the reader holding the `index`-th retained snapshot (in retain order)
+    /// releases it.
+    ReleaseSnapshot {
+        /// Position in the retained list.
+        index: u32,
+    },
+    /// Extended: compaction. Retires `inputs` consecutive live tables at the current
+    /// snapshot, takes a snapshot, and inserts `outputs` replacement tables covering
+    /// exactly the same key range (the last shares `key_max` with the last input).
+    Compact {
+        /// Number of tables retired (at most
+        /// [`COMPACT_INPUTS_MAX`](crate::generate::COMPACT_INPUTS_MAX)).
+        inputs: u32,
+        /// Number of replacement tables, `1..=inputs`.
+        outputs: u32,
+    },
+    /// Extended: walks a random key range with `next_table` and `key_exclusive` for a
+    /// random snapshot, then probes random exclusive keys, against the model.
+    NextTableWalk {
+        /// The walk's direction.
+        direction: WalkDirection,
+    },
+    /// Extended: `tables_overlapping_with_key_range` on a random range, snapshot and
+    /// `max`, against the model.
+    OverlapQuery,
+    /// Extended: `table_with_least_overlap` of the level against level B, for a random
+    /// snapshot and `max`, against a brute-force answer.
+    LeastOverlap,
+    /// Extended: insert `count` new tables into level B.
+    InsertTablesB {
+        /// Number of tables.
+        count: u32,
+    },
+    /// Extended: remove `count` random tables from level B.
+    RemoveTablesB {
+        /// Number of tables.
+        count: u32,
+    },
+    /// Extended: `reset()` the level (the model empties, the generation bumps).
+    Reset,
+    /// Misuse: `set_snapshot_max` and `get` with references taken before an insert, a
+    /// remove or a reset (and one from level B) must fail with `StaleReference`.
+    MisuseStaleReference,
+    /// Misuse: removing a table that is not in the level must fail with `TableNotFound`.
+    MisuseRemoveAbsent,
+    /// Misuse: retiring a retired table must fail with `TableAlreadyRetired`.
+    MisuseRetireRetired,
+    /// Misuse: inserting or removing a malformed table (address 0, `key_min > key_max`,
+    /// `snapshot_min > snapshot_max`) must fail with `InvalidTable`.
+    MisuseInvalidTable,
+    /// Misuse: inserting into a full level must fail with `CapacityExhausted`.
+    MisuseCapacityExhausted,
+    /// Misuse: retiring at a snapshot `>= SNAPSHOT_LATEST`, or below a live table's
+    /// `snapshot_min`, must fail with `InvalidSnapshot`.
+    MisuseInvalidSnapshot,
+}
+
+/// The direction of a [`FuzzOp::NextTableWalk`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WalkDirection {
+    /// Smallest keys first.
+    Ascending,
+    /// Largest keys first.
+    Descending,
+}
+
+impl WalkDirection {
+    /// The level's [`Direction`](manifest_level::Direction).
+    pub fn to_level(self) -> manifest_level::Direction {
+        match self {
+            WalkDirection::Ascending => manifest_level::Direction::Ascending,
+            WalkDirection::Descending => manifest_level::Direction::Descending,
+        }
+    }
+
+    /// `ascending` or `descending`.
+    pub fn name(self) -> &'static str {
+        match self {
+            WalkDirection::Ascending => "ascending",
+            WalkDirection::Descending => "descending",
+        }
+    }
 }
 
 impl FuzzOp {
@@ -58,63 +154,240 @@ impl FuzzOp {
             FuzzOp::TakeSnapshot => OpKind::TakeSnapshot,
             FuzzOp::RemoveInvisible { .. } => OpKind::RemoveInvisible,
             FuzzOp::RemoveVisible { .. } => OpKind::RemoveVisible,
+            FuzzOp::RetainSnapshot => OpKind::RetainSnapshot,
+            FuzzOp::ReleaseSnapshot { .. } => OpKind::ReleaseSnapshot,
+            FuzzOp::Compact { .. } => OpKind::Compact,
+            FuzzOp::NextTableWalk { .. } => OpKind::NextTableWalk,
+            FuzzOp::OverlapQuery => OpKind::OverlapQuery,
+            FuzzOp::LeastOverlap => OpKind::LeastOverlap,
+            FuzzOp::InsertTablesB { .. } => OpKind::InsertTablesB,
+            FuzzOp::RemoveTablesB { .. } => OpKind::RemoveTablesB,
+            FuzzOp::Reset => OpKind::Reset,
+            FuzzOp::MisuseStaleReference => OpKind::MisuseStaleReference,
+            FuzzOp::MisuseRemoveAbsent => OpKind::MisuseRemoveAbsent,
+            FuzzOp::MisuseRetireRetired => OpKind::MisuseRetireRetired,
+            FuzzOp::MisuseInvalidTable => OpKind::MisuseInvalidTable,
+            FuzzOp::MisuseCapacityExhausted => OpKind::MisuseCapacityExhausted,
+            FuzzOp::MisuseInvalidSnapshot => OpKind::MisuseInvalidSnapshot,
         }
     }
 
-    /// The op's table count, or `None` for [`FuzzOp::TakeSnapshot`].
+    /// The op's table count (for [`FuzzOp::Compact`], its `inputs`), or `None` for ops
+    /// without one.
     pub fn count(&self) -> Option<u32> {
         match *self {
             FuzzOp::InsertTables { count }
             | FuzzOp::UpdateTables { count }
             | FuzzOp::RemoveInvisible { count }
-            | FuzzOp::RemoveVisible { count } => Some(count),
-            FuzzOp::TakeSnapshot => None,
+            | FuzzOp::RemoveVisible { count }
+            | FuzzOp::InsertTablesB { count }
+            | FuzzOp::RemoveTablesB { count } => Some(count),
+            FuzzOp::Compact { inputs, .. } => Some(inputs),
+            _ => None,
         }
     }
 
-    /// The same op with its count replaced by `count` (no change for
-    /// [`FuzzOp::TakeSnapshot`]). For shrinking.
+    /// The same op with its count replaced by `count` (no change for ops without one).
+    /// For [`FuzzOp::Compact`] it sets `inputs` and caps `outputs` at it. For shrinking.
     #[must_use]
     pub fn with_count(self, count: u32) -> FuzzOp {
         match self {
             FuzzOp::InsertTables { .. } => FuzzOp::InsertTables { count },
             FuzzOp::UpdateTables { .. } => FuzzOp::UpdateTables { count },
-            FuzzOp::TakeSnapshot => FuzzOp::TakeSnapshot,
             FuzzOp::RemoveInvisible { .. } => FuzzOp::RemoveInvisible { count },
             FuzzOp::RemoveVisible { .. } => FuzzOp::RemoveVisible { count },
+            FuzzOp::InsertTablesB { .. } => FuzzOp::InsertTablesB { count },
+            FuzzOp::RemoveTablesB { .. } => FuzzOp::RemoveTablesB { count },
+            FuzzOp::Compact { outputs, .. } => FuzzOp::Compact {
+                inputs: count,
+                outputs: outputs.min(count),
+            },
+            op => op,
         }
+    }
+
+    /// Whether the op belongs to the extended op set only.
+    pub fn is_extended(&self) -> bool {
+        self.kind().is_extended()
     }
 }
 
-/// `insert_tables(3)`, `take_snapshot`, ...
+/// `insert_tables(3)`, `take_snapshot`, `compact(3->2)`, `release_snapshot(#1)`,
+/// `next_table_walk(descending)`, ...
 impl fmt::Display for FuzzOp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.count() {
-            Some(count) => write!(f, "{}({count})", self.kind()),
-            None => write!(f, "{}", self.kind()),
+        match *self {
+            FuzzOp::Compact { inputs, outputs } => write!(f, "compact({inputs}->{outputs})"),
+            FuzzOp::ReleaseSnapshot { index } => write!(f, "release_snapshot(#{index})"),
+            FuzzOp::NextTableWalk { direction } => {
+                write!(f, "next_table_walk({})", direction.name())
+            }
+            op => match op.count() {
+                Some(count) => write!(f, "{}({count})", op.kind()),
+                None => write!(f, "{}", op.kind()),
+            },
         }
     }
 }
 
-/// The kind of a [`FuzzOp`], without its count: what the weighted draw picks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// Which ops a run draws from.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "snake_case")]
-pub enum OpKind {
-    /// [`FuzzOp::InsertTables`].
-    InsertTables,
-    /// [`FuzzOp::UpdateTables`].
-    UpdateTables,
-    /// [`FuzzOp::TakeSnapshot`].
-    TakeSnapshot,
-    /// [`FuzzOp::RemoveInvisible`].
-    RemoveInvisible,
-    /// [`FuzzOp::RemoveVisible`].
-    RemoveVisible,
+pub enum OpSet {
+    /// The seed's five ops ([`OpKind::FAITHFUL`]), exactly as spec §4 describes them.
+    #[default]
+    Faithful,
+    /// Every op ([`OpKind::ALL`]): the faithful ones plus retained snapshots, compaction,
+    /// `next_table` walks, overlap queries against a second level, reset and misuse.
+    Extended,
+}
+
+impl OpSet {
+    /// The kinds of the set.
+    pub fn kinds(self) -> &'static [OpKind] {
+        match self {
+            OpSet::Faithful => &OpKind::FAITHFUL,
+            OpSet::Extended => &OpKind::ALL,
+        }
+    }
+
+    /// The set's default weights: [`Weights::SEED`] or [`Weights::EXTENDED`].
+    pub fn default_weights(self) -> Weights {
+        match self {
+            OpSet::Faithful => Weights::SEED,
+            OpSet::Extended => Weights::EXTENDED,
+        }
+    }
+
+    /// `faithful` or `extended`.
+    pub fn name(self) -> &'static str {
+        match self {
+            OpSet::Faithful => "faithful",
+            OpSet::Extended => "extended",
+        }
+    }
+}
+
+impl fmt::Display for OpSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Number of op kinds, faithful and extended.
+pub const KIND_COUNT: usize = 20;
+
+/// Declares [`OpKind`] and [`Weights`] from one list, so the two stay in step.
+macro_rules! op_kinds {
+    (
+        faithful: [$(($fk:ident, $ff:ident, $fname:literal)),* $(,)?],
+        extended: [$(($ek:ident, $ef:ident, $ename:literal)),* $(,)?] $(,)?
+    ) => {
+        /// The kind of a [`FuzzOp`], without its arguments: what the weighted draw picks.
+        #[derive(
+            Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+        )]
+        #[serde(rename_all = "snake_case")]
+        pub enum OpKind {
+            $(
+                #[doc = concat!("[`FuzzOp::", stringify!($fk), "`].")]
+                $fk,
+            )*
+            $(
+                #[doc = concat!("[`FuzzOp::", stringify!($ek), "`] (extended).")]
+                $ek,
+            )*
+        }
+
+        impl OpKind {
+            /// Every kind, in declaration order (the order of [`Weights::all`]): the five
+            /// faithful ones first, then the extended ones.
+            pub const ALL: [OpKind; KIND_COUNT] = [$(OpKind::$fk,)* $(OpKind::$ek,)*];
+
+            /// The snake_case name, as in traces and logs.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(OpKind::$fk => $fname,)*
+                    $(OpKind::$ek => $ename,)*
+                }
+            }
+        }
+
+        /// The relative weight of each [`OpKind`] in the draw.
+        ///
+        /// The seed's fuzzer uses [`Weights::SEED`] (8/5/3/3/3, every extended kind 0)
+        /// for every run; the extended op set uses [`Weights::EXTENDED`]. Swarm testing
+        /// replaces them per seed, possibly switching kinds off (weight 0); the
+        /// generator's fallbacks may still produce a switched-off kind when the drawn one
+        /// cannot apply.
+        ///
+        /// The extended weights are left out of the serde form when zero, so the
+        /// faithful weights serialize exactly as before the extended set existed.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub struct Weights {
+            $(
+                #[doc = concat!("Weight of [`OpKind::", stringify!($fk), "`].")]
+                pub $ff: u64,
+            )*
+            $(
+                #[doc = concat!("Weight of [`OpKind::", stringify!($ek), "`] (extended).")]
+                #[serde(default, skip_serializing_if = "is_zero")]
+                pub $ef: u64,
+            )*
+        }
+
+        impl Weights {
+            /// Every kind's weight, ordered as [`OpKind::ALL`].
+            pub fn all(&self) -> [u64; KIND_COUNT] {
+                [$(self.$ff,)* $(self.$ef,)*]
+            }
+
+            /// Weights from an array ordered as [`OpKind::ALL`].
+            pub fn from_all(weights: [u64; KIND_COUNT]) -> Weights {
+                let [$($ff,)* $($ef,)*] = weights;
+                Weights { $($ff,)* $($ef,)* }
+            }
+        }
+    };
+}
+
+op_kinds! {
+    faithful: [
+        (InsertTables, insert_tables, "insert_tables"),
+        (UpdateTables, update_tables, "update_tables"),
+        (TakeSnapshot, take_snapshot, "take_snapshot"),
+        (RemoveInvisible, remove_invisible, "remove_invisible"),
+        (RemoveVisible, remove_visible, "remove_visible"),
+    ],
+    extended: [
+        (RetainSnapshot, retain_snapshot, "retain_snapshot"),
+        (ReleaseSnapshot, release_snapshot, "release_snapshot"),
+        (Compact, compact, "compact"),
+        (NextTableWalk, next_table_walk, "next_table_walk"),
+        (OverlapQuery, overlap_query, "overlap_query"),
+        (LeastOverlap, least_overlap, "least_overlap"),
+        (InsertTablesB, insert_tables_b, "insert_tables_b"),
+        (RemoveTablesB, remove_tables_b, "remove_tables_b"),
+        (Reset, reset, "reset"),
+        (MisuseStaleReference, misuse_stale_reference, "misuse_stale_reference"),
+        (MisuseRemoveAbsent, misuse_remove_absent, "misuse_remove_absent"),
+        (MisuseRetireRetired, misuse_retire_retired, "misuse_retire_retired"),
+        (MisuseInvalidTable, misuse_invalid_table, "misuse_invalid_table"),
+        (MisuseCapacityExhausted, misuse_capacity_exhausted, "misuse_capacity_exhausted"),
+        (MisuseInvalidSnapshot, misuse_invalid_snapshot, "misuse_invalid_snapshot"),
+    ],
+}
+
+fn is_zero(weight: &u64) -> bool {
+    *weight == 0
 }
 
 impl OpKind {
-    /// Every kind, in declaration order (the order of [`Weights::as_array`]).
-    pub const ALL: [OpKind; 5] = [
+    /// The seed's five kinds (the faithful op set), in declaration order (the order of
+    /// [`Weights::as_array`]).
+    pub const FAITHFUL: [OpKind; 5] = [
         OpKind::InsertTables,
         OpKind::UpdateTables,
         OpKind::TakeSnapshot,
@@ -122,20 +395,19 @@ impl OpKind {
         OpKind::RemoveVisible,
     ];
 
-    /// Position in [`OpKind::ALL`].
+    /// Position in [`OpKind::ALL`] (the faithful kinds are `0..5`).
     pub fn index(self) -> usize {
         self as usize
     }
 
-    /// The snake_case name, as in traces and logs.
-    pub fn name(self) -> &'static str {
-        match self {
-            OpKind::InsertTables => "insert_tables",
-            OpKind::UpdateTables => "update_tables",
-            OpKind::TakeSnapshot => "take_snapshot",
-            OpKind::RemoveInvisible => "remove_invisible",
-            OpKind::RemoveVisible => "remove_visible",
-        }
+    /// Whether the kind belongs to the extended op set only.
+    pub fn is_extended(self) -> bool {
+        self.index() >= OpKind::FAITHFUL.len()
+    }
+
+    /// Whether the kind is a misuse op (must fail with a typed error, change nothing).
+    pub fn is_misuse(self) -> bool {
+        self >= OpKind::MisuseStaleReference
     }
 }
 
@@ -145,50 +417,84 @@ impl fmt::Display for OpKind {
     }
 }
 
-/// The relative weight of each [`OpKind`] in the draw.
-///
-/// The seed's fuzzer uses [`Weights::SEED`] (8/5/3/3/3) for every run. Swarm testing
-/// replaces them per seed, possibly switching kinds off (weight 0); the generator's
-/// fallbacks may still produce a switched-off kind when the drawn one cannot apply.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Weights {
-    /// Weight of [`OpKind::InsertTables`].
-    pub insert_tables: u64,
-    /// Weight of [`OpKind::UpdateTables`].
-    pub update_tables: u64,
-    /// Weight of [`OpKind::TakeSnapshot`].
-    pub take_snapshot: u64,
-    /// Weight of [`OpKind::RemoveInvisible`].
-    pub remove_invisible: u64,
-    /// Weight of [`OpKind::RemoveVisible`].
-    pub remove_visible: u64,
-}
-
 impl Weights {
     /// The seed's weights: insert 8, update 5, take snapshot 3, remove invisible 3,
-    /// remove visible 3.
-    pub const SEED: Weights = Weights {
-        insert_tables: 8,
-        update_tables: 5,
-        take_snapshot: 3,
-        remove_invisible: 3,
-        remove_visible: 3,
+    /// remove visible 3; every extended kind 0.
+    pub const SEED: Weights = Weights::from_faithful([8, 5, 3, 3, 3]);
+
+    /// The extended op set's weights: the seed's ratios (times a hundred) for the
+    /// faithful kinds (2,200 in all), then retain 60, release 100 (readers let go a little
+    /// faster than they come, so retained snapshots do not pin most of the level), compact
+    /// 200, next-table walk 150, overlap query 150, least overlap 100, insert into B 100,
+    /// remove from B 50, each misuse op 20, and reset 1 (about once in 3,200 ops, so the
+    /// level still grows large between resets).
+    pub const EXTENDED: Weights = {
+        let mut weights = Weights::from_faithful([800, 500, 300, 300, 300]);
+        weights.retain_snapshot = 60;
+        weights.release_snapshot = 100;
+        weights.compact = 200;
+        weights.next_table_walk = 150;
+        weights.overlap_query = 150;
+        weights.least_overlap = 100;
+        weights.insert_tables_b = 100;
+        weights.remove_tables_b = 50;
+        weights.reset = 1;
+        weights.misuse_stale_reference = 20;
+        weights.misuse_remove_absent = 20;
+        weights.misuse_retire_retired = 20;
+        weights.misuse_invalid_table = 20;
+        weights.misuse_capacity_exhausted = 20;
+        weights.misuse_invalid_snapshot = 20;
+        weights
     };
 
-    /// Weights from an array ordered as [`OpKind::ALL`].
-    pub fn from_array(weights: [u64; 5]) -> Weights {
+    /// The faithful kinds' weights from an array ordered as [`OpKind::FAITHFUL`]; every
+    /// extended kind 0.
+    pub const fn from_faithful(weights: [u64; 5]) -> Weights {
         let [insert_tables, update_tables, take_snapshot, remove_invisible, remove_visible] =
             weights;
+        let mut all = [0; KIND_COUNT];
+        all[0] = insert_tables;
+        all[1] = update_tables;
+        all[2] = take_snapshot;
+        all[3] = remove_invisible;
+        all[4] = remove_visible;
+        Weights::from_all_const(all)
+    }
+
+    const fn from_all_const(all: [u64; KIND_COUNT]) -> Weights {
         Weights {
-            insert_tables,
-            update_tables,
-            take_snapshot,
-            remove_invisible,
-            remove_visible,
+            insert_tables: all[0],
+            update_tables: all[1],
+            take_snapshot: all[2],
+            remove_invisible: all[3],
+            remove_visible: all[4],
+            retain_snapshot: all[5],
+            release_snapshot: all[6],
+            compact: all[7],
+            next_table_walk: all[8],
+            overlap_query: all[9],
+            least_overlap: all[10],
+            insert_tables_b: all[11],
+            remove_tables_b: all[12],
+            reset: all[13],
+            misuse_stale_reference: all[14],
+            misuse_remove_absent: all[15],
+            misuse_retire_retired: all[16],
+            misuse_invalid_table: all[17],
+            misuse_capacity_exhausted: all[18],
+            misuse_invalid_snapshot: all[19],
         }
     }
 
-    /// The weights as an array ordered as [`OpKind::ALL`].
+    /// The faithful kinds' weights from an array ordered as [`OpKind::FAITHFUL`] (every
+    /// extended kind 0). The same as [`Weights::from_faithful`].
+    pub fn from_array(weights: [u64; 5]) -> Weights {
+        Weights::from_faithful(weights)
+    }
+
+    /// The faithful kinds' weights as an array ordered as [`OpKind::FAITHFUL`] (see
+    /// [`Weights::all`] for every kind).
     pub fn as_array(&self) -> [u64; 5] {
         [
             self.insert_tables,
@@ -201,25 +507,40 @@ impl Weights {
 
     /// The weight of `kind`.
     pub fn get(&self, kind: OpKind) -> u64 {
-        self.as_array()[kind.index()]
+        self.all()[kind.index()]
+    }
+
+    /// The same weights with `kind`'s set to `weight`.
+    #[must_use]
+    pub fn with(self, kind: OpKind, weight: u64) -> Weights {
+        let mut all = self.all();
+        all[kind.index()] = weight;
+        Weights::from_all(all)
+    }
+
+    /// Whether some extended kind has a non-zero weight (so the run needs the extended
+    /// op set).
+    pub fn has_extended(&self) -> bool {
+        self.all()[OpKind::FAITHFUL.len()..].iter().any(|&w| w > 0)
     }
 
     /// Whether the weights can be drawn from: their sum is non-zero and fits a `u64`.
     pub fn is_valid(&self) -> bool {
-        self.as_array()
+        self.all()
             .iter()
             .try_fold(0u64, |sum, &weight| sum.checked_add(weight))
             .is_some_and(|sum| sum > 0)
     }
 
     /// Draws a kind with probability proportional to its weight (one
-    /// [`Prng::weighted`] call).
+    /// [`Prng::weighted`] call over every kind; the zero weights of the extended kinds
+    /// leave the seed's draws unchanged).
     ///
     /// # Panics
     ///
     /// If the weights are not [valid](Weights::is_valid).
     pub fn draw(&self, prng: &mut Prng) -> OpKind {
-        OpKind::ALL[prng.weighted(&self.as_array())]
+        OpKind::ALL[prng.weighted(&self.all())]
     }
 }
 
@@ -229,14 +550,20 @@ impl Default for Weights {
     }
 }
 
-/// `insert_tables=8 update_tables=5 take_snapshot=3 remove_invisible=3 remove_visible=3`
+/// `insert_tables=8 update_tables=5 take_snapshot=3 remove_invisible=3 remove_visible=3`,
+/// followed by every extended kind when any has a non-zero weight.
 impl fmt::Display for Weights {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, kind) in OpKind::ALL.into_iter().enumerate() {
+        let kinds: &[OpKind] = if self.has_extended() {
+            &OpKind::ALL
+        } else {
+            &OpKind::FAITHFUL
+        };
+        for (i, kind) in kinds.iter().enumerate() {
             if i > 0 {
                 f.write_str(" ")?;
             }
-            write!(f, "{kind}={}", self.get(kind))?;
+            write!(f, "{kind}={}", self.get(*kind))?;
         }
         Ok(())
     }
@@ -244,7 +571,7 @@ impl fmt::Display for Weights {
 
 /// How many ops of each kind a run executed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct OpCounts([u64; 5]);
+pub struct OpCounts([u64; KIND_COUNT]);
 
 impl OpCounts {
     /// Counts one op of `kind`.
@@ -263,13 +590,19 @@ impl OpCounts {
     }
 }
 
-/// `insert_tables=12 update_tables=7 ...`
+/// `insert_tables=12 update_tables=7 ...`: the five faithful kinds always, the extended
+/// ones when they ran.
 impl fmt::Display for OpCounts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, kind) in OpKind::ALL.into_iter().enumerate() {
-            if i > 0 {
+        let mut first = true;
+        for kind in OpKind::ALL {
+            if kind.is_extended() && self.get(kind) == 0 {
+                continue;
+            }
+            if !first {
                 f.write_str(" ")?;
             }
+            first = false;
             write!(f, "{kind}={}", self.get(kind))?;
         }
         Ok(())

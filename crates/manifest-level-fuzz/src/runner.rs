@@ -23,13 +23,14 @@ use std::time::{Duration, Instant};
 
 #[cfg(feature = "fault-injection")]
 use manifest_level::Fault;
-use manifest_level::{ManifestLevel, NodePool, NODE_ALIGN, NODE_COUNT_MAX, NODE_SIZE_MAX};
+use manifest_level::{NodePool, NODE_ALIGN, NODE_COUNT_MAX, NODE_SIZE_MAX};
 use serde::{Deserialize, Serialize};
 
+use crate::deep::{CheckMode, DeepChecker};
 use crate::environment::{CheckFailure, Environment};
-use crate::generate::{generate_ops, GenerateContext, InvalidOp, Params, INSERT_COUNT_MAX};
-use crate::model::{Key, Table};
-use crate::ops::{FuzzOp, OpCounts, Weights};
+use crate::generate::{generate_more, GenerateContext, InvalidOp, Params, INSERT_COUNT_MAX};
+use crate::model::Table;
+use crate::ops::{FuzzOp, OpCounts, OpSet, Weights};
 use crate::prng::Prng;
 
 /// The op count cap when none is given (spec §4.1).
@@ -69,8 +70,22 @@ pub struct RunConfig {
     pub table_count_max: u32,
     /// Node size of the node pool, in bytes.
     pub node_size: usize,
-    /// The op weights ([`Weights::SEED`] in the faithful mode).
+    /// The op weights ([`Weights::SEED`] in the faithful mode, [`Weights::EXTENDED`] for
+    /// the extended op set; ignored when `swarm` is on).
     pub weights: Weights,
+    /// What to check after every op (`--check`): the seed's checks, or those and the deep
+    /// checks of [`crate::deep`]. Does not change the ops or the tables.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub check: CheckMode,
+    /// Which ops the run may contain (`--ops`): the seed's five, or the extended set of
+    /// [`crate::extended`] (which also needs `weights` for its kinds: see
+    /// [`RunConfig::with_ops`]).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub ops: OpSet,
+    /// Swarm testing (`--swarm`): the weights are drawn from the seed (see
+    /// [`crate::swarm`]) instead of taken from `weights`.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub swarm: bool,
     /// Whether to log every op to stderr before executing it (`-v`). Not part of a
     /// trace: logging does not change a run.
     #[serde(skip)]
@@ -95,9 +110,41 @@ impl RunConfig {
             table_count_max: Params::default().table_count_max,
             node_size: NODE_SIZE_DEFAULT,
             weights: Weights::SEED,
+            check: CheckMode::Faithful,
+            ops: OpSet::Faithful,
+            swarm: false,
             log_ops: false,
             #[cfg(feature = "fault-injection")]
             fault: None,
+        }
+    }
+
+    /// A campaign's configuration for `seed`: the extended op set with deep checks.
+    pub fn deep(seed: u64) -> RunConfig {
+        RunConfig {
+            check: CheckMode::Deep,
+            ..RunConfig::new(seed).with_ops(OpSet::Extended)
+        }
+    }
+
+    /// The same configuration with op set `ops` and its default weights
+    /// ([`OpSet::default_weights`]).
+    #[must_use]
+    pub fn with_ops(self, ops: OpSet) -> RunConfig {
+        RunConfig {
+            ops,
+            weights: ops.default_weights(),
+            ..self
+        }
+    }
+
+    /// The weights the run draws with: `weights`, or with `swarm` the seed's own
+    /// (see [`crate::swarm`]).
+    pub fn effective_weights(&self) -> Weights {
+        if self.swarm {
+            crate::swarm::swarm_weights(&mut streams(self.seed).swarm, self.ops)
+        } else {
+            self.weights
         }
     }
 
@@ -132,7 +179,7 @@ impl RunConfig {
                 self.node_size
             )));
         }
-        let nodes = ManifestLevel::<Key>::nodes_needed(self.node_size, self.table_count_max)
+        let nodes = Environment::nodes_needed_for(self.node_size, &self.params(), self.ops)
             .map_err(|_| {
                 ConfigError(format!(
                     "node size {} is too small: a node must hold at least 2 tables of {} bytes",
@@ -149,6 +196,12 @@ impl RunConfig {
         if !self.weights.is_valid() {
             return Err(ConfigError(format!(
                 "op weights must have a positive sum that fits a u64: {}",
+                self.weights
+            )));
+        }
+        if self.ops == OpSet::Faithful && self.weights.has_extended() {
+            return Err(ConfigError(format!(
+                "weights for extended ops need the extended op set (--ops extended): {}",
                 self.weights
             )));
         }
@@ -171,6 +224,15 @@ impl RunConfig {
         }
         if self.node_size != NODE_SIZE_DEFAULT {
             command.push_str(&format!(" --node-size {}", self.node_size));
+        }
+        if self.check != CheckMode::Faithful {
+            command.push_str(&format!(" --check {}", self.check));
+        }
+        if self.ops != OpSet::Faithful {
+            command.push_str(&format!(" --ops {}", self.ops));
+        }
+        if self.swarm {
+            command.push_str(" --swarm");
         }
         #[cfg(feature = "fault-injection")]
         if let Some(fault) = self.fault {
@@ -203,15 +265,46 @@ pub struct RunPlan {
     pub ops: Vec<FuzzOp>,
 }
 
-/// The two independent streams a seed splits into: ops and table contents.
+/// Whether `value` is its type's default (for `skip_serializing_if`).
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+/// The independent streams a seed splits into.
 ///
-/// Forked up front, so the tables' contents do not depend on how many ops were generated
-/// (a shorter `--events-max` runs a prefix of the same run).
-fn streams(seed: u64) -> (Prng, Prng) {
+/// Forked up front, in this order, so the tables' contents do not depend on how many ops
+/// were generated (a shorter `--events-max` runs a prefix of the same run), and the
+/// streams added later (deep checks, query choices, swarm weights) do not change the
+/// first two: a faithful run and a deep run of a seed execute the same ops on the same
+/// tables.
+pub struct Streams {
+    /// The op count and the ops.
+    pub ops: Prng,
+    /// Table contents and every other choice that changes the state.
+    pub tables: Prng,
+    /// The deep checks' choices ([`crate::deep`]).
+    pub deep: Prng,
+    /// The choices of read-only and misuse ops ([`crate::extended`]).
+    pub query: Prng,
+    /// Swarm weights ([`crate::swarm`]).
+    pub swarm: Prng,
+}
+
+/// The streams of `seed` (see [`Streams`]).
+pub fn streams(seed: u64) -> Streams {
     let mut root = Prng::from_seed(seed);
     let ops = root.fork();
     let tables = root.fork();
-    (ops, tables)
+    let deep = root.fork();
+    let query = root.fork();
+    let swarm = root.fork();
+    Streams {
+        ops,
+        tables,
+        deep,
+        query,
+        swarm,
+    }
 }
 
 /// The number of ops a seed runs: `min(events_max, exponential(mean 100,000))`, and at
@@ -228,12 +321,14 @@ pub fn op_count(prng: &mut Prng, events_max: Option<u64>) -> usize {
 ///
 /// If the config is invalid (see [`RunConfig::validate`]).
 pub fn plan(config: &RunConfig) -> RunPlan {
-    let (mut prng, _) = streams(config.seed);
+    let mut prng = streams(config.seed).ops;
     let count = op_count(&mut prng, config.events_max);
-    let ops = generate_ops(&mut prng, count, &config.params(), &config.weights);
+    let weights = config.effective_weights();
+    let mut context = GenerateContext::for_op_set(&config.params(), config.ops);
+    let ops = generate_more(&mut context, &mut prng, count, &weights);
     RunPlan {
         seed: config.seed,
-        weights: config.weights,
+        weights,
         ops,
     }
 }
@@ -409,7 +504,10 @@ pub fn run_plan(config: &RunConfig, plan: &RunPlan) -> Result<RunReport, RunFail
     if let Err(error) = config.validate() {
         return Err(config_failure(config, error));
     }
-    debug_assert_eq!((plan.seed, plan.weights), (config.seed, config.weights));
+    debug_assert_eq!(
+        (plan.seed, plan.weights),
+        (config.seed, config.effective_weights())
+    );
     execute(config, &plan.ops, false, |_| ()).map(|(report, ())| report)
 }
 
@@ -431,7 +529,7 @@ pub fn run_ops_then<R>(
     if let Err(error) = config.validate() {
         return Err(config_failure(config, error));
     }
-    let mut context = GenerateContext::new(&config.params());
+    let mut context = GenerateContext::for_op_set(&config.params(), config.ops);
     for (index, op) in ops.iter().enumerate() {
         if let Err(invalid) = context.apply(index, op) {
             return Err(RunFailure {
@@ -468,8 +566,13 @@ fn execute<R>(
     let nodes = config.validate().expect("validated by the caller");
     let params = config.params();
     let pool = NodePool::new(config.node_size, nodes).expect("validated node size and count");
-    let (_, tables_prng) = streams(config.seed);
-    let mut env = Environment::new(&pool, &params, tables_prng).expect("validated parameters");
+    let streams = streams(config.seed);
+    let mut env = match config.ops {
+        OpSet::Faithful => Environment::new(&pool, &params, streams.tables),
+        OpSet::Extended => Environment::new_extended(&pool, &params, streams.tables, streams.query),
+    }
+    .expect("validated parameters");
+    let mut deep = (config.check == CheckMode::Deep).then(|| DeepChecker::new(streams.deep));
     #[cfg(feature = "fault-injection")]
     env.level_mut().inject_fault(config.fault);
 
@@ -492,6 +595,9 @@ fn execute<R>(
                 eprintln!("op[{index}/{}] = {op}", ops.len());
             }
             env.apply(op)?;
+            if let Some(deep) = &mut deep {
+                deep.check(&env)?;
+            }
             op_counts.add(op.kind());
         }
         Ok(())

@@ -1,0 +1,591 @@
+//! Deep checking (`--check deep`): after every op, the whole level against the model.
+//!
+//! The faithful mode checks the tables an op touches and, after the op, the counters and
+//! `key_range_latest`. A [`DeepChecker`] runs after those checks and compares everything
+//! observable:
+//!
+//! - **visibility classes**, each iterated in both directions and compared table by table
+//!   (and reference by reference: generation and index) with the model: visible to
+//!   latest, to the current snapshot, to a random snapshot issued so far; invisible to
+//!   `[]` and to the current snapshot; and with retained snapshots (extended op set):
+//!   visible to all of them, to all of them and the current one, invisible to all of them
+//!   and the current one, and visible to one of them alone (a different one each op);
+//! - **key ranges**: random ranges (around tables, on their edges, between two tables,
+//!   anywhere), each for a random class and direction;
+//! - **counters**: `len`, `table_count_visible`, `value_count_visible`,
+//!   `key_range_latest` recomputed from the model, and `generation` against the number
+//!   of inserts, removes and resets;
+//! - **lookups**: `find` and `contains` for present tables and for perturbed copies
+//!   (another address, checksum, `snapshot_max`, `key_max`, `snapshot_min` or value
+//!   count: absent, or found but not equal);
+//! - **`key_range_contains`** on random keys and on the edges of `key_range_latest`:
+//!   exactly `key_range_latest` for `SNAPSHOT_LATEST`, always `true` for other snapshots;
+//! - **`verify()`**, the level's own from-scratch check of its structure (it panics on a
+//!   violation, which the runner reports like any panic), and level B against its model
+//!   (extended op set).
+//!
+//! # Sampling policy (bounded cost)
+//!
+//! With `n` tables in the level:
+//!
+//! - **Full check, when `n <=` [`FULL_TABLES`] (256):** every class whole in both
+//!   directions, `find`/`contains` for every table, perturbed copies of
+//!   [`LOOKUPS_PER_OP`] random tables, the counters recomputed from the model, `verify()`,
+//!   and level B. O(n) per op, times the number of classes (5 to 9).
+//! - **Sampled check, above that:** [`WINDOWS_PER_OP`] windows of [`WINDOW`] tables, each
+//!   for the next (class, direction) pair in rotation, starting where that pair's previous
+//!   window stopped (a key-range iteration from a cursor key, wrapping around at the end),
+//!   so every class is covered whole in both directions over `n / WINDOW` of its turns;
+//!   [`LOOKUPS_PER_OP`] random tables (and a perturbed copy of each) for `find` and
+//!   `contains`; the counters as the ops tracked them, and the generation. O(WINDOW +
+//!   log n) per op, plus the library's own cost of starting each iteration. And a full
+//!   check every [`full_interval`]`(n)` ops: [`FULL_EVERY`] (64) times `n / FULL_TABLES`,
+//!   so its amortized cost stays about `FULL_TABLES / FULL_EVERY` (4) tables per class per
+//!   op at any size.
+//! - **Always:** [`RANGES_PER_OP`] random key ranges and [`KEYS_PER_OP`] keys for
+//!   `key_range_contains`.
+//!
+//! The levels of the faithful op set rarely pass 200 tables, so there every op gets a
+//! full check; the extended op set's retained snapshots pin tables, and its levels reach
+//! several hundred.
+//!
+//! The checker allocates nothing per op: the snapshot sets live in fixed arrays on the
+//! stack and both sides are compared while iterating.
+//!
+//! # Determinism
+//!
+//! Every random choice comes from the checker's own stream (a fork of the run's seed), so
+//! a deep run executes exactly the same ops on exactly the same tables as a faithful run
+//! of the same seed: their op indexes are comparable, and a failure the faithful checks
+//! find at op `i` is found by the deep checks at op `i` or earlier.
+
+use core::fmt;
+
+use manifest_level::{
+    Direction, KeyRange, ManifestLevel, Query, Visibility, SNAPSHOT_LATEST, SNAPSHOT_MAX_LIVE,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::environment::{check, check_eq, Check, CheckFailure, Environment};
+use crate::extended::check_level_b;
+use crate::generate::RETAINED_MAX;
+use crate::model::{Key, Model, Table};
+use crate::prng::Prng;
+use crate::sample::{pick_edge_key, pick_range, pick_snapshot};
+
+/// How much a run checks after every op.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckMode {
+    /// The seed's checks: the tables each op touches, then the counters and
+    /// `key_range_latest`.
+    #[default]
+    Faithful,
+    /// The faithful checks plus a [`DeepChecker`] after every op.
+    Deep,
+}
+
+impl CheckMode {
+    /// `faithful` or `deep`.
+    pub fn name(self) -> &'static str {
+        match self {
+            CheckMode::Faithful => "faithful",
+            CheckMode::Deep => "deep",
+        }
+    }
+}
+
+impl fmt::Display for CheckMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Up to this many tables, every op gets a full check.
+pub const FULL_TABLES: usize = 256;
+
+/// Above [`FULL_TABLES`], every this many ops get a full check.
+pub const FULL_EVERY: u64 = 64;
+
+/// Tables per window of a sampled check.
+pub const WINDOW: usize = 32;
+
+/// Windows per sampled check.
+pub const WINDOWS_PER_OP: usize = 2;
+
+/// Random key ranges per op.
+pub const RANGES_PER_OP: usize = 4;
+
+/// Random tables looked up per sampled check.
+pub const LOOKUPS_PER_OP: usize = 16;
+
+/// Random keys for `key_range_contains` per op.
+pub const KEYS_PER_OP: usize = 8;
+
+/// The most visibility classes checked per op.
+const CLASSES_MAX: usize = 9;
+
+/// A visibility class: a visibility and its snapshot set, in a fixed array.
+#[derive(Clone, Copy)]
+struct Class {
+    visibility: Visibility,
+    snapshots: [u64; RETAINED_MAX + 1],
+    len: usize,
+}
+
+impl Class {
+    fn new(visibility: Visibility, snapshots: &[u64], extra: Option<u64>) -> Class {
+        let mut class = Class {
+            visibility,
+            snapshots: [0; RETAINED_MAX + 1],
+            len: snapshots.len(),
+        };
+        class.snapshots[..snapshots.len()].copy_from_slice(snapshots);
+        if let Some(extra) = extra {
+            class.snapshots[class.len] = extra;
+            class.len += 1;
+        }
+        class
+    }
+
+    fn snapshots(&self) -> &[u64] {
+        &self.snapshots[..self.len]
+    }
+
+    fn query(&self) -> Query<'_, Key> {
+        match self.visibility {
+            Visibility::Visible => Query::visible(self.snapshots()),
+            Visibility::Invisible => Query::invisible(self.snapshots()),
+        }
+    }
+}
+
+/// How many checks of each kind a [`DeepChecker`] ran.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeepStats {
+    /// Ops checked.
+    pub ops: u64,
+    /// Full checks (see the [module docs](self)).
+    pub full: u64,
+    /// Sampled checks.
+    pub sampled: u64,
+    /// Iterations compared (whole classes, windows and ranges).
+    pub iterations: u64,
+    /// Tables compared during those iterations.
+    pub tables_compared: u64,
+    /// `find`/`contains` lookups.
+    pub lookups: u64,
+}
+
+/// The deep checks of one run. See the [module docs](self).
+#[derive(Clone, Debug)]
+pub struct DeepChecker {
+    prng: Prng,
+    stats: DeepStats,
+    /// The next (class, direction) pair a window checks.
+    rotation: usize,
+    /// Where each pair's next window starts (a key: ascending windows run up from it,
+    /// descending ones down).
+    cursors: [Key; 2 * CLASSES_MAX],
+    /// Ops since the last full check.
+    since_full: u64,
+}
+
+/// How many ops apart the full checks of a level of `n > FULL_TABLES` tables are:
+/// [`FULL_EVERY`] times `n / FULL_TABLES` (rounded up), so that their cost, amortized over
+/// the ops in between, stays bounded whatever the level's size.
+pub fn full_interval(n: usize) -> u64 {
+    FULL_EVERY * n.div_ceil(FULL_TABLES) as u64
+}
+
+impl DeepChecker {
+    /// A checker drawing its random choices from `prng` (the run's deep stream).
+    pub fn new(prng: Prng) -> DeepChecker {
+        let mut cursors = [0; 2 * CLASSES_MAX];
+        for pair in (1..cursors.len()).step_by(2) {
+            cursors[pair] = Key::MAX;
+        }
+        DeepChecker {
+            prng,
+            stats: DeepStats::default(),
+            rotation: 0,
+            cursors,
+            since_full: 0,
+        }
+    }
+
+    /// What the checker did so far.
+    pub fn stats(&self) -> &DeepStats {
+        &self.stats
+    }
+
+    /// Checks the whole level of `env` against its model (full or sampled, see the
+    /// [module docs](self)).
+    pub fn check(&mut self, env: &Environment<'_>) -> Result<(), CheckFailure> {
+        let level = env.level();
+        let model = env.model();
+        let n = model.len();
+        self.stats.ops += 1;
+        self.since_full += 1;
+        let full = n <= FULL_TABLES || self.since_full >= full_interval(n);
+        if full {
+            self.since_full = 0;
+        }
+
+        // Counters.
+        check_eq!(Check::TableCount, expected: n, found: level.len() as usize);
+        check_eq!(Check::Generation, expected: env.expected_generation(), found: level.generation());
+        check_eq!(Check::TableCount, expected: n == 0, found: level.is_empty());
+        if full {
+            let (count, values) = model
+                .tables()
+                .iter()
+                .filter(|table| table.visible(SNAPSHOT_LATEST))
+                .fold((0u32, 0u64), |(count, values), table| {
+                    (count + 1, values + u64::from(table.value_count))
+                });
+            check_eq!(Check::TableCountVisible, expected: count, found: level.table_count_visible());
+            check_eq!(Check::ValueCountVisible, expected: values, found: level.value_count_visible());
+        } else {
+            check_eq!(Check::TableCountVisible, expected: env.live_count(), found: level.table_count_visible());
+            check_eq!(Check::ValueCountVisible, expected: env.live_values(), found: level.value_count_visible());
+        }
+        let key_range_latest = model.key_range_latest();
+        check_eq!(Check::KeyRangeLatest, expected: key_range_latest, found: level.key_range_latest());
+
+        // The classes of this op.
+        let current = env.snapshot();
+        let retained = env.retained();
+        let historic = self.prng.range_inclusive(1, current);
+        let mut classes = [Class::new(Visibility::Visible, &[], None); CLASSES_MAX];
+        let mut class_count = 0;
+        let mut add = |class: Class| {
+            classes[class_count] = class;
+            class_count += 1;
+        };
+        add(Class::new(Visibility::Visible, &[SNAPSHOT_LATEST], None));
+        add(Class::new(Visibility::Visible, &[current], None));
+        add(Class::new(Visibility::Visible, &[historic], None));
+        add(Class::new(Visibility::Invisible, &[], None));
+        add(Class::new(Visibility::Invisible, &[current], None));
+        if !retained.is_empty() {
+            add(Class::new(Visibility::Visible, retained, Some(current)));
+            add(Class::new(Visibility::Invisible, retained, Some(current)));
+            if retained.len() > 1 {
+                add(Class::new(Visibility::Visible, retained, None));
+            }
+            // One retained snapshot alone per op, in rotation (the single-snapshot
+            // code paths are the same for every snapshot; the sets above cover all).
+            let snapshot = retained[(self.stats.ops % retained.len() as u64) as usize];
+            add(Class::new(Visibility::Visible, &[snapshot], None));
+        }
+        let classes = &classes[..class_count];
+
+        if full {
+            self.stats.full += 1;
+            for class in classes {
+                for direction in [Direction::Ascending, Direction::Descending] {
+                    self.compare(level, model, class.query().direction(direction), None)?;
+                }
+            }
+            for (index, table) in model.tables().iter().enumerate() {
+                self.lookup(level, model, index, table, false)?;
+            }
+            for _ in 0..LOOKUPS_PER_OP.min(n) {
+                let index = self.prng.index(n);
+                self.lookup(level, model, index, model.get(index), true)?;
+            }
+            level.verify();
+            if let Some(ext) = &env.ext {
+                ext.level_b.verify();
+                check_level_b(ext)?;
+            }
+        } else {
+            self.stats.sampled += 1;
+            for _ in 0..WINDOWS_PER_OP {
+                self.window(level, model, classes)?;
+            }
+            for _ in 0..LOOKUPS_PER_OP {
+                let index = self.prng.index(n);
+                self.lookup(level, model, index, model.get(index), true)?;
+            }
+        }
+
+        // Random ranges, each for a random class and direction.
+        let key_space = env.key_space();
+        for _ in 0..RANGES_PER_OP {
+            let class = &classes[self.prng.index(classes.len())];
+            let direction = if self.prng.boolean() {
+                Direction::Descending
+            } else {
+                Direction::Ascending
+            };
+            let range = pick_range(&mut self.prng, model.tables(), key_space);
+            let query = class.query().direction(direction).within(range);
+            self.compare(level, model, query, None)?;
+        }
+
+        // key_range_contains.
+        for i in 0..KEYS_PER_OP {
+            let key = match (i, key_range_latest) {
+                (0, Some(range)) => range.key_min().saturating_sub(1),
+                (1, Some(range)) => range.key_max().saturating_add(1),
+                (2, Some(range)) => range.key_min(),
+                (3, Some(range)) => range.key_max(),
+                _ => pick_edge_key(&mut self.prng, model.tables()),
+            };
+            let expected = key_range_latest.is_some_and(|range| range.contains(key));
+            let found = level.key_range_contains(SNAPSHOT_LATEST, key);
+            check!(
+                found == expected,
+                Check::KeyRangeContains,
+                format!("{expected} for key {key} at latest ({key_range_latest:?})"),
+                format!("{found}"),
+            );
+            let snapshot = pick_snapshot(&mut self.prng, current, retained);
+            if snapshot != SNAPSHOT_LATEST {
+                check!(
+                    level.key_range_contains(snapshot, key),
+                    Check::KeyRangeContains,
+                    format!("true for key {key} at snapshot {snapshot}"),
+                    "false".into(),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// One window of a sampled check: the next (class, direction) pair in rotation, from
+    /// its cursor key, [`WINDOW`] tables.
+    fn window(
+        &mut self,
+        level: &ManifestLevel<'_, Key>,
+        model: &Model,
+        classes: &[Class],
+    ) -> Result<(), CheckFailure> {
+        let pair = self.rotation % (2 * classes.len());
+        self.rotation = self.rotation.wrapping_add(1);
+        let class = &classes[pair / 2];
+        let cursor = self.cursors[pair];
+        let (direction, range) = if pair % 2 == 0 {
+            (Direction::Ascending, KeyRange::new(cursor, Key::MAX))
+        } else {
+            (Direction::Descending, KeyRange::new(0, cursor))
+        };
+        let range = range.expect("ordered");
+        let query = class.query().direction(direction).within(range);
+        let last = self.compare(level, model, query, Some(WINDOW))?;
+        self.cursors[pair] = match (last, direction) {
+            // A full window: continue from its last table (which may be seen again, and
+            // so are tables sharing its key_max).
+            (Some(last), Direction::Ascending) if last.key_max > cursor => last.key_max,
+            (Some(last), Direction::Ascending) => last.key_max.saturating_add(1),
+            (Some(last), Direction::Descending) if last.key_max < cursor => last.key_max,
+            (Some(last), Direction::Descending) => last.key_max.saturating_sub(1),
+            // The end: wrap around.
+            (None, Direction::Ascending) => 0,
+            (None, Direction::Descending) => Key::MAX,
+        };
+        Ok(())
+    }
+
+    /// Compares `level.iter(query)` with the model's tables matching `query`, in order,
+    /// with their references; at most `limit` tables (then returns the last one compared)
+    /// or all of them (then the level must yield nothing more, and the answer is `None`).
+    fn compare(
+        &mut self,
+        level: &ManifestLevel<'_, Key>,
+        model: &Model,
+        query: Query<'_, Key>,
+        limit: Option<usize>,
+    ) -> Result<Option<Table>, CheckFailure> {
+        self.stats.iterations += 1;
+        let generation = level.generation();
+        let tables = model.tables();
+        let width_max = model.width_max();
+        let mut found = level.iter(query);
+        let mut compared = 0usize;
+        let mut last = None;
+        let mut compare_one = |index: usize, expected: &Table| -> Result<bool, CheckFailure> {
+            if limit == Some(compared) {
+                return Ok(false);
+            }
+            match found.next() {
+                Some((reference, table))
+                    if table == expected
+                        && reference.index() as usize == index
+                        && reference.generation() == generation => {}
+                other => {
+                    return Err(iteration_failure(
+                        &query,
+                        compared,
+                        Some((index, expected)),
+                        other.map(|(reference, table)| (reference, *table)),
+                    ))
+                }
+            }
+            compared += 1;
+            last = Some(*expected);
+            Ok(true)
+        };
+        // The model's side, using the width bound to start and stop near the range.
+        match (query.direction, query.key_range) {
+            (Direction::Ascending, range) => {
+                let start = range.map_or(0, |range| {
+                    tables.partition_point(|table| table.key_max < range.key_min())
+                });
+                for (index, table) in tables.iter().enumerate().skip(start) {
+                    if let Some(range) = range {
+                        if table.key_max > range.key_max().saturating_add(width_max) {
+                            break;
+                        }
+                    }
+                    if query.matches(table) && !compare_one(index, table)? {
+                        break;
+                    }
+                }
+            }
+            (Direction::Descending, range) => {
+                let end = range.map_or(tables.len(), |range| {
+                    let bound = range.key_max().saturating_add(width_max);
+                    tables.partition_point(|table| table.key_max <= bound)
+                });
+                for (index, table) in tables[..end].iter().enumerate().rev() {
+                    if let Some(range) = range {
+                        if table.key_max < range.key_min() {
+                            break;
+                        }
+                    }
+                    if query.matches(table) && !compare_one(index, table)? {
+                        break;
+                    }
+                }
+            }
+        }
+        self.stats.tables_compared += compared as u64;
+        if limit == Some(compared) {
+            return Ok(last);
+        }
+        if let Some((reference, table)) = found.next() {
+            return Err(iteration_failure(
+                &query,
+                compared,
+                None,
+                Some((reference, *table)),
+            ));
+        }
+        Ok(None)
+    }
+
+    /// `find` and `contains` for the model's table at `index`, and with `perturb` for a
+    /// perturbed copy.
+    fn lookup(
+        &mut self,
+        level: &ManifestLevel<'_, Key>,
+        model: &Model,
+        index: usize,
+        table: &Table,
+        perturb: bool,
+    ) -> Result<(), CheckFailure> {
+        self.stats.lookups += 1;
+        let generation = level.generation();
+        match level.find(table) {
+            Some((reference, found))
+                if found == table
+                    && reference.index() as usize == index
+                    && reference.generation() == generation => {}
+            found => {
+                return Err(CheckFailure::new(
+                    Check::Find,
+                    (index, table),
+                    found.map(|(reference, table)| (reference, *table)),
+                ))
+            }
+        }
+        check!(
+            level.contains(table),
+            Check::Contains,
+            format!("true for {table:?}"),
+            "false".into(),
+        );
+        if !perturb {
+            return Ok(());
+        }
+
+        let mut copy = *table;
+        match self.prng.int_inclusive(5) {
+            0 => copy.address = copy.address.wrapping_add(1).max(1),
+            1 => copy.checksum ^= 1 << self.prng.int_inclusive(127),
+            2 => {
+                copy.snapshot_max = if copy.is_live() {
+                    copy.snapshot_min
+                } else {
+                    SNAPSHOT_MAX_LIVE
+                }
+            }
+            3 => copy.key_max = copy.key_max.saturating_add(1),
+            4 => copy.snapshot_min = copy.snapshot_min.saturating_sub(1),
+            _ => copy.value_count ^= 1,
+        }
+        let expected = model
+            .find_identity(&copy)
+            .map(|index| (index, *model.get(index)));
+        let found = level.find(&copy);
+        let agrees = match (expected, found) {
+            (None, None) => true,
+            (Some((index, expected)), Some((reference, found))) => {
+                *found == expected && reference.index() as usize == index
+            }
+            _ => false,
+        };
+        if !agrees {
+            return Err(CheckFailure::new(
+                Check::Find,
+                (&copy, expected),
+                found.map(|(reference, table)| (reference, *table)),
+            ));
+        }
+        let contains = expected.is_some_and(|(_, expected)| expected == copy);
+        check!(
+            level.contains(&copy) == contains,
+            Check::Contains,
+            format!("{contains} for {copy:?}"),
+            format!("{}", !contains),
+        );
+        Ok(())
+    }
+}
+
+/// The failure of an iteration: which query, where, what the model expected and what the
+/// level yielded.
+fn iteration_failure(
+    query: &Query<'_, Key>,
+    position: usize,
+    expected: Option<(usize, &Table)>,
+    found: Option<(manifest_level::TableRef, Table)>,
+) -> CheckFailure {
+    CheckFailure::described(
+        Check::Iteration,
+        format!(
+            "{:?} to {:?}, {:?}, range {:?}: at position {position}, {}",
+            query.visibility,
+            query.snapshots,
+            query.direction,
+            query.key_range,
+            match expected {
+                Some((index, table)) => format!("table {index} {table:?}"),
+                None => "the end".into(),
+            }
+        ),
+        match found {
+            Some((reference, table)) => format!(
+                "table {} (generation {}) {table:?}",
+                reference.index(),
+                reference.generation()
+            ),
+            None => "the end".into(),
+        },
+    )
+}

@@ -1,0 +1,1094 @@
+//! Execution of the extended op set (issue 5): every public method of the level under
+//! random interleavings, each checked against the model.
+//!
+//! - **Retained snapshots** ([`FuzzOp::RetainSnapshot`], [`FuzzOp::ReleaseSnapshot`]):
+//!   readers holding old snapshots. [`FuzzOp::RemoveInvisible`] then asks the level for
+//!   the tables invisible to latest, the current snapshot *and every retained one*
+//!   (`Query::invisible(&[retained.., current])`), checks each against the model, and
+//!   removes only those retired before the oldest snapshot still read (see
+//!   [`crate::generate`] for why).
+//! - **Compaction** ([`FuzzOp::Compact`]): retires a run of consecutive live tables at the
+//!   current snapshot, takes a snapshot, and inserts replacements that cover exactly the
+//!   run's key range, cut at random points or at the old tables' boundaries. The old
+//!   tables stay (visible to older snapshots) and overlap their replacements; the last
+//!   replacement shares `key_max` with the last old table, so the level's ordering by
+//!   `snapshot_min` among equal keys is exercised.
+//! - **Queries**: [`FuzzOp::NextTableWalk`] walks a random range with `next_table` and
+//!   `key_exclusive`, then probes exclusive keys at table edges; [`FuzzOp::OverlapQuery`]
+//!   runs `tables_overlapping_with_key_range` (including the `None` answer above `max`
+//!   and the widened range); [`FuzzOp::LeastOverlap`] runs `table_with_least_overlap`
+//!   against level B and compares with a brute force over both models (ties to the
+//!   smaller key, then the smaller snapshot). Level B has its own model and ops
+//!   ([`FuzzOp::InsertTablesB`], [`FuzzOp::RemoveTablesB`]); its tables are live tables
+//!   created at the current snapshot, started near the level's own tables half the time
+//!   so that overlaps are common.
+//! - **[`FuzzOp::Reset`]**: the level empties, returns every node and bumps the
+//!   generation; the model empties too.
+//! - **Misuse**: stale references, removing an absent table, retiring a retired table,
+//!   malformed tables, a full level, snapshots out of range. Each must return the right
+//!   typed [`Error`] and leave the level exactly as it was (its
+//!   [fingerprint](Environment::fingerprint): digest of every table, counters,
+//!   `key_range_latest`, generation and node count).
+//!
+//! Random choices that change the state (which tables a compaction takes, the contents of
+//! new tables) come from the environment's table stream; the choices of read-only and
+//! misuse ops come from a separate query stream.
+
+use manifest_level::{
+    Direction, Error, KeyRange, ManifestLevel, NextTable, NodePool, Query, TableRef, GROWTH_FACTOR,
+    SNAPSHOT_LATEST, SNAPSHOT_MAX_LIVE,
+};
+
+use crate::environment::{check, check_eq, Check, CheckFailure, Environment};
+use crate::generate::{Params, RETAINED_MAX};
+use crate::model::{Key, Model, Table, VALUE_COUNT};
+use crate::ops::{FuzzOp, WalkDirection};
+use crate::prng::Prng;
+use crate::sample::{pick_edge_key, pick_range, pick_snapshot};
+
+/// The most `next_table` steps one walk takes.
+pub const WALK_STEPS_MAX: usize = 64;
+
+/// Random `key_exclusive` probes after each walk.
+pub const WALK_PROBES: usize = 3;
+
+/// Which mutation a stale reference was taken before.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StaleSlot {
+    /// An insert (or a compaction, which inserts).
+    Insert = 0,
+    /// A removal.
+    Remove = 1,
+    /// A reset.
+    Reset = 2,
+}
+
+/// The extended op set's part of the environment.
+pub(crate) struct Extended<'pool> {
+    /// Retained snapshots, in retain order.
+    pub(crate) retained: Vec<u64>,
+    /// The second level, for `table_with_least_overlap`.
+    pub(crate) level_b: ManifestLevel<'pool, Key>,
+    /// Level B's model (disjoint live tables).
+    pub(crate) model_b: Model,
+    /// Draws the choices of read-only and misuse ops.
+    pub(crate) query: Prng,
+    /// References taken just before the last insert, remove and reset of a non-empty
+    /// level: stale ever since.
+    pub(crate) stale: [Option<TableRef>; 3],
+    /// Scratch: the tables a new table must not overlap.
+    pub(crate) avoid: Vec<Table>,
+}
+
+impl<'pool> Extended<'pool> {
+    pub(crate) fn new(
+        pool: &'pool NodePool,
+        params: &Params,
+        query: Prng,
+    ) -> Result<Extended<'pool>, Error> {
+        let capacity_b = params.level_b_capacity();
+        let mut level_b = ManifestLevel::new(pool, capacity_b)?;
+        level_b.set_auto_verify(false);
+        Ok(Extended {
+            retained: Vec::with_capacity(RETAINED_MAX),
+            level_b,
+            model_b: Model::with_capacity(capacity_b as usize),
+            query,
+            stale: [None; 3],
+            avoid: Vec::with_capacity(params.table_count_max as usize),
+        })
+    }
+
+    /// Takes a reference to a table of a non-empty level (the model's middle table)
+    /// before a mutation, for [`FuzzOp::MisuseStaleReference`].
+    pub(crate) fn capture_stale(
+        &mut self,
+        level: &ManifestLevel<'_, Key>,
+        model: &Model,
+        slot: StaleSlot,
+    ) -> Result<(), CheckFailure> {
+        if model.is_empty() {
+            return Ok(());
+        }
+        let table = model.get(model.len() / 2);
+        match level.find(table) {
+            Some((reference, found)) if found == table => {
+                self.stale[slot as usize] = Some(reference);
+                Ok(())
+            }
+            found => Err(CheckFailure::new(
+                Check::Find,
+                table,
+                found.map(|(_, found)| *found),
+            )),
+        }
+    }
+}
+
+/// Brute force: the first table of `model` (in `direction`) visible to `snapshot`,
+/// intersecting `range`, and strictly past `exclusive` (ascending: `key_min >
+/// exclusive`; descending: `key_max < exclusive`), with its model index.
+fn model_next_table(
+    model: &Model,
+    snapshot: u64,
+    range: KeyRange<Key>,
+    exclusive: Option<Key>,
+    direction: Direction,
+) -> Option<(usize, Table)> {
+    let matches = |table: &Table| {
+        table.visible(snapshot)
+            && table.intersects(&range)
+            && match (exclusive, direction) {
+                (None, _) => true,
+                (Some(key), Direction::Ascending) => table.key_min > key,
+                (Some(key), Direction::Descending) => table.key_max < key,
+            }
+    };
+    let tables = model.tables();
+    match direction {
+        Direction::Ascending => tables
+            .iter()
+            .enumerate()
+            .find(|(_, table)| matches(table))
+            .map(|(index, table)| (index, *table)),
+        Direction::Descending => tables
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, table)| matches(table))
+            .map(|(index, table)| (index, *table)),
+    }
+}
+
+/// Checks that `reference` was handed out by `level` now and points at `index`.
+fn check_reference(
+    level: &ManifestLevel<'_, Key>,
+    reference: TableRef,
+    index: usize,
+    table: &Table,
+) -> Result<(), CheckFailure> {
+    check!(
+        reference.generation() == level.generation() && reference.index() as usize == index,
+        Check::Reference,
+        format!(
+            "generation {} and index {index} for {table:?}",
+            level.generation()
+        ),
+        format!(
+            "generation {} and index {}",
+            reference.generation(),
+            reference.index()
+        ),
+    );
+    Ok(())
+}
+
+/// Chooses `count` distinct cut points, ascending, into `cuts`: with `candidates` given,
+/// among them (selection sampling); otherwise in `low..=high`.
+fn choose_cuts(
+    prng: &mut Prng,
+    count: usize,
+    candidates: Option<&[Key]>,
+    low: Key,
+    high: Key,
+    cuts: &mut [Key; 8],
+) {
+    debug_assert!(count < cuts.len());
+    if count == 0 {
+        return;
+    }
+    match candidates {
+        Some(candidates) => {
+            debug_assert!(candidates.len() >= count);
+            let mut chosen = 0;
+            for (i, &candidate) in candidates.iter().enumerate() {
+                let left = (candidates.len() - i) as u64;
+                if prng.int_inclusive(left - 1) < (count - chosen) as u64 {
+                    cuts[chosen] = candidate;
+                    chosen += 1;
+                }
+            }
+            debug_assert_eq!(chosen, count);
+        }
+        None => {
+            debug_assert!(high - low + 1 >= count as u64);
+            // Rejection: draw until `count` distinct values (few retries: the range is
+            // at least `count` wide and usually much wider).
+            let mut chosen = 0;
+            while chosen < count {
+                let cut = prng.range_inclusive(low, high);
+                if !cuts[..chosen].contains(&cut) {
+                    cuts[chosen] = cut;
+                    chosen += 1;
+                }
+            }
+            cuts[..count].sort_unstable();
+        }
+    }
+}
+
+impl<'pool> Environment<'pool> {
+    /// Runs an extended op. Every table it touches is checked; the after-op checks are
+    /// [`Environment::apply`]'s.
+    ///
+    /// # Panics
+    ///
+    /// In an environment of the faithful op set, or on a faithful op.
+    pub(crate) fn apply_extended(&mut self, op: &FuzzOp) -> Result<(), CheckFailure> {
+        let mut ext = self
+            .ext
+            .take()
+            .unwrap_or_else(|| panic!("{op} needs an environment of the extended op set"));
+        let result = self.apply_extended_with(&mut ext, op);
+        self.ext = Some(ext);
+        result
+    }
+
+    fn apply_extended_with(
+        &mut self,
+        ext: &mut Extended<'pool>,
+        op: &FuzzOp,
+    ) -> Result<(), CheckFailure> {
+        match *op {
+            FuzzOp::RetainSnapshot => {
+                assert!(ext.retained.len() < RETAINED_MAX, "too many retained");
+                ext.retained.push(self.snapshot);
+                Ok(())
+            }
+            FuzzOp::ReleaseSnapshot { index } => {
+                ext.retained.remove(index as usize);
+                Ok(())
+            }
+            FuzzOp::Compact { inputs, outputs } => self.compact(ext, inputs, outputs),
+            FuzzOp::NextTableWalk { direction } => self.next_table_walk(ext, direction),
+            FuzzOp::OverlapQuery => self.overlap_query(ext),
+            FuzzOp::LeastOverlap => self.least_overlap(ext),
+            FuzzOp::InsertTablesB { count } => self.insert_tables_b(ext, count),
+            FuzzOp::RemoveTablesB { count } => self.remove_tables_b(ext, count),
+            FuzzOp::Reset => self.reset(ext),
+            FuzzOp::MisuseStaleReference
+            | FuzzOp::MisuseRemoveAbsent
+            | FuzzOp::MisuseRetireRetired
+            | FuzzOp::MisuseInvalidTable
+            | FuzzOp::MisuseCapacityExhausted
+            | FuzzOp::MisuseInvalidSnapshot => self.misuse(ext, op),
+            FuzzOp::InsertTables { .. }
+            | FuzzOp::UpdateTables { .. }
+            | FuzzOp::TakeSnapshot
+            | FuzzOp::RemoveInvisible { .. }
+            | FuzzOp::RemoveVisible { .. } => unreachable!("{op} is a faithful op"),
+        }
+    }
+
+    /// [`FuzzOp::RemoveInvisible`] with retained snapshots: the level's tables invisible to
+    /// latest, the current and every retained snapshot, descending, each checked against
+    /// the model; the first `count` retired before the oldest snapshot still read are
+    /// removed.
+    pub(crate) fn remove_invisible_retained(&mut self, count: u32) -> Result<(), CheckFailure> {
+        let ext = self.ext.as_ref().expect("extended op set");
+        let mut snapshots = [0u64; RETAINED_MAX + 1];
+        let len = ext.retained.len();
+        snapshots[..len].copy_from_slice(&ext.retained);
+        snapshots[len] = self.snapshot;
+        let snapshots = &snapshots[..=len];
+        let floor = snapshots.iter().copied().min().expect("non-empty");
+        self.collect_where(
+            Query::invisible(snapshots).descending(),
+            count,
+            |table| table.invisible(snapshots),
+            |table| table.snapshot_max < floor,
+        )?;
+        self.remove_collected()
+    }
+
+    /// [`Environment::collect`], taking only the tables `take` accepts (the others are
+    /// checked and skipped).
+    fn collect_where(
+        &mut self,
+        query: Query<'_, Key>,
+        count: u32,
+        filter: impl Fn(&Table) -> bool,
+        take: impl Fn(&Table) -> bool,
+    ) -> Result<(), CheckFailure> {
+        self.scratch.clear();
+        let mut previous: Option<&Table> = None;
+        for (reference, table) in self.level.iter(query) {
+            if self.scratch.len() == count as usize {
+                break;
+            }
+            check!(
+                filter(table),
+                Check::IteratorFilter,
+                format!("{:?} to {:?}", query.visibility, query.snapshots),
+                format!("{table:?}"),
+            );
+            if let Some(previous) = previous {
+                check!(
+                    (table.key_max, table.snapshot_min) < (previous.key_max, previous.snapshot_min),
+                    Check::IteratorOrder,
+                    format!("below {previous:?}"),
+                    format!("{table:?}"),
+                );
+            }
+            previous = Some(table);
+            let Some(index) = self.model.find_exact(table) else {
+                return Err(CheckFailure::described(
+                    Check::InModel,
+                    "a model table with the same keys".into(),
+                    format!("{table:?}"),
+                ));
+            };
+            check_eq!(Check::EqualsModel, expected: self.model.get(index), found: table);
+            if take(table) {
+                self.scratch.push((reference, *table, index));
+            }
+        }
+        check_eq!(Check::EnoughTables, expected: count as usize, found: self.scratch.len());
+        Ok(())
+    }
+
+    /// [`FuzzOp::Compact`].
+    fn compact(
+        &mut self,
+        ext: &mut Extended<'pool>,
+        inputs: u32,
+        outputs: u32,
+    ) -> Result<(), CheckFailure> {
+        ext.capture_stale(&self.level, &self.model, StaleSlot::Insert)?;
+        let live = self.live_count;
+        debug_assert!(inputs >= 1 && inputs <= live && outputs >= 1 && outputs <= inputs);
+        let start = self.prng.int_inclusive(u64::from(live - inputs)) as u32;
+
+        // The run: live tables start..start + inputs, ascending.
+        let latest = [SNAPSHOT_LATEST];
+        self.scratch.clear();
+        let mut previous: Option<Table> = None;
+        for (position, (reference, table)) in self.level.iter(Query::visible(&latest)).enumerate() {
+            check!(
+                table.visible(SNAPSHOT_LATEST),
+                Check::IteratorFilter,
+                "visible to latest".into(),
+                format!("{table:?}"),
+            );
+            if let Some(previous) = previous {
+                check!(
+                    previous.key_max < table.key_min,
+                    Check::IteratorOrder,
+                    format!("after {previous:?}, disjoint"),
+                    format!("{table:?}"),
+                );
+            }
+            previous = Some(*table);
+            if (position as u32) < start {
+                continue;
+            }
+            let Some(index) = self.model.find_exact(table) else {
+                return Err(CheckFailure::described(
+                    Check::InModel,
+                    "a model table with the same keys".into(),
+                    format!("{table:?}"),
+                ));
+            };
+            check_eq!(Check::EqualsModel, expected: self.model.get(index), found: table);
+            self.scratch.push((reference, *table, index));
+            if self.scratch.len() == inputs as usize {
+                break;
+            }
+        }
+        check_eq!(Check::EnoughTables, expected: inputs as usize, found: self.scratch.len());
+
+        // Retire them at the current snapshot.
+        let snapshot = self.snapshot;
+        let mut boundaries = [0 as Key; 8];
+        let mut retired_values = 0u64;
+        for (i, &(reference, table, index)) in self.scratch.iter().enumerate() {
+            if let Err(error) = self.level.set_snapshot_max(snapshot, reference) {
+                return Err(CheckFailure::new(
+                    Check::RetireAccepted,
+                    (snapshot, table),
+                    error,
+                ));
+            }
+            self.model.set_snapshot_max(index, snapshot);
+            let expected = self.model.get(index);
+            match self.level.get(reference) {
+                Ok(found) if found == expected => {}
+                found => return Err(CheckFailure::new(Check::EqualsModel, expected, found)),
+            }
+            self.retired_now.push(*expected);
+            retired_values += u64::from(table.value_count);
+            if i > 0 {
+                boundaries[i - 1] = table.key_min;
+            }
+        }
+        let low = self.scratch[0].1.key_min;
+        let high = self.scratch[inputs as usize - 1].1.key_max;
+        self.live_count -= inputs;
+        self.live_values -= retired_values;
+
+        self.take_snapshot()?;
+
+        // Replacements covering low..=high, created at the new snapshot.
+        let cut_count = outputs as usize - 1;
+        let mut cuts = [0 as Key; 8];
+        let at_boundaries = self.prng.boolean();
+        let candidates = at_boundaries.then_some(&boundaries[..inputs as usize - 1]);
+        choose_cuts(
+            &mut self.prng,
+            cut_count,
+            candidates,
+            low + 1,
+            high,
+            &mut cuts,
+        );
+        let snapshot = self.snapshot;
+        let mut key_min = low;
+        // Each replacement ends just before the next cut; the last at the run's end.
+        for &end in cuts[..cut_count].iter().chain(core::iter::once(&(high + 1))) {
+            let key_max = end - 1;
+            let checksum = self.prng.u128();
+            let address = self.prng.range_inclusive(1, u64::MAX);
+            let value_count = self.prng.range_inclusive(1, 2 * u64::from(VALUE_COUNT)) as u32;
+            let table = Table::new(checksum, address, snapshot, key_min, key_max, value_count);
+            let reference = match self.level.insert_table(table) {
+                Ok(reference) => reference,
+                Err(error) => return Err(CheckFailure::new(Check::Compaction, table, error)),
+            };
+            self.generation = self.generation.wrapping_add(1);
+            match self.level.get(reference) {
+                Ok(found) if *found == table => {}
+                found => return Err(CheckFailure::new(Check::InsertedReference, table, found)),
+            }
+            self.model.insert(table);
+            self.live_count += 1;
+            self.live_values += u64::from(value_count);
+            key_min = key_max + 1;
+        }
+        Ok(())
+    }
+
+    /// [`FuzzOp::NextTableWalk`].
+    fn next_table_walk(
+        &mut self,
+        ext: &mut Extended<'pool>,
+        direction: WalkDirection,
+    ) -> Result<(), CheckFailure> {
+        let query = &mut ext.query;
+        let snapshot = pick_snapshot(query, self.snapshot, &ext.retained);
+        let range = pick_range(query, self.model.tables(), self.key_space());
+        let direction = direction.to_level();
+        let level = &self.level;
+
+        let compare =
+            |exclusive: Option<Key>, step: usize| -> Result<Option<Table>, CheckFailure> {
+                let args = NextTable {
+                    snapshot,
+                    key_range: range,
+                    key_exclusive: exclusive,
+                    direction,
+                };
+                let found = level.next_table(args);
+                let expected = model_next_table(&self.model, snapshot, range, exclusive, direction);
+                match (found, expected) {
+                    (None, None) => Ok(None),
+                    (Some((reference, found)), Some((index, expected))) if *found == expected => {
+                        check_reference(level, reference, index, found)?;
+                        Ok(Some(expected))
+                    }
+                    (found, expected) => Err(CheckFailure::described(
+                        Check::NextTable,
+                        format!(
+                            "{:?} (step {step} of a walk: {args:?})",
+                            expected.map(|(_, table)| table)
+                        ),
+                        format!("{:?}", found.map(|(_, table)| *table)),
+                    )),
+                }
+            };
+
+        // The walk: each step excludes the previous answer.
+        let mut exclusive = None;
+        for step in 0..WALK_STEPS_MAX {
+            let Some(table) = compare(exclusive, step)? else {
+                break;
+            };
+            exclusive = Some(match direction {
+                Direction::Ascending => table.key_max,
+                Direction::Descending => table.key_min,
+            });
+        }
+        // Probes: exclusive keys on and next to table edges, or anywhere in the range.
+        for probe in 0..WALK_PROBES {
+            let key = if query.boolean() {
+                pick_edge_key(query, self.model.tables())
+            } else {
+                query.range_inclusive(
+                    range.key_min().saturating_sub(2),
+                    range.key_max().saturating_add(2),
+                )
+            };
+            compare(Some(key), WALK_STEPS_MAX + probe)?;
+        }
+        Ok(())
+    }
+
+    /// [`FuzzOp::OverlapQuery`].
+    fn overlap_query(&mut self, ext: &mut Extended<'pool>) -> Result<(), CheckFailure> {
+        let query = &mut ext.query;
+        let snapshot = pick_snapshot(query, self.snapshot, &ext.retained);
+        let range = pick_range(query, self.model.tables(), self.key_space());
+        let max = if query.chance(1, 16) {
+            GROWTH_FACTOR + 1 + query.index(4)
+        } else {
+            query.int_inclusive(GROWTH_FACTOR as u64) as usize
+        };
+        let found = self
+            .level
+            .tables_overlapping_with_key_range(range, snapshot, max);
+        let describe =
+            || format!("tables_overlapping_with_key_range({range:?}, {snapshot}, {max})");
+        if max > GROWTH_FACTOR {
+            check!(
+                matches!(found, Err(Error::InvalidArgument(_))),
+                Check::OverlapQuery,
+                format!("InvalidArgument from {}", describe()),
+                format!("{found:?}"),
+            );
+            return Ok(());
+        }
+        let expected = || {
+            self.model
+                .tables()
+                .iter()
+                .enumerate()
+                .filter(|(_, table)| table.visible(snapshot) && table.intersects(&range))
+        };
+        let count = expected().count();
+        let widened = expected().fold(range, |widened, (_, table)| {
+            widened.union(&table.key_range())
+        });
+        let overlap = match found {
+            Ok(Some(overlap)) if count <= max => overlap,
+            Ok(None) if count > max => return Ok(()),
+            found => {
+                return Err(CheckFailure::described(
+                    Check::OverlapQuery,
+                    format!("{count} table(s) (max {max}) from {}", describe()),
+                    format!("{found:?}"),
+                ))
+            }
+        };
+        check!(
+            overlap.len() == count
+                && overlap.key_range() == widened
+                && overlap
+                    .tables()
+                    .iter()
+                    .zip(expected())
+                    .all(|(a, (_, b))| a == b),
+            Check::OverlapQuery,
+            format!(
+                "{:?} widened to {widened:?}, from {}",
+                expected().map(|(_, table)| *table).collect::<Vec<_>>(),
+                describe()
+            ),
+            format!(
+                "{:?} widened to {:?}",
+                overlap.tables(),
+                overlap.key_range()
+            ),
+        );
+        for (reference, (index, table)) in overlap.references().iter().zip(expected()) {
+            check_reference(&self.level, *reference, index, table)?;
+        }
+        Ok(())
+    }
+
+    /// [`FuzzOp::LeastOverlap`].
+    fn least_overlap(&mut self, ext: &mut Extended<'pool>) -> Result<(), CheckFailure> {
+        let query = &mut ext.query;
+        let snapshot = pick_snapshot(query, self.snapshot, &ext.retained);
+        let max = if query.chance(1, 16) {
+            GROWTH_FACTOR + 1 + query.index(4)
+        } else {
+            query.int_inclusive(GROWTH_FACTOR as u64) as usize
+        };
+        let found = self
+            .level
+            .table_with_least_overlap(&ext.level_b, snapshot, max);
+        let describe = || format!("table_with_least_overlap(B, {snapshot}, {max})");
+        if max > GROWTH_FACTOR {
+            check!(
+                matches!(found, Err(Error::InvalidArgument(_))),
+                Check::LeastOverlap,
+                format!("InvalidArgument from {}", describe()),
+                format!("{found:?}"),
+            );
+            return Ok(());
+        }
+        // The tables of B visible to `snapshot` that intersect `table` (B's model is
+        // disjoint and sorted, so they are contiguous from the first that ends at or
+        // after `table.key_min`).
+        let model_b = &ext.model_b;
+        let overlapping = |table: &Table| overlapping_b(model_b, snapshot, table);
+        // Brute force: the first table of A (in level order: smaller key, then smaller
+        // snapshot) with the fewest overlapping tables of B, among those with at most max.
+        let mut best: Option<(usize, usize)> = None;
+        for (index, table) in self.model.tables().iter().enumerate() {
+            if !table.visible(snapshot) {
+                continue;
+            }
+            let count = overlapping(table).take(max + 1).count();
+            if count <= max && best.is_none_or(|(best_count, _)| count < best_count) {
+                best = Some((count, index));
+            }
+        }
+        let answer = match (found, best) {
+            (Ok(None), None) => return Ok(()),
+            (Ok(Some(answer)), Some((count, index)))
+                if answer.table == *self.model.get(index) && answer.overlap.len() == count =>
+            {
+                answer
+            }
+            (found, best) => {
+                return Err(CheckFailure::described(
+                    Check::LeastOverlap,
+                    format!(
+                        "{:?} from {}",
+                        best.map(|(count, index)| (self.model.get(index), count)),
+                        describe()
+                    ),
+                    format!(
+                        "{:?}",
+                        found.map(|answer| answer.map(|a| (a.table, a.overlap.len())))
+                    ),
+                ))
+            }
+        };
+        let (_, index) = best.expect("matched above");
+        check_reference(&self.level, answer.reference, index, &answer.table)?;
+        let widened = overlapping(&answer.table).fold(answer.table.key_range(), |range, (_, b)| {
+            range.union(&b.key_range())
+        });
+        check!(
+            answer.overlap.key_range() == widened
+                && answer
+                    .overlap
+                    .tables()
+                    .iter()
+                    .zip(overlapping(&answer.table))
+                    .all(|(a, (_, b))| a == b),
+            Check::LeastOverlap,
+            format!(
+                "B tables {:?} widened to {widened:?}, from {}",
+                overlapping(&answer.table)
+                    .map(|(_, b)| *b)
+                    .collect::<Vec<_>>(),
+                describe()
+            ),
+            format!(
+                "{:?} widened to {:?}",
+                answer.overlap.tables(),
+                answer.overlap.key_range()
+            ),
+        );
+        for (reference, (index, table)) in answer
+            .overlap
+            .references()
+            .iter()
+            .zip(overlapping(&answer.table))
+        {
+            check_reference(&ext.level_b, *reference, index, table)?;
+        }
+        Ok(())
+    }
+
+    /// [`FuzzOp::InsertTablesB`]: `count` new tables in level B, starting at a random key
+    /// or (half the time) just before a random table of the level, so the two overlap.
+    fn insert_tables_b(
+        &mut self,
+        ext: &mut Extended<'pool>,
+        count: u32,
+    ) -> Result<(), CheckFailure> {
+        let near = !self.model.is_empty() && self.prng.boolean();
+        let mut key = if near {
+            let table = self.model.get(self.prng.index(self.model.len()));
+            table.key_min.saturating_sub(self.prng.int_inclusive(64))
+        } else {
+            self.prng.int_inclusive(self.key_space())
+        };
+        for _ in 0..count {
+            let table =
+                ext.model_b
+                    .generate_non_overlapping_table(&mut self.prng, key, self.snapshot);
+            key = table.key_max;
+            if let Err(error) = ext.level_b.insert_table(table) {
+                return Err(CheckFailure::new(Check::LevelB, table, error));
+            }
+            ext.model_b.insert(table);
+        }
+        check_level_b(ext)
+    }
+
+    /// [`FuzzOp::RemoveTablesB`]: `count` random tables out of level B.
+    fn remove_tables_b(
+        &mut self,
+        ext: &mut Extended<'pool>,
+        count: u32,
+    ) -> Result<(), CheckFailure> {
+        for _ in 0..count {
+            let index = self.prng.index(ext.model_b.len());
+            let table = ext.model_b.remove(index);
+            if let Err(error) = ext.level_b.remove_table(&table) {
+                return Err(CheckFailure::new(Check::LevelB, table, error));
+            }
+        }
+        check_level_b(ext)
+    }
+
+    /// [`FuzzOp::Reset`].
+    fn reset(&mut self, ext: &mut Extended<'pool>) -> Result<(), CheckFailure> {
+        ext.capture_stale(&self.level, &self.model, StaleSlot::Reset)?;
+        let generation = self.level.generation();
+        self.level.reset();
+        self.generation = self.generation.wrapping_add(1);
+        let found = (
+            self.level.len(),
+            self.level.table_count_visible(),
+            self.level.value_count_visible(),
+            self.level.key_range_latest(),
+            self.level.node_count(),
+            self.level.generation(),
+        );
+        check_eq!(
+            Check::Reset,
+            expected: (0, 0, 0, None, 0, generation.wrapping_add(1)),
+            found: found,
+        );
+        self.model.clear();
+        self.retired_now.clear();
+        self.live_count = 0;
+        self.live_values = 0;
+        Ok(())
+    }
+
+    /// The misuse ops: the level must answer with the right error and change nothing.
+    fn misuse(&mut self, ext: &mut Extended<'pool>, op: &FuzzOp) -> Result<(), CheckFailure> {
+        let before = self.fingerprint();
+        let model_len = self.model.len();
+        match *op {
+            FuzzOp::MisuseStaleReference => self.misuse_stale_reference(ext)?,
+            FuzzOp::MisuseRemoveAbsent => self.misuse_remove_absent(ext)?,
+            FuzzOp::MisuseRetireRetired => self.misuse_retire_retired(ext)?,
+            FuzzOp::MisuseInvalidTable => self.misuse_invalid_table(ext)?,
+            FuzzOp::MisuseCapacityExhausted => self.misuse_capacity_exhausted(ext)?,
+            FuzzOp::MisuseInvalidSnapshot => self.misuse_invalid_snapshot(ext)?,
+            _ => unreachable!("{op} is not a misuse op"),
+        }
+        let after = self.fingerprint();
+        check!(
+            before == after && model_len == self.model.len(),
+            Check::MisuseUnchanged,
+            format!("{before:?}"),
+            format!("{after:?}"),
+        );
+        Ok(())
+    }
+
+    /// Checks that `found` is the error `expected` describes.
+    fn expect_error<T: core::fmt::Debug>(
+        what: &str,
+        found: Result<T, Error>,
+        expected: impl Fn(&Error) -> bool,
+        expected_text: impl core::fmt::Debug,
+    ) -> Result<(), CheckFailure> {
+        match found {
+            Err(error) if expected(&error) => Ok(()),
+            found => Err(CheckFailure::described(
+                Check::MisuseError,
+                format!("{expected_text:?} from {what}"),
+                format!("{found:?}"),
+            )),
+        }
+    }
+
+    fn misuse_stale_reference(&mut self, ext: &mut Extended<'pool>) -> Result<(), CheckFailure> {
+        // A reference of level B, when it has a table.
+        let from_b = ext
+            .model_b
+            .tables()
+            .first()
+            .and_then(|table| ext.level_b.find(table))
+            .map(|(reference, _)| reference);
+        let mut tried = 0;
+        for reference in ext.stale.iter().chain(core::iter::once(&from_b)).flatten() {
+            tried += 1;
+            let expected = Error::StaleReference {
+                reference: reference.generation(),
+                level: self.level.generation(),
+            };
+            Environment::expect_error(
+                &format!("get({reference:?})"),
+                self.level.get(*reference).copied(),
+                |error| *error == expected,
+                expected,
+            )?;
+            Environment::expect_error(
+                &format!("set_snapshot_max({}, {reference:?})", self.snapshot),
+                self.level.set_snapshot_max(self.snapshot, *reference),
+                |error| *error == expected,
+                expected,
+            )?;
+        }
+        check!(
+            tried > 0,
+            Check::MisuseError,
+            "a stale reference to try".into(),
+            "none was taken".into(),
+        );
+        Ok(())
+    }
+
+    fn misuse_remove_absent(&mut self, ext: &mut Extended<'pool>) -> Result<(), CheckFailure> {
+        let query = &mut ext.query;
+        let mut table = if !self.model.is_empty() && query.chance(3, 4) {
+            let mut table = *self.model.get(query.index(self.model.len()));
+            match query.int_inclusive(5) {
+                0 => table.address = table.address.wrapping_add(1).max(1),
+                1 => table.checksum ^= 1 << query.int_inclusive(127),
+                2 => {
+                    table.snapshot_max = if table.is_live() {
+                        self.snapshot
+                    } else {
+                        SNAPSHOT_MAX_LIVE
+                    }
+                }
+                3 => table.key_max = table.key_max.saturating_add(1),
+                4 if table.key_min > 0 => table.key_min -= 1,
+                _ => table.value_count ^= 1,
+            }
+            table
+        } else {
+            let key_min = query.int_inclusive(self.key_space());
+            Table::new(
+                query.u128(),
+                query.range_inclusive(1, u64::MAX),
+                self.snapshot,
+                key_min,
+                key_min + query.int_inclusive(32),
+                VALUE_COUNT,
+            )
+        };
+        // Make sure it really is absent (the perturbations above almost always make it
+        // so; a changed address makes it so for sure).
+        while self
+            .model
+            .find_identity(&table)
+            .is_some_and(|index| *self.model.get(index) == table)
+        {
+            table.address = table.address.wrapping_add(1).max(1);
+        }
+        Environment::expect_error(
+            &format!("remove_table({table:?})"),
+            self.level.remove_table(&table),
+            |error| *error == Error::TableNotFound,
+            Error::TableNotFound,
+        )
+    }
+
+    fn misuse_retire_retired(&mut self, ext: &mut Extended<'pool>) -> Result<(), CheckFailure> {
+        let query = &mut ext.query;
+        let retired = self.model.len() - self.live_count as usize;
+        check!(
+            retired > 0,
+            Check::MisuseError,
+            "a retired table".into(),
+            "none in the model".into(),
+        );
+        let pick = query.index(retired);
+        let table = *self
+            .model
+            .tables()
+            .iter()
+            .filter(|table| !table.is_live())
+            .nth(pick)
+            .expect("counted");
+        let Some((reference, _)) = self.level.find(&table) else {
+            return Err(CheckFailure::new(Check::Find, table, None::<Table>));
+        };
+        let snapshot = query.int_inclusive(self.snapshot + 1);
+        let expected = Error::TableAlreadyRetired {
+            snapshot_max: table.snapshot_max,
+        };
+        Environment::expect_error(
+            &format!("set_snapshot_max({snapshot}, {table:?})"),
+            self.level.set_snapshot_max(snapshot, reference),
+            |error| *error == expected,
+            expected,
+        )
+    }
+
+    fn misuse_invalid_table(&mut self, ext: &mut Extended<'pool>) -> Result<(), CheckFailure> {
+        let query = &mut ext.query;
+        let mut table = if !self.model.is_empty() && query.boolean() {
+            *self.model.get(query.index(self.model.len()))
+        } else {
+            let key_min = query.int_inclusive(self.key_space());
+            Table::new(
+                query.u128(),
+                query.range_inclusive(1, u64::MAX),
+                self.snapshot,
+                key_min,
+                key_min + query.int_inclusive(32),
+                VALUE_COUNT,
+            )
+        };
+        match query.int_inclusive(2) {
+            0 => table.address = 0,
+            1 => {
+                let width = table.key_max - table.key_min;
+                table.key_max = table.key_min.saturating_sub(1 + query.int_inclusive(width));
+                if table.key_min == 0 {
+                    table.key_min = 1;
+                    table.key_max = 0;
+                }
+            }
+            _ => {
+                if table.snapshot_min == 0 {
+                    table.snapshot_min = 1;
+                }
+                table.snapshot_max = query.int_inclusive(table.snapshot_min - 1);
+            }
+        }
+        let invalid = |error: &Error| matches!(error, Error::InvalidTable(_));
+        if query.boolean() {
+            Environment::expect_error(
+                &format!("insert_table({table:?})"),
+                self.level.insert_table(table),
+                invalid,
+                "InvalidTable",
+            )
+        } else {
+            Environment::expect_error(
+                &format!("remove_table({table:?})"),
+                self.level.remove_table(&table),
+                invalid,
+                "InvalidTable",
+            )
+        }
+    }
+
+    fn misuse_capacity_exhausted(&mut self, ext: &mut Extended<'pool>) -> Result<(), CheckFailure> {
+        let query = &mut ext.query;
+        let capacity = self.params.table_count_max;
+        check_eq!(Check::MisuseError, expected: capacity as usize, found: self.model.len());
+        // A valid table past every key (overlapping nothing).
+        let key_min = self
+            .model
+            .tables()
+            .iter()
+            .map(|table| table.key_max)
+            .max()
+            .unwrap_or(0)
+            .saturating_add(1 + query.int_inclusive(31))
+            .min(Key::MAX - 32);
+        let table = Table::new(
+            query.u128(),
+            query.range_inclusive(1, u64::MAX),
+            self.snapshot,
+            key_min,
+            key_min + query.int_inclusive(32),
+            VALUE_COUNT,
+        );
+        let expected = Error::CapacityExhausted { capacity };
+        Environment::expect_error(
+            &format!("insert_table({table:?}) into a full level"),
+            self.level.insert_table(table),
+            |error| *error == expected,
+            expected,
+        )
+    }
+
+    fn misuse_invalid_snapshot(&mut self, ext: &mut Extended<'pool>) -> Result<(), CheckFailure> {
+        let query = &mut ext.query;
+        let table = *self.model.get(query.index(self.model.len()));
+        let Some((reference, _)) = self.level.find(&table) else {
+            return Err(CheckFailure::new(Check::Find, table, None::<Table>));
+        };
+        let variant = query.int_inclusive(2);
+        let snapshot = match variant {
+            0 => SNAPSHOT_LATEST,
+            1 => u64::MAX,
+            // Below a live table's snapshot_min (every snapshot_min is at least 1).
+            _ if table.is_live() => query.int_inclusive(table.snapshot_min - 1),
+            _ => SNAPSHOT_LATEST,
+        };
+        Environment::expect_error(
+            &format!("set_snapshot_max({snapshot}, {table:?})"),
+            self.level.set_snapshot_max(snapshot, reference),
+            |error| matches!(*error, Error::InvalidSnapshot { snapshot: s, .. } if s == snapshot),
+            format!("InvalidSnapshot {{ snapshot: {snapshot}, .. }}"),
+        )
+    }
+}
+
+/// The tables of `model_b` visible to `snapshot` that intersect `table`, with their
+/// indexes (B's model is disjoint and sorted, so they are contiguous from the first that
+/// ends at or after `table.key_min`).
+fn overlapping_b<'a>(
+    model_b: &'a Model,
+    snapshot: u64,
+    table: &Table,
+) -> impl Iterator<Item = (usize, &'a Table)> + 'a {
+    let (key_min, key_max) = (table.key_min, table.key_max);
+    let start = model_b.tables().partition_point(|b| b.key_max < key_min);
+    model_b.tables()[start..]
+        .iter()
+        .enumerate()
+        .take_while(move |(_, b)| b.key_min <= key_max)
+        .filter(move |(_, b)| b.visible(snapshot))
+        .map(move |(offset, b)| (start + offset, b))
+}
+
+/// Level B against its model: size, counters, and every table in order.
+pub(crate) fn check_level_b(ext: &Extended<'_>) -> Result<(), CheckFailure> {
+    let level = &ext.level_b;
+    let model = &ext.model_b;
+    let values: u64 = model
+        .tables()
+        .iter()
+        .map(|table| u64::from(table.value_count))
+        .sum();
+    check_eq!(
+        Check::LevelB,
+        expected: (model.len() as u32, model.len() as u32, values, model.key_range_latest()),
+        found: (
+            level.len(),
+            level.table_count_visible(),
+            level.value_count_visible(),
+            level.key_range_latest()
+        ),
+    );
+    let latest = [SNAPSHOT_LATEST];
+    let mut found = level.iter(Query::visible(&latest));
+    for (index, expected) in model.tables().iter().enumerate() {
+        match found.next() {
+            Some((reference, table))
+                if table == expected && reference.index() as usize == index => {}
+            found => {
+                return Err(CheckFailure::new(
+                    Check::LevelB,
+                    (index, expected),
+                    found.map(|(reference, table)| (reference.index(), *table)),
+                ))
+            }
+        }
+    }
+    check!(
+        found.next().is_none(),
+        Check::LevelB,
+        format!("{} tables", model.len()),
+        "more".into(),
+    );
+    Ok(())
+}
