@@ -49,7 +49,8 @@ use crate::sample::{pick_edge_key, pick_range, pick_snapshot};
 /// The most `next_table` steps one walk takes.
 pub const WALK_STEPS_MAX: usize = 64;
 
-/// Random `key_exclusive` probes after each walk.
+/// `key_exclusive` probes after each walk: the near edge of a table the walk met, a key on
+/// or next to a random table's edge, a random key around the range.
 pub const WALK_PROBES: usize = 3;
 
 /// Which mutation a stale reference was taken before.
@@ -444,7 +445,10 @@ impl<'pool> Environment<'pool> {
         let snapshot = self.snapshot;
         let mut key_min = low;
         // Each replacement ends just before the next cut; the last at the run's end.
-        for &end in cuts[..cut_count].iter().chain(core::iter::once(&(high + 1))) {
+        for &end in cuts[..cut_count]
+            .iter()
+            .chain(core::iter::once(&(high + 1)))
+        {
             let key_max = end - 1;
             let checksum = self.prng.u128();
             let address = self.prng.range_inclusive(1, u64::MAX);
@@ -506,26 +510,36 @@ impl<'pool> Environment<'pool> {
                 }
             };
 
-        // The walk: each step excludes the previous answer.
+        // The walk: each step excludes the previous answer. One of the tables it meets
+        // (reservoir-sampled) is probed again below.
         let mut exclusive = None;
+        let mut met: Option<Table> = None;
         for step in 0..WALK_STEPS_MAX {
             let Some(table) = compare(exclusive, step)? else {
                 break;
             };
+            if query.index(step + 1) == 0 {
+                met = Some(table);
+            }
             exclusive = Some(match direction {
                 Direction::Ascending => table.key_max,
                 Direction::Descending => table.key_min,
             });
         }
-        // Probes: exclusive keys on and next to table edges, or anywhere in the range.
+        // Probes: the near edge of a table the walk met (the answer must be the table
+        // after it, never the table itself), a key on or next to any table's edge, and a
+        // key anywhere around the range.
         for probe in 0..WALK_PROBES {
-            let key = if query.boolean() {
-                pick_edge_key(query, self.model.tables())
-            } else {
-                query.range_inclusive(
+            let key = match (probe, met) {
+                (0, Some(table)) => match direction {
+                    Direction::Ascending => table.key_min,
+                    Direction::Descending => table.key_max,
+                },
+                (0 | 1, _) => pick_edge_key(query, self.model.tables()),
+                _ => query.range_inclusive(
                     range.key_min().saturating_sub(2),
                     range.key_max().saturating_add(2),
-                )
+                ),
             };
             compare(Some(key), WALK_STEPS_MAX + probe)?;
         }

@@ -870,6 +870,113 @@ mod tests {
     }
 
     #[test]
+    fn extended_generation_validates_and_terminates() {
+        for seed in 0..40 {
+            let params = Params::with_table_count_max(1 + seed as u32 * 13);
+            let mut prng = Prng::from_seed(seed);
+            let ops = generate_ops(&mut prng, 3_000, &params, &Weights::EXTENDED);
+            validate_ops_for(&params, OpSet::Extended, &ops).unwrap();
+            validate_ops(&params, &ops).unwrap();
+            if ops.iter().any(FuzzOp::is_extended) {
+                assert!(validate_ops_for(&params, OpSet::Faithful, &ops).is_err());
+            }
+        }
+    }
+
+    #[test]
+    fn retained_snapshots_pin_retired_tables() {
+        let params = Params::with_table_count_max(20);
+        let mut context = GenerateContext::for_op_set(&params, OpSet::Extended);
+        let ops = [
+            FuzzOp::InsertTables { count: 6 },
+            FuzzOp::UpdateTables { count: 2 },
+            FuzzOp::RetainSnapshot, // retains 1, which sees the two retired tables
+            FuzzOp::TakeSnapshot,   // now 2
+            FuzzOp::UpdateTables { count: 1 },
+            FuzzOp::TakeSnapshot, // now 3
+        ];
+        for (index, op) in ops.iter().enumerate() {
+            context.apply(index, op).unwrap();
+        }
+        assert_eq!(context.snapshot(), 3);
+        assert_eq!(context.retained(), &[1]);
+        assert_eq!((context.pinned(), context.invisible()), (3, 0));
+        assert_eq!(context.visible_latest(), 3);
+        let before = context.clone();
+        assert!(context
+            .apply(6, &FuzzOp::RemoveInvisible { count: 1 })
+            .is_err());
+        assert_eq!(context, before);
+        // The reader lets go: every retired table is now invisible.
+        context
+            .apply(6, &FuzzOp::ReleaseSnapshot { index: 0 })
+            .unwrap();
+        assert_eq!((context.pinned(), context.invisible()), (0, 3));
+        context
+            .apply(7, &FuzzOp::RemoveInvisible { count: 3 })
+            .unwrap();
+        // Compaction: retire 2, snapshot, 1 replacement.
+        context
+            .apply(
+                8,
+                &FuzzOp::Compact {
+                    inputs: 2,
+                    outputs: 1,
+                },
+            )
+            .unwrap();
+        assert_eq!(context.snapshot(), 4);
+        assert_eq!((context.inserted(), context.invisible()), (4, 2));
+        assert!(context.has_stale_reference());
+        context.apply(9, &FuzzOp::Reset).unwrap();
+        assert_eq!(context.inserted(), 0);
+        for op in [
+            FuzzOp::ReleaseSnapshot { index: 0 },
+            FuzzOp::Compact {
+                inputs: 1,
+                outputs: 1,
+            },
+            FuzzOp::MisuseRetireRetired,
+            FuzzOp::MisuseInvalidSnapshot,
+            FuzzOp::MisuseCapacityExhausted,
+            FuzzOp::RemoveTablesB { count: 1 },
+            FuzzOp::InsertTablesB { count: 21 },
+        ] {
+            assert!(context.apply(10, &op).is_err(), "{op}");
+        }
+        let mut faithful = GenerateContext::new(&params);
+        assert!(faithful.apply(0, &FuzzOp::RetainSnapshot).is_err());
+    }
+
+    #[test]
+    fn every_retained_snapshot_pinned_falls_back_to_release() {
+        // A full level whose tables are all retired and pinned: only a release helps.
+        let params = Params::with_table_count_max(2);
+        let mut context = GenerateContext::for_op_set(&params, OpSet::Extended);
+        for (index, op) in [
+            FuzzOp::InsertTables { count: 2 },
+            FuzzOp::RetainSnapshot,
+            FuzzOp::UpdateTables { count: 2 },
+            FuzzOp::TakeSnapshot,
+        ]
+        .iter()
+        .enumerate()
+        {
+            context.apply(index, op).unwrap();
+        }
+        let mut prng = Prng::from_seed(3);
+        for kind in [
+            OpKind::InsertTables,
+            OpKind::RemoveVisible,
+            OpKind::RemoveInvisible,
+        ] {
+            let mut copy = context.clone();
+            let op = copy.next(&mut prng, kind);
+            assert_eq!(op, FuzzOp::ReleaseSnapshot { index: 0 }, "{kind}");
+        }
+    }
+
+    #[test]
     fn full_level_falls_back_to_removal() {
         let params = Params::with_table_count_max(2);
         let mut context = GenerateContext::new(&params);

@@ -635,6 +635,56 @@ mod tests {
     }
 
     #[test]
+    fn extended_ops() {
+        assert_eq!(
+            FuzzOp::Compact {
+                inputs: 3,
+                outputs: 2
+            }
+            .to_string(),
+            "compact(3->2)"
+        );
+        assert_eq!(
+            FuzzOp::Compact {
+                inputs: 5,
+                outputs: 4
+            }
+            .with_count(2),
+            FuzzOp::Compact {
+                inputs: 2,
+                outputs: 2
+            }
+        );
+        assert_eq!(
+            FuzzOp::ReleaseSnapshot { index: 1 }.to_string(),
+            "release_snapshot(#1)"
+        );
+        assert_eq!(
+            FuzzOp::NextTableWalk {
+                direction: WalkDirection::Descending
+            }
+            .to_string(),
+            "next_table_walk(descending)"
+        );
+        assert_eq!(
+            FuzzOp::InsertTablesB { count: 4 }.to_string(),
+            "insert_tables_b(4)"
+        );
+        assert_eq!(FuzzOp::Reset.count(), None);
+        assert_eq!(FuzzOp::Reset.with_count(3), FuzzOp::Reset);
+        assert!(FuzzOp::MisuseStaleReference.is_extended());
+        assert!(OpKind::MisuseStaleReference.is_misuse());
+        assert!(!OpKind::Reset.is_misuse() && OpKind::Reset.is_extended());
+        assert!(!FuzzOp::TakeSnapshot.is_extended());
+        assert_eq!(OpKind::ALL.len(), KIND_COUNT);
+        assert_eq!(&OpKind::ALL[..5], &OpKind::FAITHFUL);
+        assert_eq!(OpSet::Extended.kinds().len(), KIND_COUNT);
+        let mut names: Vec<_> = OpKind::ALL.iter().map(|kind| kind.name()).collect();
+        names.dedup();
+        assert_eq!(names.len(), KIND_COUNT);
+    }
+
+    #[test]
     fn weights() {
         assert_eq!(Weights::SEED.as_array(), [8, 5, 3, 3, 3]);
         assert_eq!(Weights::from_array([8, 5, 3, 3, 3]), Weights::default());
@@ -645,6 +695,26 @@ mod tests {
         assert!(Weights::SEED.is_valid());
         assert!(!Weights::from_array([0; 5]).is_valid());
         assert!(!Weights::from_array([u64::MAX, 1, 0, 0, 0]).is_valid());
+        assert!(!Weights::SEED.has_extended() && Weights::EXTENDED.has_extended());
+        assert_eq!(Weights::EXTENDED.as_array(), [800, 500, 300, 300, 300]);
+        assert_eq!(
+            Weights::from_all(Weights::EXTENDED.all()),
+            Weights::EXTENDED
+        );
+        assert_eq!(Weights::SEED.with(OpKind::Reset, 2).reset, 2);
+        assert!(Weights::EXTENDED
+            .to_string()
+            .ends_with("misuse_invalid_snapshot=20"));
+        // Zero extended weights draw exactly as the seed's five did.
+        let (mut a, mut b) = (Prng::from_seed(9), Prng::from_seed(9));
+        for _ in 0..1_000 {
+            let kind = Weights::SEED.draw(&mut a);
+            assert_eq!(
+                kind.index(),
+                b.weighted(&Weights::SEED.as_array()),
+                "same draws"
+            );
+        }
         let only_snapshots = Weights::from_array([0, 0, 1, 0, 0]);
         let mut prng = Prng::from_seed(1);
         for _ in 0..100 {
