@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Tables and plots for BENCHMARKS.md from criterion's output of `benches/level.rs`.
 
-Reads <criterion-dir>/<group>/<structure>/<n>/new/estimates.json (mean, in ns) and
-<criterion-dir>/memory.json (written by the benchmark at start-up), then
+Reads <criterion-dir>/<group>/<structure>/<n>/new/estimates.json (mean, in ns),
+<criterion-dir>/memory.json (written by the benchmark at start-up) and, when present,
+<criterion-dir>/compare.json (written by the `LEVEL_COMPARE=<rounds>` interleaved mode), then
 
 - prints Markdown tables: every benchmark at every size, the time of each structure and
   the ratio of each baseline's time to the level's (> 1: the level is faster);
 - writes SVG plots (pure standard library, no matplotlib): cost against n, log-log, one line
-  per structure.
+  per structure (from compare.json when present, else from criterion).
 
 Usage:
     python3 scripts/plot_benchmarks.py [--criterion-dir DIR] [--svg-dir docs]
@@ -77,6 +78,20 @@ def load(directory):
     return results
 
 
+def load_compare(directory, key="min_ns"):
+    """{(op, structure, n): ns per operation} from compare.json (LEVEL_COMPARE mode), already
+    divided per table where the operation is per table; and the number of rounds."""
+    path = os.path.join(directory, "compare.json")
+    try:
+        with open(path) as f:
+            rows = json.load(f)
+    except OSError:
+        return {}, 0
+    results = {(r["op"], r["structure"], r["n"]): r[key] for r in rows}
+    rounds = max((r["rounds"] for r in rows), default=0)
+    return results, rounds
+
+
 def per(group_divisor, n, ns):
     if group_divisor == "n":
         return ns / n
@@ -105,14 +120,8 @@ def fmt_ratio(baseline, level):
     return f"**{text}**" if ratio >= 1 else text
 
 
-def markdown(results):
+def markdown(results, divided=False):
     lines = []
-    lines.append(
-        "Times are criterion means (per call, or per table where the benchmark says so). "
-        "Ratio columns: baseline time ÷ level time, so **> 1 means the level is faster** "
-        "(bold)."
-    )
-    lines.append("")
     header = (
         "| benchmark | n | level_1k | level_4k | sorted_vec | btreemap | indexset "
         "| 1k vs vec | 1k vs btreemap | 1k vs indexset | 4k vs vec | 4k vs btreemap | 4k vs indexset |"
@@ -124,14 +133,17 @@ def markdown(results):
             row = {s: results.get((group, s, n)) for s in STRUCTURES}
             if all(v is None for v in row.values()):
                 continue
-            row = {s: (per(divisor, n, v) if v is not None else None) for s, v in row.items()}
+            if not divided:
+                row = {s: (per(divisor, n, v) if v is not None else None) for s, v in row.items()}
             cells = [f"`{group}`", f"{n:,}"] + [fmt_time(row[s]) for s in STRUCTURES]
             for level in LEVELS:
                 cells += [fmt_ratio(row[b], row[level]) for b in BASELINES]
             lines.append("| " + " | ".join(cells) + " |")
-    lines.append("")
-    lines.append("Benchmarks:")
-    lines.append("")
+    return "\n".join(lines)
+
+
+def benchmark_list():
+    lines = ["Benchmarks:", ""]
     for group, description, _ in GROUPS:
         lines.append(f"- `{group}`: {description}")
     return "\n".join(lines)
@@ -241,10 +253,25 @@ def main():
     args = parser.parse_args()
     directory = criterion_dir(args.criterion_dir)
     results = load(directory)
-    if not results:
+    compared, rounds = load_compare(directory)
+    medians, _ = load_compare(directory, "median_ns")
+    if not results and not compared:
         sys.exit(f"no criterion results under {directory}")
-    print("## Results\n")
-    print(markdown(results))
+    ratio_note = (
+        "Ratio columns: baseline time ÷ level time, so **> 1 means the level is faster** (bold)."
+    )
+    if compared:
+        print(f"## Interleaved comparison (best of {rounds} rounds)\n")
+        print("Per call, or per table where the benchmark says so. " + ratio_note + "\n")
+        print(markdown(compared, divided=True))
+        print(f"\n## Interleaved comparison (median of {rounds} rounds)\n")
+        print(markdown(medians, divided=True))
+    if results:
+        print("\n## Criterion (means)\n")
+        print("Per call, or per table where the benchmark says so. " + ratio_note + "\n")
+        print(markdown(results))
+    plot_source, plot_divided = (compared, True) if compared else (results, False)
+    print("\n" + benchmark_list())
     print("\n## Memory\n")
     print(memory_markdown(directory))
     plots = [
@@ -254,7 +281,7 @@ def main():
     ]
     for group, divisor, title, y_label, name in plots:
         path = os.path.join(args.svg_dir, name)
-        if svg_plot(results, group, divisor, title, y_label, path):
+        if svg_plot(plot_source, group, None if plot_divided else divisor, title, y_label, path):
             print(f"\nwrote {path}", file=sys.stderr)
 
 
