@@ -37,7 +37,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
 use crate::cli::{Cli, EXIT_FAILURE, EXIT_USAGE};
-use crate::ops::FuzzOp;
+use crate::deep::CheckMode;
+use crate::ops::{FuzzOp, OpSet};
 use crate::reduce::{default_shrunk_trace_path, reduce, FailureSignature};
 use crate::runner::{self, RunConfig, RunFailure};
 use crate::shrink::ShrinkLimits;
@@ -612,6 +613,8 @@ pub struct ShrunkRecord {
 }
 
 /// `manifest-level-fuzz campaign`: many seeds on all cores, each result saved as it ends.
+/// By default every seed runs the extended op set with deep checks
+/// ([`RunConfig::deep`]).
 #[derive(Clone, Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("what").required(true).args(["seeds", "duration"])))]
 pub struct CampaignArgs {
@@ -659,6 +662,20 @@ pub struct CampaignArgs {
     #[arg(long, value_name = "BYTES", default_value_t = runner::NODE_SIZE_DEFAULT)]
     pub node_size: usize,
 
+    /// What to check after every op: `deep` (the default in campaigns: the whole level
+    /// against the model) or `faithful` (the seed's checks only).
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = CheckMode::Deep)]
+    pub check: CheckMode,
+
+    /// Which ops to draw: `extended` (the default in campaigns: every public method) or
+    /// `faithful` (the seed's five).
+    #[arg(long = "ops", value_enum, value_name = "SET", default_value_t = OpSet::Extended)]
+    pub op_set: OpSet,
+
+    /// Swarm testing: each seed draws its own op weights, switching some ops off.
+    #[arg(long)]
+    pub swarm: bool,
+
     /// Do not shrink failing seeds.
     #[arg(long)]
     pub no_shrink: bool,
@@ -693,9 +710,11 @@ impl CampaignArgs {
             events_max: self.events_max,
             table_count_max: self.table_count_max,
             node_size: self.node_size,
+            check: self.check,
+            swarm: self.swarm,
             #[cfg(feature = "fault-injection")]
             fault: self.inject_fault,
-            ..RunConfig::new(0)
+            ..RunConfig::new(0).with_ops(self.op_set)
         }
     }
 

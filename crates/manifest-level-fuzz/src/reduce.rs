@@ -93,15 +93,26 @@ pub fn message_prefix(message: &str) -> String {
 }
 
 /// Simpler versions of `op`, simplest first: its count lowered to 1, to half, and by one
-/// (ops without a count have none).
+/// (ops without a count have none); a compaction's outputs lowered to 1; a released
+/// snapshot's index lowered to 0 (the oldest).
 pub fn simpler(op: &FuzzOp) -> Vec<FuzzOp> {
-    let Some(count) = op.count() else {
-        return Vec::new();
-    };
-    let mut counts: Vec<u32> = vec![1, count / 2, count.saturating_sub(1)];
-    counts.retain(|&c| c >= 1 && c < count);
-    counts.dedup();
-    counts.into_iter().map(|c| op.with_count(c)).collect()
+    let mut simpler = Vec::new();
+    if let Some(count) = op.count() {
+        let mut counts: Vec<u32> = vec![1, count / 2, count.saturating_sub(1)];
+        counts.retain(|&c| c >= 1 && c < count);
+        counts.dedup();
+        simpler.extend(counts.into_iter().map(|c| op.with_count(c)));
+    }
+    match *op {
+        FuzzOp::Compact { inputs, outputs } if outputs > 1 => {
+            simpler.push(FuzzOp::Compact { inputs, outputs: 1 });
+        }
+        FuzzOp::ReleaseSnapshot { index } if index > 0 => {
+            simpler.push(FuzzOp::ReleaseSnapshot { index: 0 });
+        }
+        _ => {}
+    }
+    simpler
 }
 
 /// Why a failure could not be shrunk.
@@ -384,6 +395,20 @@ mod tests {
         );
         assert!(simpler(&FuzzOp::UpdateTables { count: 1 }).is_empty());
         assert!(simpler(&FuzzOp::TakeSnapshot).is_empty());
+        assert_eq!(
+            simpler(&FuzzOp::Compact {
+                inputs: 4,
+                outputs: 3
+            }),
+            [(1, 1), (2, 2), (3, 3), (4, 1)]
+                .map(|(inputs, outputs)| FuzzOp::Compact { inputs, outputs })
+        );
+        assert_eq!(
+            simpler(&FuzzOp::ReleaseSnapshot { index: 3 }),
+            [FuzzOp::ReleaseSnapshot { index: 0 }]
+        );
+        assert!(simpler(&FuzzOp::ReleaseSnapshot { index: 0 }).is_empty());
+        assert!(simpler(&FuzzOp::Reset).is_empty());
     }
 
     #[test]

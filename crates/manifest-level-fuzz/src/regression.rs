@@ -16,18 +16,21 @@
 //!
 //! [`run_ops`]: crate::runner::run_ops
 
-use crate::ops::{FuzzOp, Weights};
+use crate::ops::{FuzzOp, OpSet};
 use crate::reduce::Reduced;
 use crate::runner::RunConfig;
 
-/// Config fields printed as literals (the rest, when they differ from
-/// [`RunConfig::new`], print through `serde_json`).
-const LITERAL_FIELDS: [&str; 6] = [
+/// Config fields printed as literals (the rest, when they differ from the base the
+/// literal starts from, print through `serde_json`).
+const LITERAL_FIELDS: [&str; 9] = [
     "seed",
     "events_max",
     "table_count_max",
     "node_size",
     "weights",
+    "check",
+    "ops",
+    "swarm",
     "fault",
 ];
 
@@ -76,9 +79,23 @@ pub fn regression_test(name: &str, comment: &str, config: &RunConfig, ops: &[Fuz
 }
 
 /// `    let config = RunConfig { ..., ..RunConfig::new(seed) };\n`, listing the fields that
-/// differ from [`RunConfig::new`].
+/// differ from the base: [`RunConfig::new`], or for the extended op set
+/// `RunConfig::new(seed).with_ops(OpSet::Extended)` (whose weights are
+/// [`Weights::EXTENDED`](crate::ops::Weights::EXTENDED)).
 fn config_literal(config: &RunConfig) -> String {
-    let base = RunConfig::new(config.seed);
+    let (base, base_text) = match config.ops {
+        OpSet::Faithful => (
+            RunConfig::new(config.seed),
+            format!("RunConfig::new({})", config.seed),
+        ),
+        OpSet::Extended => (
+            RunConfig::new(config.seed).with_ops(OpSet::Extended),
+            format!(
+                "RunConfig::new({}).with_ops(manifest_level_fuzz::ops::OpSet::Extended)",
+                config.seed
+            ),
+        ),
+    };
     let mut fields = Vec::new();
     if config.events_max != base.events_max {
         fields.push(format!("events_max: {:?}", config.events_max));
@@ -90,10 +107,26 @@ fn config_literal(config: &RunConfig) -> String {
         fields.push(format!("node_size: {}", config.node_size));
     }
     if config.weights != base.weights {
+        if !config.weights.has_extended() {
+            fields.push(format!(
+                "weights: manifest_level_fuzz::ops::Weights::from_array({:?})",
+                config.weights.as_array()
+            ));
+        } else {
+            fields.push(format!(
+                "weights: manifest_level_fuzz::ops::Weights::from_all({:?})",
+                config.weights.all()
+            ));
+        }
+    }
+    if config.check != base.check {
         fields.push(format!(
-            "weights: manifest_level_fuzz::ops::Weights::from_array({:?})",
-            Weights::as_array(&config.weights)
+            "check: manifest_level_fuzz::deep::CheckMode::{:?}",
+            config.check
         ));
+    }
+    if config.swarm != base.swarm {
+        fields.push(format!("swarm: {}", config.swarm));
     }
     #[cfg(feature = "fault-injection")]
     if let Some(fault) = config.fault {
@@ -117,22 +150,25 @@ fn config_literal(config: &RunConfig) -> String {
         }
     }
     if fields.is_empty() {
-        return format!("    let config = RunConfig::new({});\n", config.seed);
+        return format!("    let config = {base_text};\n");
     }
     let mut text = String::from("    let config = RunConfig {\n");
     for field in fields {
         text.push_str(&format!("        {field},\n"));
     }
-    text.push_str(&format!(
-        "        ..RunConfig::new({})\n    }};\n",
-        config.seed
-    ));
+    text.push_str(&format!("        ..{base_text}\n    }};\n"));
     text
 }
 
 /// `FuzzOp::InsertTables { count: 3 }` when the op's `Debug` form is a plain Rust literal
-/// (a variant with integer or boolean fields), else `serde_json::from_str::<FuzzOp>(..)`.
+/// (a variant with integer or boolean fields; `NextTableWalk` names its direction's
+/// type), else `serde_json::from_str::<FuzzOp>(..)`.
 fn op_literal(op: &FuzzOp) -> String {
+    if let FuzzOp::NextTableWalk { direction } = op {
+        return format!(
+            "FuzzOp::NextTableWalk {{ direction: manifest_level_fuzz::ops::WalkDirection::{direction:?} }}"
+        );
+    }
     let debug = format!("{op:?}");
     if is_plain_literal(&debug) {
         format!("FuzzOp::{debug}")
@@ -234,7 +270,7 @@ mod tests {
             &RunConfig {
                 events_max: Some(9),
                 node_size: 256,
-                weights: Weights::from_array([1, 0, 0, 0, 2]),
+                weights: crate::ops::Weights::from_array([1, 0, 0, 0, 2]),
                 ..RunConfig::new(4)
             },
             &[],
@@ -245,5 +281,45 @@ mod tests {
              manifest_level_fuzz::ops::Weights::from_array([1, 0, 0, 0, 2]),\n        \
              ..RunConfig::new(4)\n    };\n"
         ));
+    }
+
+    #[test]
+    fn prints_extended_configs() {
+        use crate::deep::CheckMode;
+        use crate::ops::{WalkDirection, Weights};
+        let ops = [
+            FuzzOp::Compact {
+                inputs: 2,
+                outputs: 1,
+            },
+            FuzzOp::NextTableWalk {
+                direction: WalkDirection::Descending,
+            },
+        ];
+        let text = regression_test("t", "c", &RunConfig::deep(7), &ops);
+        assert!(text.contains(
+            "    let config = RunConfig {\n        \
+             check: manifest_level_fuzz::deep::CheckMode::Deep,\n        \
+             ..RunConfig::new(7).with_ops(manifest_level_fuzz::ops::OpSet::Extended)\n    };\n"
+        ));
+        assert!(text.contains("        FuzzOp::Compact { inputs: 2, outputs: 1 },\n"));
+        assert!(text.contains(
+            "        FuzzOp::NextTableWalk { direction: \
+             manifest_level_fuzz::ops::WalkDirection::Descending },\n"
+        ));
+        let mut weights = Weights::EXTENDED.all();
+        weights[7] = 0;
+        let swarm = RunConfig {
+            swarm: true,
+            weights: Weights::from_all(weights),
+            check: CheckMode::Faithful,
+            ..RunConfig::deep(7)
+        };
+        let text = regression_test("t", "c", &swarm, &[]);
+        assert!(text.contains(&format!(
+            "        weights: manifest_level_fuzz::ops::Weights::from_all({weights:?}),\n"
+        )));
+        assert!(text.contains("        swarm: true,\n"));
+        assert!(!text.contains("check:"));
     }
 }

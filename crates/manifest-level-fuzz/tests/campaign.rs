@@ -156,9 +156,11 @@ fn planted_fault_is_recorded_and_shrunk() {
     assert!(out.starts_with("campaign: seeds 1..5, shard 0/1, 2 jobs, findings campaign-findings.jsonl, config {\"seed\":0,"), "{out}");
     assert!(out.contains("campaign: 4 seeds, 4 failed, "), "{out}");
     assert!(out.contains("ops/s"), "{out}");
+    // Campaigns default to the extended op set with deep checks.
+    assert!(out.contains(r#""check":"deep","ops":"extended""#), "{out}");
     let err = stderr(&output);
     assert!(
-        err.contains("seed 1: Fail: FAILED: seed 1 at op 11 of 3000"),
+        err.contains("seed 1: Fail: FAILED: seed 1 at op 5 of 3000"),
         "{err}"
     );
 
@@ -213,7 +215,7 @@ fn planted_fault_is_recorded_and_shrunk() {
         })
     ));
 
-    // --no-shrink records the failures only.
+    // --no-shrink records the failures only; the seed's own fuzzer on request.
     let output = campaign(
         &dir,
         &[
@@ -224,11 +226,16 @@ fn planted_fault_is_recorded_and_shrunk() {
             "--inject-fault",
             "RemoveTakesNeighbour",
             "--no-shrink",
+            "--check",
+            "faithful",
+            "--ops",
+            "faithful",
             "--findings",
             "plain.jsonl",
         ],
     );
     assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("seed 1: Fail: FAILED: seed 1 at op 11 of 3000"));
     let plain = read_findings(&dir.join("plain.jsonl"));
     assert_eq!(plain.len(), 3);
     assert!(!plain.iter().any(|f| matches!(f, Finding::Shrunk { .. })));

@@ -1,5 +1,7 @@
 //! Shrinking turns each planted fault's failure into at most 10 ops that still fail the
-//! same check, deterministically, and the shrunk ops replay to the same failure.
+//! same check, deterministically, and the shrunk ops replay to the same failure: the six
+//! faults the seed's op set catches, under the seed's fuzzer, and the three only the
+//! extended op set reaches, under `RunConfig::deep` (extended ops, deep checks).
 //!
 //! Run with `--nocapture` to see the table (fault, seed, ops before -> after, runs).
 
@@ -34,11 +36,16 @@ fn config(seed: u64, fault: Fault) -> RunConfig {
 }
 
 fn config_with(seed: u64, fault: Fault, node_size: usize) -> RunConfig {
+    let base = if EXTENDED_ONLY.contains(&fault) {
+        RunConfig::deep(seed)
+    } else {
+        RunConfig::new(seed)
+    };
     RunConfig {
         events_max: Some(20_000),
         node_size,
         fault: Some(fault),
-        ..RunConfig::new(seed)
+        ..base
     }
 }
 
@@ -75,7 +82,20 @@ fn shrink_fault_with(fault: Fault, node_size: usize) -> (Vec<FuzzOp>, Reduced) {
     (ops, reduced)
 }
 
-fn assert_shrinks(fault: Fault) {
+fn assert_shrinks_extended(fault: Fault) {
+    assert!(EXTENDED_ONLY.contains(&fault));
+    let (ops, reduced) = assert_shrinks(fault);
+    assert!(reduced.config.check == manifest_level_fuzz::deep::CheckMode::Deep);
+    // The reproducer needs extended ops (the faithful op set never fails this way).
+    assert!(
+        reduced.ops.iter().any(FuzzOp::is_extended),
+        "{:?}",
+        reduced.ops
+    );
+    assert!(reduced.ops.len() < ops.len());
+}
+
+fn assert_shrinks(fault: Fault) -> (Vec<FuzzOp>, Reduced) {
     let (ops, reduced) = shrink_fault(fault);
     assert!(
         reduced.ops.len() <= MAX_SHRUNK_OPS,
@@ -104,6 +124,7 @@ fn assert_shrinks(fault: Fault) {
         .with_failure(Some(reduced.signature.clone()));
     let back = Trace::parse(&trace.to_json_lines()).unwrap();
     assert_eq!(run_ops(back.config(), &back.ops).unwrap_err(), failure);
+    (ops, reduced)
 }
 
 #[test]
@@ -136,11 +157,36 @@ fn shrinks_remove_keeps_value_count() {
     assert_shrinks(Fault::RemoveKeepsValueCount);
 }
 
+/// The faults only the extended op set reaches (see `tests/faults.rs`).
+const EXTENDED_ONLY: [Fault; 3] = [
+    Fault::NextTableInclusive,
+    Fault::LeastOverlapPrefersLast,
+    Fault::RemoveKeepsGeneration,
+];
+
 #[test]
-fn every_faithful_fault_is_listed() {
-    // The faults outside this list need the extended op set to be caught at all.
-    assert_eq!(FAITHFUL.len(), 6);
-    assert!(FAITHFUL.iter().all(|fault| Fault::ALL.contains(fault)));
+fn every_fault_is_listed() {
+    for fault in Fault::ALL {
+        assert!(
+            FAITHFUL.contains(&fault) ^ EXTENDED_ONLY.contains(&fault),
+            "list {fault:?} once"
+        );
+    }
+}
+
+#[test]
+fn shrinks_next_table_inclusive() {
+    assert_shrinks_extended(Fault::NextTableInclusive);
+}
+
+#[test]
+fn shrinks_least_overlap_prefers_last() {
+    assert_shrinks_extended(Fault::LeastOverlapPrefersLast);
+}
+
+#[test]
+fn shrinks_remove_keeps_generation() {
+    assert_shrinks_extended(Fault::RemoveKeepsGeneration);
 }
 
 #[test]

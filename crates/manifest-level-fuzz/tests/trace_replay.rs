@@ -41,13 +41,15 @@ fn stderr(output: &Output) -> String {
 }
 
 /// The summary line without its timing: `ok: seed .. ran .. ops (..), peak .., final ..,
-/// digest ..`.
+/// digest ..` (the digest hashes the whole final state).
 fn summary_without_timing(out: &str) -> String {
     let line = out
         .lines()
         .find(|line| line.starts_with("ok: "))
         .unwrap_or_else(|| panic!("no summary in {out}"));
-    line.split(", ").take(3).collect::<Vec<_>>().join(", ")
+    let kept: Vec<&str> = line.split(", ").take(4).collect();
+    assert!(kept[3].starts_with("digest "), "{line}");
+    kept.join(", ")
 }
 
 #[test]
@@ -89,6 +91,33 @@ fn library_record_replay_is_identical() {
         );
         // Bit for bit: writing the parsed trace gives the same text.
         assert_eq!(back.to_json_lines(), text);
+    }
+}
+
+#[test]
+fn library_record_replay_of_extended_deep_and_swarm_runs() {
+    for (seed, swarm) in [(11, false), (12, true), (13, true)] {
+        let config = RunConfig {
+            events_max: Some(1_500),
+            swarm,
+            ..RunConfig::deep(seed)
+        };
+        let recorded = run(&config).unwrap();
+        let text = Trace::new(&config, plan(&config).ops).to_json_lines();
+        assert!(text
+            .lines()
+            .next()
+            .unwrap()
+            .contains(r#""check":"deep","ops":"extended""#));
+        let back = Trace::parse(&text).unwrap();
+        assert_eq!(back.config(), &config);
+        assert!(back.ops.iter().any(FuzzOp::is_extended));
+        let replayed = run_ops(back.config(), &back.ops).unwrap();
+        assert_eq!(
+            (replayed.op_counts, replayed.final_tables, replayed.digest),
+            (recorded.op_counts, recorded.final_tables, recorded.digest),
+            "seed {seed}"
+        );
     }
 }
 
@@ -277,6 +306,39 @@ fn cli_shrunk_trace_replays_to_the_failure() {
 }
 
 #[test]
+fn cli_record_then_replay_deep_swarm_run() {
+    let dir = scratch("deep");
+    let recorded = fuzz(
+        &dir,
+        &[
+            "--seed",
+            "21",
+            "--events-max",
+            "1000",
+            "--ops",
+            "extended",
+            "--check",
+            "deep",
+            "--swarm",
+            "--record",
+            "deep.jsonl",
+        ],
+    );
+    assert_eq!(recorded.status.code(), Some(0), "{}", stderr(&recorded));
+    let replayed = fuzz(&dir, &["--replay", "deep.jsonl"]);
+    assert_eq!(replayed.status.code(), Some(0), "{}", stderr(&replayed));
+    let out = stdout(&replayed);
+    assert!(
+        out.contains(r#""check":"deep","ops":"extended","swarm":true"#),
+        "{out}"
+    );
+    assert_eq!(
+        summary_without_timing(&out),
+        summary_without_timing(&stdout(&recorded))
+    );
+}
+
+#[test]
 fn cli_bad_traces_exit_2() {
     let dir = scratch("bad");
     let good =
@@ -339,6 +401,9 @@ fn cli_replay_rejects_config_flags() {
         &["--replay", "t.jsonl", "--table-count-max", "64"],
         &["--replay", "t.jsonl", "--node-size", "1024"],
         &["--replay", "t.jsonl", "--inject-fault", "KeyRangeNotShrunk"],
+        &["--replay", "t.jsonl", "--check", "deep"],
+        &["--replay", "t.jsonl", "--ops", "extended"],
+        &["--replay", "t.jsonl", "-v", "--swarm"],
         &["run", "--replay", "t.jsonl", "--seed", "4"],
     ] {
         let output = fuzz(&dir, args);
@@ -348,7 +413,11 @@ fn cli_replay_rejects_config_flags() {
             err.contains("--replay takes the run's configuration from the trace header"),
             "{args:?}: {err}"
         );
-        assert!(err.contains(&format!("{} cannot be given with it", args[args.len() - 2])));
+        let flag = args.iter().rev().find(|arg| arg.starts_with("--")).unwrap();
+        assert!(
+            err.contains(&format!("{flag} cannot be given with it")),
+            "{args:?}: {err}"
+        );
     }
     let smoke = fuzz(&dir, &["--replay", "t.jsonl", "--smoke"]);
     assert_eq!(smoke.status.code(), Some(2));
