@@ -164,14 +164,14 @@ fn config_literal(config: &RunConfig) -> String {
 /// (a variant with integer or boolean fields; `NextTableWalk` names its direction's
 /// type), else `serde_json::from_str::<FuzzOp>(..)`.
 fn op_literal(op: &FuzzOp) -> String {
-    if let FuzzOp::NextTableWalk { direction } = op {
-        return format!(
-            "FuzzOp::NextTableWalk {{ direction: manifest_level_fuzz::ops::WalkDirection::{direction:?} }}"
-        );
-    }
-    let debug = format!("{op:?}");
-    if is_plain_literal(&debug) {
-        format!("FuzzOp::{debug}")
+    let debug = match op {
+        FuzzOp::NextTableWalk { direction } => format!(
+            "NextTableWalk {{ direction: manifest_level_fuzz::ops::WalkDirection::{direction:?} }}"
+        ),
+        op => format!("{op:?}"),
+    };
+    if debug.starts_with("NextTableWalk ") || is_plain_literal(&debug) {
+        rustfmt_struct_literal(&format!("FuzzOp::{debug}"), 8)
     } else {
         let json = serde_json::to_string(op).expect("an op serializes");
         format!(
@@ -179,6 +179,30 @@ fn op_literal(op: &FuzzOp) -> String {
             raw_string(&json)
         )
     }
+}
+
+/// A one-line struct literal `Name { a: 1, b: 2 }` laid out as rustfmt does at
+/// `indent`: on one line when its body is at most 18 characters (rustfmt's
+/// `struct_lit_width`), else one field per line. So printed tests are rustfmt-clean.
+fn rustfmt_struct_literal(literal: &str, indent: usize) -> String {
+    const STRUCT_LIT_WIDTH: usize = 18;
+    let Some((name, rest)) = literal.split_once(" { ") else {
+        return literal.to_string();
+    };
+    let Some(body) = rest.strip_suffix(" }") else {
+        return literal.to_string();
+    };
+    if body.len() <= STRUCT_LIT_WIDTH {
+        return literal.to_string();
+    }
+    let pad = " ".repeat(indent + 4);
+    let mut text = format!("{name} {{\n");
+    for field in body.split(", ") {
+        text.push_str(&format!("{pad}{field},\n"));
+    }
+    text.push_str(&" ".repeat(indent));
+    text.push('}');
+    text
 }
 
 /// Whether `debug` is `Variant` or `Variant { field: 12, flag: true, .. }` with only
@@ -302,10 +326,12 @@ mod tests {
              check: manifest_level_fuzz::deep::CheckMode::Deep,\n        \
              ..RunConfig::new(7).with_ops(manifest_level_fuzz::ops::OpSet::Extended)\n    };\n"
         ));
-        assert!(text.contains("        FuzzOp::Compact { inputs: 2, outputs: 1 },\n"));
         assert!(text.contains(
-            "        FuzzOp::NextTableWalk { direction: \
-             manifest_level_fuzz::ops::WalkDirection::Descending },\n"
+            "        FuzzOp::Compact {\n            inputs: 2,\n            outputs: 1,\n        },\n"
+        ));
+        assert!(text.contains(
+            "        FuzzOp::NextTableWalk {\n            \
+             direction: manifest_level_fuzz::ops::WalkDirection::Descending,\n        },\n"
         ));
         let mut weights = Weights::EXTENDED.all();
         weights[7] = 0;
