@@ -9,7 +9,9 @@
 //!   latest, to the current snapshot, to a random snapshot issued so far; invisible to
 //!   `[]` and to the current snapshot; and with retained snapshots (extended op set):
 //!   visible to all of them, to all of them and the current one, invisible to all of them
-//!   and the current one, and visible to one of them alone (a different one each op);
+//!   (with and without the current one), and visible to one of them alone (the next one
+//!   in turn each op, so every retained snapshot is covered within as many ops as there
+//!   are retained snapshots);
 //! - **key ranges**: random ranges (around tables, on their edges, between two tables,
 //!   anywhere), each for a random class and direction;
 //! - **counters**: `len`, `table_count_visible`, `value_count_visible`,
@@ -31,7 +33,7 @@
 //! - **Full check, when `n <=` [`FULL_TABLES`] (256):** every class whole in both
 //!   directions, `find`/`contains` for every table, perturbed copies of
 //!   [`LOOKUPS_PER_OP`] random tables, the counters recomputed from the model, `verify()`,
-//!   and level B. O(n) per op, times the number of classes (5 to 9).
+//!   and level B. O(n) per op, times the number of classes (5 to 10).
 //! - **Sampled check, above that:** [`WINDOWS_PER_OP`] windows of [`WINDOW`] tables, each
 //!   for the next (class, direction) pair in rotation, starting where that pair's previous
 //!   window stopped (a key-range iteration from a cursor key, wrapping around at the end),
@@ -125,7 +127,7 @@ pub const LOOKUPS_PER_OP: usize = 16;
 pub const KEYS_PER_OP: usize = 8;
 
 /// The most visibility classes checked per op.
-const CLASSES_MAX: usize = 9;
+const CLASSES_MAX: usize = 10;
 
 /// A visibility class: a visibility and its snapshot set, in a fixed array.
 #[derive(Clone, Copy)]
@@ -273,6 +275,7 @@ impl DeepChecker {
         if !retained.is_empty() {
             add(Class::new(Visibility::Visible, retained, Some(current)));
             add(Class::new(Visibility::Invisible, retained, Some(current)));
+            add(Class::new(Visibility::Invisible, retained, None));
             if retained.len() > 1 {
                 add(Class::new(Visibility::Visible, retained, None));
             }

@@ -26,7 +26,7 @@ use manifest_level::Fault;
 use manifest_level::{NodePool, NODE_ALIGN, NODE_COUNT_MAX, NODE_SIZE_MAX};
 use serde::{Deserialize, Serialize};
 
-use crate::deep::{CheckMode, DeepChecker};
+use crate::deep::{CheckMode, DeepChecker, DeepStats};
 use crate::environment::{CheckFailure, Environment};
 use crate::generate::{generate_more, GenerateContext, InvalidOp, Params, INSERT_COUNT_MAX};
 use crate::model::Table;
@@ -352,6 +352,8 @@ pub struct RunReport {
     pub digest: u64,
     /// Wall time of the execution (generation excluded).
     pub elapsed: Duration,
+    /// What the deep checks did (`--check deep` only).
+    pub deep: Option<DeepStats>,
 }
 
 impl RunReport {
@@ -377,7 +379,15 @@ impl fmt::Display for RunReport {
             self.digest,
             self.elapsed.as_secs_f64(),
             self.ops_per_sec()
-        )
+        )?;
+        if let Some(deep) = &self.deep {
+            write!(
+                f,
+                " (deep checks: {} full, {} sampled, {} tables compared)",
+                deep.full, deep.sampled, deep.tables_compared
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -621,6 +631,7 @@ fn execute<R>(
         final_snapshot: env.snapshot(),
         digest: env.digest(),
         elapsed,
+        deep: deep.map(|deep| *deep.stats()),
     };
     let inspected = inspect(&env);
     Ok((report, inspected))

@@ -7,7 +7,9 @@
 //! taken, retained snapshots that pile up, ...).
 //!
 //! For each kind of the op set, in [`OpKind::ALL`] order, [`swarm_weights`] draws a weight
-//! `1..=10`, then switches the kind off with probability 1/3. Two kinds are forced on:
+//! `1..=10` (times [`SWARM_SCALE`], 100, for every kind but [`OpKind::Reset`]: a reset
+//! empties the level, and at the others' weights it would keep every level tiny), then
+//! switches the kind off with probability 1/3. Two kinds are forced on:
 //!
 //! - [`OpKind::InsertTables`]: without inserts a run would mostly run the generator's
 //!   fallbacks on an empty level (it stays valid, but degenerate);
@@ -23,21 +25,33 @@
 use crate::ops::{OpKind, OpSet, Weights, KIND_COUNT};
 use crate::prng::Prng;
 
-/// The largest weight a swarm draws.
+/// The largest weight a swarm draws, before scaling.
 pub const SWARM_WEIGHT_MAX: u64 = 10;
+
+/// What every drawn weight but [`OpKind::Reset`]'s is multiplied by.
+pub const SWARM_SCALE: u64 = 100;
+
+/// The scale of `kind`'s drawn weight.
+fn scale(kind: OpKind) -> u64 {
+    if kind == OpKind::Reset {
+        1
+    } else {
+        SWARM_SCALE
+    }
+}
 
 /// The weights of one swarm run of `op_set`, drawn from `prng` (see the [module
 /// docs](self)). Kinds outside the op set get weight 0.
 pub fn swarm_weights(prng: &mut Prng, op_set: OpSet) -> Weights {
     let mut weights = [0u64; KIND_COUNT];
     for &kind in op_set.kinds() {
-        let weight = prng.range_inclusive(1, SWARM_WEIGHT_MAX);
+        let weight = prng.range_inclusive(1, SWARM_WEIGHT_MAX) * scale(kind);
         let off = prng.chance(1, 3);
         weights[kind.index()] = if off { 0 } else { weight };
     }
     let mut force_on = |kind: OpKind, weights: &mut [u64; KIND_COUNT]| {
         if weights[kind.index()] == 0 {
-            weights[kind.index()] = 1 + prng.int_inclusive(SWARM_WEIGHT_MAX - 1);
+            weights[kind.index()] = prng.range_inclusive(1, SWARM_WEIGHT_MAX) * scale(kind);
         }
     };
     force_on(OpKind::InsertTables, &mut weights);
@@ -83,7 +97,11 @@ mod tests {
                 if weights.least_overlap > 0 || weights.remove_tables_b > 0 {
                     assert!(weights.insert_tables_b > 0);
                 }
-                assert!(weights.all().iter().all(|&w| w <= SWARM_WEIGHT_MAX));
+                assert!(weights
+                    .all()
+                    .iter()
+                    .all(|&w| w <= SWARM_WEIGHT_MAX * SWARM_SCALE));
+                assert!(weights.reset <= SWARM_WEIGHT_MAX);
             }
         }
         let weights = Weights::from_faithful([3, 0, 1, 0, 2]);

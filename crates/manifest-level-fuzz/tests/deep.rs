@@ -64,6 +64,10 @@ fn deep_runs_pass_and_run_the_faithful_ops() {
             "seed {seed}"
         );
         assert!(deep.reproduce_command().contains("--check deep"));
+        let stats = checked.deep.expect("deep statistics");
+        assert_eq!(stats.ops, checked.ops_run as u64);
+        assert_eq!(stats.full + stats.sampled, stats.ops);
+        assert!(plain.deep.is_none());
     }
 }
 

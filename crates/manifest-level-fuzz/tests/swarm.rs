@@ -7,7 +7,7 @@ use std::process::Command;
 use manifest_level_fuzz::deep::CheckMode;
 use manifest_level_fuzz::ops::{OpKind, OpSet, Weights};
 use manifest_level_fuzz::runner::{plan, run, streams, RunConfig};
-use manifest_level_fuzz::swarm::{swarm_weights, SWARM_WEIGHT_MAX};
+use manifest_level_fuzz::swarm::{swarm_weights, SWARM_SCALE, SWARM_WEIGHT_MAX};
 
 fn swarm(seed: u64, op_set: OpSet) -> RunConfig {
     RunConfig {
@@ -37,7 +37,11 @@ fn weights_are_deterministic_per_seed_and_differ_across_seeds() {
             assert_eq!(plan(&config).weights, weights);
             assert!(weights.is_valid());
             assert!(weights.insert_tables > 0, "inserts are forced on");
-            assert!(weights.all().iter().all(|&w| w <= SWARM_WEIGHT_MAX));
+            assert!(weights
+                .all()
+                .iter()
+                .all(|&w| w <= SWARM_WEIGHT_MAX * SWARM_SCALE));
+            assert!(weights.reset <= SWARM_WEIGHT_MAX);
             let mut any_off = false;
             for &kind in op_set.kinds() {
                 if weights.get(kind) == 0 {
