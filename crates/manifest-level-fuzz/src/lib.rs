@@ -29,6 +29,23 @@
 //!    [`runner::RunFailure`] with the op index, the op, what was expected and found (or
 //!    the message of a panic inside the level), and the command that reproduces it.
 //!
+//! # Beyond the seed
+//!
+//! The seed's fuzzer above is the *faithful* mode, kept exactly as spec §4 describes it.
+//! Three switches of [`runner::RunConfig`] (and the CLI) go further:
+//!
+//! - **`--check deep`** ([`deep`]): after every op, the whole level against the model:
+//!   every visibility class in both directions, random key ranges, the counters, the
+//!   generation, `find`/`contains` on present and perturbed tables, `key_range_contains`
+//!   and `verify()`, sampled when the level is large. Its randomness has its own stream,
+//!   so a deep run executes the faithful run's ops on the same tables.
+//! - **`--ops extended`** ([`extended`]): retained snapshots, compaction, `next_table`
+//!   walks, overlap queries against a second level, `reset`, and misuse ops that must
+//!   fail with the right typed error and change nothing: every public method under fuzz.
+//! - **`--swarm`** ([`swarm`]): each seed draws its own op weights, some ops off.
+//!
+//! Campaigns run the extended op set with deep checks ([`runner::RunConfig::deep`]).
+//!
 //! # Proving the checks work
 //!
 //! With the `fault-injection` feature, [`runner::RunConfig`] can plant one of the

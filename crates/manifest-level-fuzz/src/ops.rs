@@ -9,7 +9,14 @@
 //! ```text
 //! {"op":"insert_tables","count":3}
 //! {"op":"take_snapshot"}
+//! {"op":"compact","inputs":3,"outputs":2}
+//! {"op":"next_table_walk","direction":"descending"}
+//! {"op":"misuse_stale_reference"}
 //! ```
+//!
+//! The seed's five ops form the faithful op set ([`OpSet::Faithful`], weights
+//! [`Weights::SEED`]); the extended op set ([`OpSet::Extended`], weights
+//! [`Weights::EXTENDED`]) adds fifteen more (see [`FuzzOp`]).
 
 use core::fmt;
 

@@ -305,3 +305,60 @@ fn queries_run_against_every_snapshot_kind() {
     let report = run_ops(&config, &ops).unwrap_or_else(|failure| panic!("{failure}"));
     assert_eq!(report.final_tables, 0);
 }
+
+#[test]
+fn extended_ops_serialize_as_tagged_objects() {
+    let cases = [
+        (FuzzOp::RetainSnapshot, r#"{"op":"retain_snapshot"}"#),
+        (
+            FuzzOp::ReleaseSnapshot { index: 1 },
+            r#"{"op":"release_snapshot","index":1}"#,
+        ),
+        (
+            FuzzOp::Compact {
+                inputs: 3,
+                outputs: 2,
+            },
+            r#"{"op":"compact","inputs":3,"outputs":2}"#,
+        ),
+        (
+            FuzzOp::NextTableWalk {
+                direction: WalkDirection::Descending,
+            },
+            r#"{"op":"next_table_walk","direction":"descending"}"#,
+        ),
+        (FuzzOp::OverlapQuery, r#"{"op":"overlap_query"}"#),
+        (FuzzOp::LeastOverlap, r#"{"op":"least_overlap"}"#),
+        (
+            FuzzOp::InsertTablesB { count: 4 },
+            r#"{"op":"insert_tables_b","count":4}"#,
+        ),
+        (
+            FuzzOp::RemoveTablesB { count: 2 },
+            r#"{"op":"remove_tables_b","count":2}"#,
+        ),
+        (FuzzOp::Reset, r#"{"op":"reset"}"#),
+        (
+            FuzzOp::MisuseStaleReference,
+            r#"{"op":"misuse_stale_reference"}"#,
+        ),
+        (
+            FuzzOp::MisuseCapacityExhausted,
+            r#"{"op":"misuse_capacity_exhausted"}"#,
+        ),
+    ];
+    for (op, json) in cases {
+        assert_eq!(serde_json::to_string(&op).unwrap(), json);
+        assert_eq!(serde_json::from_str::<FuzzOp>(json).unwrap(), op);
+    }
+    // Configs: the faithful defaults stay out of the serde form (old traces still load);
+    // the extended ones are written.
+    let faithful = serde_json::to_string(&RunConfig::new(1)).unwrap();
+    assert!(!faithful.contains("check") && !faithful.contains("\"ops\""));
+    let deep = serde_json::to_string(&RunConfig::deep(1)).unwrap();
+    assert!(deep.contains(r#""check":"deep""#) && deep.contains(r#""ops":"extended""#));
+    assert_eq!(
+        serde_json::from_str::<RunConfig>(&deep).unwrap(),
+        RunConfig::deep(1)
+    );
+}
