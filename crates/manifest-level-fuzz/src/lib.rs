@@ -64,6 +64,7 @@
 
 #![deny(missing_docs)]
 
+pub mod bench;
 pub mod campaign;
 pub mod cli;
 pub mod deep;
