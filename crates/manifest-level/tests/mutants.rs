@@ -145,3 +145,22 @@ fn injected_fault_takes_effect() {
     level.set_snapshot_max(4, reference).unwrap();
     assert_eq!(level.table_count_visible(), 1, "without the fault it drops");
 }
+
+/// Kills `replace <= with > in KeyRange::intersects` (second operand): nothing in the
+/// library calls `KeyRange::intersects` (`TableInfo::intersects` compares on its own).
+#[test]
+fn key_range_intersects_both_ways() {
+    let r = |a: u64, b: u64| KeyRange::new(a, b).unwrap();
+    for (a, b, expected) in [
+        (r(0, 10), r(5, 15), true),
+        (r(5, 15), r(0, 10), true),
+        (r(0, 10), r(10, 20), true),
+        (r(10, 20), r(0, 10), true),
+        (r(0, 10), r(3, 4), true),
+        (r(3, 4), r(0, 10), true),
+        (r(0, 10), r(11, 20), false),
+        (r(11, 20), r(0, 10), false),
+    ] {
+        assert_eq!(a.intersects(&b), expected, "{a:?} {b:?}");
+    }
+}
