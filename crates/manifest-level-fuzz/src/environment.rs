@@ -598,6 +598,18 @@ impl<'pool> Environment<'pool> {
         filter: impl Fn(&Table) -> bool,
     ) -> Result<(), CheckFailure> {
         debug_assert!(count > 0);
+        self.collect_where(query, count, filter, |_| true)
+    }
+
+    /// [`Environment::collect`], keeping only the tables `take` accepts (the others are
+    /// still checked, then skipped).
+    pub(crate) fn collect_where(
+        &mut self,
+        query: Query<'_, Key>,
+        count: u32,
+        filter: impl Fn(&Table) -> bool,
+        take: impl Fn(&Table) -> bool,
+    ) -> Result<(), CheckFailure> {
         self.scratch.clear();
         let mut previous: Option<&Table> = None;
         for (reference, table) in self.level.iter(query) {
@@ -612,7 +624,8 @@ impl<'pool> Environment<'pool> {
             );
             if let Some(previous) = previous {
                 // Tables of different snapshots may share key_max in the extended op set:
-                // the order is by (key_max, snapshot_min) there.
+                // the order is by (key_max, snapshot_min) there; the seed's tables never
+                // share keys, so its order is strictly by key_max.
                 let descending = if self.ext.is_some() {
                     (table.key_max, table.snapshot_min) < (previous.key_max, previous.snapshot_min)
                 } else {
@@ -621,7 +634,7 @@ impl<'pool> Environment<'pool> {
                 check!(
                     descending,
                     Check::IteratorOrder,
-                    format!("key_max below {}", previous.key_max),
+                    format!("below {previous:?}"),
                     format!("{table:?}"),
                 );
             }
@@ -634,7 +647,9 @@ impl<'pool> Environment<'pool> {
                 ));
             };
             check_eq!(Check::EqualsModel, expected: self.model.get(index), found: table);
-            self.scratch.push((reference, *table, index));
+            if take(table) {
+                self.scratch.push((reference, *table, index));
+            }
         }
         check_eq!(Check::EnoughTables, expected: count as usize, found: self.scratch.len());
         Ok(())

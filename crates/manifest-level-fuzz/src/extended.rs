@@ -302,52 +302,6 @@ impl<'pool> Environment<'pool> {
         self.remove_collected()
     }
 
-    /// [`Environment::collect`], taking only the tables `take` accepts (the others are
-    /// checked and skipped).
-    fn collect_where(
-        &mut self,
-        query: Query<'_, Key>,
-        count: u32,
-        filter: impl Fn(&Table) -> bool,
-        take: impl Fn(&Table) -> bool,
-    ) -> Result<(), CheckFailure> {
-        self.scratch.clear();
-        let mut previous: Option<&Table> = None;
-        for (reference, table) in self.level.iter(query) {
-            if self.scratch.len() == count as usize {
-                break;
-            }
-            check!(
-                filter(table),
-                Check::IteratorFilter,
-                format!("{:?} to {:?}", query.visibility, query.snapshots),
-                format!("{table:?}"),
-            );
-            if let Some(previous) = previous {
-                check!(
-                    (table.key_max, table.snapshot_min) < (previous.key_max, previous.snapshot_min),
-                    Check::IteratorOrder,
-                    format!("below {previous:?}"),
-                    format!("{table:?}"),
-                );
-            }
-            previous = Some(table);
-            let Some(index) = self.model.find_exact(table) else {
-                return Err(CheckFailure::described(
-                    Check::InModel,
-                    "a model table with the same keys".into(),
-                    format!("{table:?}"),
-                ));
-            };
-            check_eq!(Check::EqualsModel, expected: self.model.get(index), found: table);
-            if take(table) {
-                self.scratch.push((reference, *table, index));
-            }
-        }
-        check_eq!(Check::EnoughTables, expected: count as usize, found: self.scratch.len());
-        Ok(())
-    }
-
     /// [`FuzzOp::Compact`].
     fn compact(
         &mut self,
