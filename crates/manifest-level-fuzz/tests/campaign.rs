@@ -9,34 +9,18 @@ use std::time::{Duration, Instant};
 
 use manifest_level_fuzz::campaign::{Finding, SeedStatus, ShrunkRecord};
 
-const BIN: &str = env!("CARGO_BIN_EXE_manifest-level-fuzz");
+mod common;
+use common::{stderr, stdout, BIN};
 
 /// A fresh directory for one test's files.
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "manifest-level-fuzz-campaign-{name}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("campaign", name)
 }
 
 fn campaign(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("campaign")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
+    let mut all = vec!["campaign"];
+    all.extend_from_slice(args);
+    common::run_in(dir, &all)
 }
 
 fn read_findings(path: &Path) -> Vec<Finding> {

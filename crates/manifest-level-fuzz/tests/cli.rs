@@ -1,28 +1,17 @@
 //! The command line, through the built binary: both seed forms, bad arguments (exit 2),
 //! the smoke run (exit 0), and a failing run (exit 1) with its reproduce command.
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_manifest-level-fuzz");
+mod common;
+use common::{stderr, stdout};
 
 fn fuzz(args: &[&str]) -> Output {
     // A failing run writes its shrunk trace to the working directory: not the crate's.
     let dir = std::env::temp_dir().join("manifest-level-fuzz-cli-tests");
     std::fs::create_dir_all(&dir).unwrap();
-    Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
+    common::run_in(&dir, args)
 }
 
 #[test]

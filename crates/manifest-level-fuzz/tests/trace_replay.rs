@@ -3,7 +3,7 @@
 //! are usage errors (exit 2). Through the library and through the binary.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use manifest_level::Fault;
 use manifest_level_fuzz::ops::{FuzzOp, Weights};
@@ -11,33 +11,16 @@ use manifest_level_fuzz::reduce::FailureSignature;
 use manifest_level_fuzz::runner::{plan, run, run_ops, RunConfig};
 use manifest_level_fuzz::trace::{Trace, FORMAT_VERSION};
 
-const BIN: &str = env!("CARGO_BIN_EXE_manifest-level-fuzz");
+mod common;
+use common::{stderr, stdout};
 
 /// A fresh directory for one test's files.
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "manifest-level-fuzz-trace-{name}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("trace", name)
 }
 
 fn fuzz(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
+    common::run_in(dir, args)
 }
 
 /// The summary line without its timing: `ok: seed .. ran .. ops (..), peak .., final ..,
