@@ -476,7 +476,9 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
                 reason: "must be below SNAPSHOT_LATEST",
             });
         }
-        let table = *self.tables.get(index).expect("index checked");
+        // One lookup for both the checks and the change.
+        let cursor = self.tables.cursor(index);
+        let table = *self.tables.element_at(cursor).expect("index checked");
         if !table.is_live() {
             return Err(Error::TableAlreadyRetired {
                 snapshot_max: table.snapshot_max,
@@ -490,7 +492,7 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
         }
         let was_visible = table.visible(SNAPSHOT_LATEST);
         self.tables
-            .update(index, |table| table.snapshot_max = snapshot);
+            .update_at(cursor, |table| table.snapshot_max = snapshot);
         if was_visible && !self.faulty(FaultName::RetireKeepsCounters) {
             self.table_count_visible -= 1;
             self.value_count_visible -= u64::from(table.value_count);

@@ -547,13 +547,12 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         self.indexes.insert(node + 1, start);
     }
 
-    /// Changes the element at `index` in place. `change` must not change its key.
-    pub(crate) fn update(&mut self, index: u32, change: impl FnOnce(&mut T)) {
-        let cursor = self.cursor(index);
-        assert!(index < self.len());
+    /// Changes the element at `cursor` (which must point at one) in place. `change` must
+    /// not change its key.
+    pub(crate) fn update_at(&mut self, cursor: Cursor, change: impl FnOnce(&mut T)) {
         let node_len = self.node_len(cursor.node) as usize;
-        let slots = self.node_slots_mut(cursor.node as usize);
         assert!((cursor.relative as usize) < node_len);
+        let slots = self.node_slots_mut(cursor.node as usize);
         let mut element = {
             // SAFETY: slots below the node's length are initialized.
             unsafe { slots[cursor.relative as usize].assume_init() }
