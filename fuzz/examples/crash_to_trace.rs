@@ -1,6 +1,8 @@
 //! Turns an input of the `manifest_level` cargo-fuzz target (a crash, say) into a trace
 //! file of the seed fuzzer, which `manifest-level-fuzz --replay` runs and, on failure,
-//! shrinks to a minimal reproducer with a printed regression test.
+//! shrinks to a minimal reproducer with a printed regression test. The trace's config is
+//! the decoded one (the extended op set, deep checks, and the planted fault of a
+//! `plant-*-fault` feature), so the replay runs exactly what libFuzzer ran.
 //!
 //! ```text
 //! cargo run --manifest-path fuzz/Cargo.toml --release --example crash_to_trace -- \
@@ -37,10 +39,12 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     println!(
-        "{count} ops (seed {}, table_count_max {}, node size {}) written to {}",
+        "{count} ops (seed {}, table_count_max {}, node size {}, ops {}, check {}) written to {}",
         config.seed,
         config.table_count_max,
         config.node_size,
+        config.ops,
+        config.check,
         output.display()
     );
     println!("replay: {}", replay_command(&config, output));

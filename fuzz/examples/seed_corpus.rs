@@ -7,10 +7,12 @@
 //! Writes `SEEDS` (default 16) inputs per target into `DIR/segmented_array/` and
 //! `DIR/manifest_level/`: the first `OPS` (default 96, at most 256) ops of seed runs
 //! `0..SEEDS`, encoded in each target's input format and checked to decode back to the
-//! same ops. Short inputs keep libFuzzer fast; the checked-in `fuzz/seeds/` is
-//! `seed_corpus fuzz/seeds 8`. libFuzzer then starts from states
-//! the seed runs reach (full arrays, many nodes, retired and invisible tables) instead of
-//! from nothing.
+//! same ops. The `manifest_level` seeds are runs of a campaign's configuration
+//! (`RunConfig::deep`: the extended op set, deep checks) at a few table limits and node
+//! sizes. Short inputs keep libFuzzer fast; the checked-in `fuzz/seeds/` is
+//! `seed_corpus fuzz/seeds 8`. libFuzzer then starts from states the seed runs reach
+//! (full arrays, many nodes, retired, pinned and invisible tables, retained snapshots, a
+//! second level) instead of from nothing.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -65,12 +67,13 @@ fn write(dir: &std::path::Path, seeds: u64, ops: u64) -> std::io::Result<()> {
         );
         std::fs::write(segmented.join(format!("seed-{seed}")), bytes)?;
 
-        // Sizes inside the manifest_level input format: a few table limits and nodes.
+        // A campaign's seed run (extended op set, deep checks) at sizes inside the
+        // manifest_level input format: a few table limits and nodes.
         let config = RunConfig {
             events_max: Some(ops),
             table_count_max: [1024, 64, 16, 300][seed as usize % 4],
             node_size: [1024, 256, 128, 4096][(seed / 4) as usize % 4],
-            ..RunConfig::new(seed)
+            ..RunConfig::deep(seed)
         };
         let planned = plan(&config).ops;
         let bytes = encode_manifest_level(&config, &planned).expect("encodable");
@@ -80,9 +83,18 @@ fn write(dir: &std::path::Path, seeds: u64, ops: u64) -> std::io::Result<()> {
             (
                 decoded_config.seed,
                 decoded_config.table_count_max,
-                decoded_config.node_size
+                decoded_config.node_size,
+                decoded_config.ops,
+                decoded_config.check,
             ),
-            (config.seed, config.table_count_max, config.node_size)
+            (
+                config.seed,
+                config.table_count_max,
+                config.node_size,
+                config.ops,
+                config.check,
+            ),
+            "manifest_level config of seed {seed}"
         );
         std::fs::write(level.join(format!("seed-{seed}")), bytes)?;
     }

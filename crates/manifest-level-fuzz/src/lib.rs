@@ -44,7 +44,9 @@
 //!   fail with the right typed error and change nothing: every public method under fuzz.
 //! - **`--swarm`** ([`swarm`]): each seed draws its own op weights, some ops off.
 //!
-//! Campaigns run the extended op set with deep checks ([`runner::RunConfig::deep`]).
+//! Campaigns run the extended op set with deep checks ([`runner::RunConfig::deep`]), and
+//! so does the `manifest_level` libFuzzer target in `fuzz/` (its input format is
+//! `fuzz_input`, feature `arbitrary`).
 //!
 //! # Proving the checks work
 //!
@@ -70,6 +72,8 @@ pub mod cli;
 pub mod deep;
 pub mod environment;
 pub mod extended;
+#[cfg(feature = "arbitrary")]
+pub mod fuzz_input;
 pub mod generate;
 pub mod model;
 pub mod ops;
