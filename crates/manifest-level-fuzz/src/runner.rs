@@ -765,8 +765,8 @@ mod tests {
 
     #[test]
     fn config_validation() {
-        // keys: 1024 / (128 / 2) = 16 nodes; tables (64 bytes each): 1024 / (16 / 2) = 128.
-        assert_eq!(RunConfig::new(1).validate(), Ok(16 + 128));
+        // Tables of 64 bytes, 16 per 1024-byte node: 1024 / (16 / 2) = 128 nodes.
+        assert_eq!(RunConfig::new(1).validate(), Ok(128));
         for (table_count_max, node_size) in [(0, 1024), (1024, 0), (1024, 1000), (1024, 64)] {
             let config = RunConfig {
                 table_count_max,

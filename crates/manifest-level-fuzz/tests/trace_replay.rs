@@ -235,7 +235,7 @@ fn cli_shrunk_trace_replays_to_the_failure() {
             "--inject-fault",
             "SearchOffByOneAtNodeBoundary",
             "--node-size",
-            "256",
+            "1024",
             "--shrink-out",
             "min.jsonl",
         ],
@@ -262,7 +262,7 @@ fn cli_shrunk_trace_replays_to_the_failure() {
         .failure
         .clone()
         .expect("a shrunk trace records its failure");
-    assert_eq!(trace.config().node_size, 256);
+    assert_eq!(trace.config().node_size, 1024);
 
     let replayed = fuzz(&dir, &["--replay", "min.jsonl", "--no-shrink"]);
     assert_eq!(replayed.status.code(), Some(1), "{}", stderr(&replayed));

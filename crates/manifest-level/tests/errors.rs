@@ -66,9 +66,9 @@ fn capacity_exhausted() {
 
 #[test]
 fn node_pool_exhausted() {
-    // 256-byte nodes hold 4 tables: the 5th insert must split the tables array, and a pool
-    // of 2 nodes has nothing left for it.
-    let pool = NodePool::new(256, 2).unwrap();
+    // 256-byte nodes hold 4 tables: the 5th insert must split the level's only node, and a
+    // pool of 1 node has nothing left for it.
+    let pool = NodePool::new(256, 1).unwrap();
     let mut level = ManifestLevel::<u64>::new(&pool, 100).unwrap();
     for i in 0..4 {
         level
@@ -77,6 +77,7 @@ fn node_pool_exhausted() {
     }
     assert_eq!(pool.free_count(), 0);
     let before = snapshot(&level);
+    // At the end, in the middle, at the start: every one needs the split.
     for t in [
         table(9, 1, 100, 105),
         table(10, 1, 6, 6),
@@ -90,30 +91,31 @@ fn node_pool_exhausted() {
     }
     // A second level on the same pool cannot even start.
     let mut other = ManifestLevel::<u64>::new(&pool, 10).unwrap();
+    let other_before = snapshot(&other);
     assert_eq!(
         other.insert_table(table(1, 1, 0, 1)),
-        Err(Error::NodePoolExhausted { needed: 2, free: 0 })
+        Err(Error::NodePoolExhausted { needed: 1, free: 0 })
     );
+    assert_unchanged(&other, &other_before);
     assert_eq!((other.len(), other.node_count()), (0, 0));
-    // Freeing a table does not free a node here, but emptying the level does.
+    // Removing a table frees no node while the node still holds others...
+    level.remove_table(&table(1, 1, 0, 5)).unwrap();
+    assert_eq!(pool.free_count(), 0);
+    // ...but emptying the level does, and the other level can start.
     level.reset();
-    assert_eq!(pool.free_count(), 2);
+    assert_eq!(pool.free_count(), 1);
     other.insert_table(table(1, 1, 0, 1)).unwrap();
-    // One node left for the first level's keys but none for its tables: needs 2, has 0.
-    assert_eq!(
-        level.insert_table(table(2, 1, 5, 6)),
-        Err(Error::NodePoolExhausted { needed: 2, free: 0 })
-    );
-    // A pool with one free node left: the level needs two for its first table.
-    drop(other);
-    let pool = NodePool::new(256, 1).unwrap();
-    let mut level = ManifestLevel::<u64>::new(&pool, 10).unwrap();
     let before = snapshot(&level);
     assert_eq!(
-        level.insert_table(table(1, 1, 0, 1)),
-        Err(Error::NodePoolExhausted { needed: 2, free: 1 })
+        level.insert_table(table(2, 1, 5, 6)),
+        Err(Error::NodePoolExhausted { needed: 1, free: 0 })
     );
     assert_unchanged(&level, &before);
+    // With every node returned, the level starts again.
+    drop(other);
+    assert_eq!(pool.free_count(), 1);
+    level.insert_table(table(2, 1, 5, 6)).unwrap();
+    assert_eq!((level.len(), level.node_count()), (1, 1));
 }
 
 #[test]

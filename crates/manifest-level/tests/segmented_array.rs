@@ -563,6 +563,69 @@ fn random_model<T: TestElement>(seed: u64, ops: usize) {
     }
 }
 
+/// Hundreds of nodes, so the two-level index over node lengths spans many blocks of 64
+/// nodes: inserts, removes, splits and merges in every block, and lookups that cross block
+/// boundaries, against a `Vec`.
+fn many_blocks<T: TestElement>(seed: u64) {
+    let mut rng = Rng::new(seed);
+    // The smallest node that holds 2 elements: every split and merge moves block starts.
+    let node_size = (2 * core::mem::size_of::<T>()).next_multiple_of(16);
+    let capacity = 2_000;
+    let pool = pool_for::<T>(node_size, capacity);
+    let mut array = SegmentedArray::<T>::new(&pool, capacity).unwrap();
+    let half = array.node_capacity() / 2;
+    let mut model: Vec<T> = Vec::new();
+    let mut nodes_max = 0;
+    for op in 0..6_000u64 {
+        // Grow to about 1,800 elements, shrink to about 300, grow again.
+        let growing = (op / 1_500) % 2 == 0;
+        let len = model.len() as u64;
+        if (growing && rng.chance(4, 5)) || (!growing && rng.chance(1, 5)) || len == 0 {
+            if len < u64::from(capacity) {
+                let at = rng.between(0, len) as u32;
+                let element = T::make(rng.next_u64(), op);
+                array.insert(at, element).unwrap();
+                model.insert(at as usize, element);
+            }
+        } else if rng.chance(1, 10) {
+            let at = rng.below(len);
+            let count = rng.between(0, (8 * u64::from(half)).min(len - at)) as u32;
+            array.remove_range(at as u32, count).unwrap();
+            model.drain(at as usize..at as usize + count as usize);
+        } else {
+            let at = rng.below(len) as u32;
+            assert_eq!(array.remove(at).unwrap(), model.remove(at as usize));
+        }
+        nodes_max = nodes_max.max(array.node_count());
+        array.verify();
+        assert_eq!(array.len() as usize, model.len());
+        // Lookups at random indexes and at the first index of random nodes (block edges
+        // included): index -> cursor -> index, and the element there.
+        for _ in 0..8 {
+            if model.is_empty() {
+                break;
+            }
+            let index = rng.below(model.len() as u64) as u32;
+            let cursor = array.cursor(index);
+            assert_eq!(array.index(cursor), index);
+            assert_eq!(array.element_at(cursor), model.get(index as usize));
+            let node = rng.below(u64::from(array.node_count())) as u32;
+            let start = array.node_start(node);
+            assert_eq!(array.cursor(start), Cursor { node, relative: 0 });
+            assert_eq!(array.get(start), model.get(start as usize));
+        }
+        if op % 500 == 0 {
+            assert!(array.iter().eq(model.iter()));
+            assert!(array.iter().rev().eq(model.iter().rev()));
+        }
+    }
+    assert!(array.iter().eq(model.iter()));
+    assert!(
+        nodes_max > 3 * 64,
+        "the test must span several blocks: {nodes_max} nodes"
+    );
+}
+
 /// Random sorted inserts with many duplicate keys; lower_bound against the model.
 fn random_sorted<T: TestElement>(seed: u64, ops: usize) {
     for node_size in node_sizes::<T>() {
@@ -909,4 +972,5 @@ per_type!(duplicate_runs_across_nodes, duplicate_runs);
 per_type!(insert_slice_predicts_its_nodes, slice_prediction);
 per_type!(random_against_vec, random_model, 1200);
 per_type!(random_sorted_against_vec, random_sorted, 600);
+per_type!(many_blocks_against_vec, many_blocks);
 per_type!(miri, errors_and_all_or_nothing, errors_change_nothing);
