@@ -5,8 +5,9 @@
 //! ```
 //!
 //! Writes `SEEDS` (default 16) inputs per target into `DIR/segmented_array/` and
-//! `DIR/manifest_level/`: the first `OPS` (default 96, at most 256) ops of seed runs
-//! `0..SEEDS`, encoded in each target's input format and checked to decode back to the
+//! `DIR/manifest_level/`: the first `OPS` (default 96) ops of seed runs `0..SEEDS`, at
+//! most as many as an input holds (256 for `segmented_array`, 64 for `manifest_level`),
+//! encoded in each target's input format and checked to decode back to the
 //! same ops. The `manifest_level` seeds are runs of a campaign's configuration
 //! (`RunConfig::deep`: the extended op set, deep checks) at a few table limits and node
 //! sizes. Short inputs keep libFuzzer fast; the checked-in `fuzz/seeds/` is
@@ -19,6 +20,7 @@ use std::process::ExitCode;
 
 use manifest_level_cargo_fuzz::{decode_manifest_level, encode_manifest_level, OPS_MAX};
 use manifest_level_fuzz::runner::{plan, RunConfig};
+use manifest_level_fuzz::segmented_array_fuzz::INPUT_OPS_MAX;
 use manifest_level_fuzz::segmented_array_fuzz::{run, SegmentedArrayFuzzConfig, Trace};
 
 fn main() -> ExitCode {
@@ -36,7 +38,7 @@ fn main() -> ExitCode {
         eprintln!("SEEDS and OPS must be numbers");
         return ExitCode::from(2);
     };
-    match write(&dir, seeds, ops.min(OPS_MAX as u64)) {
+    match write(&dir, seeds, ops) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("{error}");
@@ -53,7 +55,7 @@ fn write(dir: &std::path::Path, seeds: u64, ops: u64) -> std::io::Result<()> {
     for seed in 0..seeds {
         let config = SegmentedArrayFuzzConfig {
             seed,
-            ops,
+            ops: ops.min(INPUT_OPS_MAX as u64),
             record: true,
             ..Default::default()
         };
@@ -70,8 +72,8 @@ fn write(dir: &std::path::Path, seeds: u64, ops: u64) -> std::io::Result<()> {
         // A campaign's seed run (extended op set, deep checks) at sizes inside the
         // manifest_level input format: a few table limits and nodes.
         let config = RunConfig {
-            events_max: Some(ops),
-            table_count_max: [1024, 64, 16, 300][seed as usize % 4],
+            events_max: Some(ops.min(OPS_MAX as u64)),
+            table_count_max: [256, 64, 16, 100][seed as usize % 4],
             node_size: [1024, 256, 128, 4096][(seed / 4) as usize % 4],
             ..RunConfig::deep(seed)
         };

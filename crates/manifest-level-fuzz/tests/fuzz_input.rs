@@ -128,7 +128,7 @@ fn seed_runs_encode_and_decode_back() {
     for seed in 0..6u64 {
         let config = RunConfig {
             events_max: Some(OPS_MAX as u64 + 10),
-            table_count_max: [1024, 64, 16][seed as usize % 3],
+            table_count_max: [TABLE_COUNT_MAX, 64, 16][seed as usize % 3],
             node_size: NODE_SIZES[seed as usize],
             ..RunConfig::deep(seed)
         };
@@ -147,6 +147,7 @@ fn seed_runs_encode_and_decode_back() {
     // Faithful runs are extended runs without the extended kinds.
     let faithful = RunConfig {
         events_max: Some(50),
+        table_count_max: 100,
         ..RunConfig::new(3)
     };
     let ops = plan(&faithful).ops;
@@ -158,6 +159,7 @@ fn seed_runs_encode_and_decode_back() {
 fn runs_outside_the_format_do_not_encode() {
     let ops = plan(&RunConfig {
         events_max: Some(5),
+        table_count_max: TABLE_COUNT_MAX,
         ..RunConfig::deep(1)
     })
     .ops;
@@ -170,7 +172,12 @@ fn runs_outside_the_format_do_not_encode() {
         assert_eq!(encode_manifest_level(&config, &ops), None);
     }
     let invalid = [manifest_level_fuzz::ops::FuzzOp::RemoveVisible { count: 1 }];
-    assert_eq!(encode_manifest_level(&RunConfig::deep(1), &invalid), None);
+    let config = RunConfig {
+        table_count_max: TABLE_COUNT_MAX,
+        ..RunConfig::deep(1)
+    };
+    assert!(encode_manifest_level(&config, &ops).is_some());
+    assert_eq!(encode_manifest_level(&config, &invalid), None);
 }
 
 #[test]
