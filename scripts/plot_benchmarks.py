@@ -22,8 +22,8 @@ import math
 import os
 import sys
 
-STRUCTURES = ["level_1k", "level_4k", "sorted_vec", "btreemap", "indexset"]
-LEVELS = ["level_1k", "level_4k"]
+STRUCTURES = ["level_1k", "level_2k", "sorted_vec", "btreemap", "indexset"]
+LEVELS = ["level_1k", "level_2k"]
 BASELINES = ["sorted_vec", "btreemap", "indexset"]
 SIZES = [1024, 32768, 262144]
 
@@ -45,7 +45,7 @@ GROUPS = [
 
 COLORS = {
     "level_1k": "#d62728",
-    "level_4k": "#ff7f0e",
+    "level_2k": "#ff7f0e",
     "sorted_vec": "#1f77b4",
     "btreemap": "#2ca02c",
     "indexset": "#9467bd",
@@ -123,8 +123,8 @@ def fmt_ratio(baseline, level):
 def markdown(results, divided=False):
     lines = []
     header = (
-        "| benchmark | n | level_1k | level_4k | sorted_vec | btreemap | indexset "
-        "| 1k vs vec | 1k vs btreemap | 1k vs indexset | 4k vs vec | 4k vs btreemap | 4k vs indexset |"
+        "| benchmark | n | level_1k | level_2k | sorted_vec | btreemap | indexset "
+        "| 1k vs vec | 1k vs btreemap | 1k vs indexset | 2k vs vec | 2k vs btreemap | 2k vs indexset |"
     )
     lines.append(header)
     lines.append("|" + "|".join(["---"] * 13) + "|")

@@ -8,7 +8,7 @@
 //!
 //! Structures (benchmark function names):
 //! - `level_1k`: `ManifestLevel<u64>` on 1024-byte nodes (the crate's documented default);
-//! - `level_4k`: the same on 4096-byte nodes;
+//! - `level_2k`: the same on 2048-byte nodes;
 //! - `sorted_vec`, `btreemap`, `indexset`: the baselines.
 //!
 //! Data: `n` tables with u64 keys in `n - n/16` disjoint key slots; `n/16` slots hold a
@@ -490,9 +490,9 @@ macro_rules! for_each_structure {
             $body
         }
         {
-            let $name = "level_4k";
-            let $main = &mut $s.level_4k;
-            let $a = &$s.level_4k_a;
+            let $name = "level_2k";
+            let $main = &mut $s.level_2k;
+            let $a = &$s.level_2k_a;
             $body
         }
         {
@@ -519,8 +519,8 @@ macro_rules! for_each_structure {
 struct Structures<'p> {
     level_1k: ManifestLevel<'p, u64>,
     level_1k_a: ManifestLevel<'p, u64>,
-    level_4k: ManifestLevel<'p, u64>,
-    level_4k_a: ManifestLevel<'p, u64>,
+    level_2k: ManifestLevel<'p, u64>,
+    level_2k_a: ManifestLevel<'p, u64>,
     sorted_vec: SortedVecLevel,
     sorted_vec_a: SortedVecLevel,
     btreemap: BTreeMapLevel,
@@ -553,14 +553,14 @@ fn bench_size(c: &mut Criterion, n: usize) {
     let pools = [
         level_pool(1024, n),
         level_pool(1024, n_a),
-        level_pool(4096, n),
-        level_pool(4096, n_a),
+        level_pool(2048, n),
+        level_pool(2048, n_a),
     ];
     let mut s = Structures {
         level_1k: level(&pools[0], n, w.prefill()),
         level_1k_a: level(&pools[1], n_a, &w.tables_a),
-        level_4k: level(&pools[2], n, w.prefill()),
-        level_4k_a: level(&pools[3], n_a, &w.tables_a),
+        level_2k: level(&pools[2], n, w.prefill()),
+        level_2k_a: level(&pools[3], n_a, &w.tables_a),
         sorted_vec: sorted_vec(n, w.prefill()),
         sorted_vec_a: sorted_vec(n_a, &w.tables_a),
         btreemap: baseline(BTreeMapLevel::new(n), w.prefill()),
@@ -662,11 +662,12 @@ fn bench_size(c: &mut Criterion, n: usize) {
 // ---------------------------------------------------------------------------------------
 // Memory
 
-/// Bytes in use in the side tables of a level's two segmented arrays holding `node_count`
-/// nodes together (per node: `nodes: u32`, `indexes: u32`, `fences: K`; plus one extra
-/// `indexes` slot per array).
+/// Bytes in use in the side tables of a level's segmented array holding `node_count` nodes
+/// (per node: `nodes`, `counts`, `offsets`: `u32` each, `fences: K`; per block of 64 nodes:
+/// `block_starts: u32`, `block_fences: K`).
 fn side_table_bytes<K>(node_count: usize) -> usize {
-    node_count * (4 + 4 + core::mem::size_of::<K>()) + 2 * 4
+    let key = core::mem::size_of::<K>();
+    node_count * (3 * 4 + key) + node_count.div_ceil(64).max(1) * (4 + key)
 }
 
 struct MemoryRow {
@@ -680,7 +681,7 @@ struct MemoryRow {
 fn memory_rows(n: usize) -> Vec<MemoryRow> {
     let w = Workload::new(n);
     let mut rows = Vec::new();
-    for (structure, node_size) in [("level_1k", 1024usize), ("level_4k", 4096)] {
+    for (structure, node_size) in [("level_1k", 1024usize), ("level_2k", 2048)] {
         let ((pool, nodes_max), reserved) = allocated_by(|| {
             let nodes = ManifestLevel::<u64>::nodes_needed(node_size, n as u32).unwrap();
             let pool = NodePool::new(node_size, nodes).unwrap();
@@ -695,12 +696,10 @@ fn memory_rows(n: usize) -> Vec<MemoryRow> {
         for table in &w.tables {
             level.insert_table(*table).unwrap();
         }
-        let key_nodes =
-            n.div_ceil(SegmentedArray::<u64>::node_capacity_for(node_size).unwrap() as usize);
         let table_nodes_min =
             n.div_ceil(SegmentedArray::<Table>::node_capacity_for(node_size).unwrap() as usize);
         let nodes = level.node_count() as usize;
-        // In use: the acquired nodes plus the side-table entries of both arrays.
+        // In use: the acquired nodes plus the side-table entries.
         let used = nodes * node_size + side_table_bytes::<u64>(nodes);
         rows.push(MemoryRow {
             structure,
@@ -713,7 +712,7 @@ fn memory_rows(n: usize) -> Vec<MemoryRow> {
                 nodes_max,
                 side,
                 nodes,
-                key_nodes + table_nodes_min
+                table_nodes_min
             ),
         });
         drop(level);
@@ -854,8 +853,8 @@ fn profile(spec: &str) {
     let pools = [
         level_pool(1024, n),
         level_pool(1024, n_a),
-        level_pool(4096, n),
-        level_pool(4096, n_a),
+        level_pool(2048, n),
+        level_pool(2048, n_a),
     ];
     let sum = match structure {
         "level_1k" => run(
@@ -865,7 +864,7 @@ fn profile(spec: &str) {
             &w,
             repetitions,
         ),
-        "level_4k" => run(
+        "level_2k" => run(
             op,
             &mut level(&pools[2], n, &w.tables),
             &level(&pools[3], n_a, &w.tables_a),
@@ -1041,7 +1040,7 @@ fn median(values: &mut [f64]) -> f64 {
 }
 
 fn compare(sizes: &[usize], rounds: usize) {
-    let names = ["level_1k", "level_4k", "sorted_vec", "btreemap", "indexset"];
+    let names = ["level_1k", "level_2k", "sorted_vec", "btreemap", "indexset"];
     let mut json = String::from("[\n");
     for &n in sizes {
         let w = Workload::new(n);
@@ -1049,14 +1048,14 @@ fn compare(sizes: &[usize], rounds: usize) {
         let pools = [
             level_pool(1024, n),
             level_pool(1024, n_a),
-            level_pool(4096, n),
-            level_pool(4096, n_a),
+            level_pool(2048, n),
+            level_pool(2048, n_a),
         ];
         let mut s = Structures {
             level_1k: level(&pools[0], n, &w.tables),
             level_1k_a: level(&pools[1], n_a, &w.tables_a),
-            level_4k: level(&pools[2], n, &w.tables),
-            level_4k_a: level(&pools[3], n_a, &w.tables_a),
+            level_2k: level(&pools[2], n, &w.tables),
+            level_2k_a: level(&pools[3], n_a, &w.tables_a),
             sorted_vec: sorted_vec(n, &w.tables),
             sorted_vec_a: sorted_vec(n_a, &w.tables_a),
             btreemap: baseline(BTreeMapLevel::new(n), &w.tables),
@@ -1064,7 +1063,12 @@ fn compare(sizes: &[usize], rounds: usize) {
             indexset: baseline(IndexSetLevel::new(n), &w.tables),
             indexset_a: baseline(IndexSetLevel::new(n_a), &w.tables_a),
         };
-        for op in COMPARE_OPS {
+        let only = std::env::var("LEVEL_COMPARE_OPS").ok();
+        let selected = |op: &str| {
+            only.as_deref()
+                .is_none_or(|list| list.split(',').any(|x| x == op))
+        };
+        for op in COMPARE_OPS.into_iter().filter(|op| selected(op)) {
             let mut samples: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
             let mut cursors = [0usize; 5];
             for _ in 0..rounds {

@@ -397,15 +397,21 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
                 capacity: self.capacity(),
             });
         }
-        let mut index = self.tables.lower_bound(table.key_max);
-        for existing in self.tables.range(index, len) {
+        // After the tables with the same key_max and a smaller or equal snapshot_min.
+        let mut cursor = self.tables.lower_bound_cursor(table.key_max);
+        let start = self.tables.index(cursor);
+        let mut index = start;
+        for existing in self.tables.iter_from(cursor) {
             if existing.key_max != table.key_max || existing.snapshot_min > table.snapshot_min {
                 break;
             }
             index += 1;
         }
-        // The array checks the pool itself, but before changing anything.
-        self.tables.insert(index, table)?;
+        if index != start {
+            cursor = self.tables.cursor(index);
+        }
+        // The array checks the pool itself, before changing anything.
+        self.tables.insert_at(cursor, table)?;
 
         if table.visible(SNAPSHOT_LATEST) {
             self.table_count_visible += 1;
@@ -501,9 +507,12 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
     pub fn remove_table(&mut self, table: &TableInfo<K>) -> Result<(), Error> {
         table.validate()?;
         let len = self.len();
-        let start = self.tables.lower_bound(table.key_min);
+        // An equal table has the same key_max: the scan starts at the first table with that
+        // key_max (the same answer as starting from `key_min`, minus the tables in between).
+        let start_cursor = self.tables.lower_bound_cursor(table.key_max);
+        let start = self.tables.index(start_cursor);
         let mut found = None;
-        for (offset, existing) in self.tables.range(start, len).enumerate() {
+        for (offset, existing) in self.tables.iter_from(start_cursor).enumerate() {
             if existing.key_max > table.key_max {
                 break;
             }
@@ -516,7 +525,12 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
         if self.faulty(FaultName::RemoveTakesNeighbour) && index + 1 < len {
             index += 1;
         }
-        let removed = self.tables.remove(index).expect("index found above");
+        let cursor = if index == start {
+            start_cursor
+        } else {
+            self.tables.cursor(index)
+        };
+        let removed = self.tables.remove_at(cursor);
 
         if removed.visible(SNAPSHOT_LATEST) {
             self.table_count_visible -= 1;
@@ -659,9 +673,9 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
     /// The table with the same `(key_max, snapshot_min)`, `address` and `checksum` as
     /// `table` (its `snapshot_max` may differ), if present.
     pub fn find(&self, table: &TableInfo<K>) -> Option<(TableRef, &TableInfo<K>)> {
-        let len = self.len();
-        let start = self.tables.lower_bound(table.key_max);
-        for (offset, existing) in self.tables.range(start, len).enumerate() {
+        let cursor = self.tables.lower_bound_cursor(table.key_max);
+        let start = self.tables.index(cursor);
+        for (offset, existing) in self.tables.iter_from(cursor).enumerate() {
             if existing.key_max != table.key_max {
                 break;
             }

@@ -8,17 +8,21 @@
 //! - `fences[i]`: the key of node i's first element, so a key search is one binary search
 //!   over a contiguous array of keys and one inside a single node, never a pointer chase
 //!   per probe;
-//! - `block_starts[b]`: the absolute index of the first element of node `b * BLOCK_NODES`.
+//! - `block_starts[b]`: the absolute index of the first element of node `b * BLOCK_NODES`;
+//! - `offsets[i]`: where node i starts relative to its block's start;
+//! - `block_fences[b]`: the fence of node `b * BLOCK_NODES`, so a key search first picks a
+//!   block in a small array that stays in the closest cache, then a node among the block's
+//!   64 fences: two short chains of dependent loads instead of one long one (at 262,144
+//!   tables the fences alone are 44 KiB to 180 KiB, mostly out of L1).
 //!
-//! The last two levels form a two-level prefix sum over the node lengths: the absolute
-//! index where node i starts is `block_starts[i / BLOCK_NODES]` plus the lengths of the
-//! nodes before i in its block (at most `BLOCK_NODES - 1` additions), and an absolute index
-//! maps to its node by one binary search over `block_starts` and a short walk in the block.
-//! An insert or remove inside a node updates one count and the block starts after it:
-//! O(node_count / BLOCK_NODES + BLOCK_NODES) instead of the O(node_count) of a flat prefix
-//! array of node starts (the `indexes` array of TigerBeetle's segmented array), which was
-//! 90% of an insert at 262,144 tables. Splits and merges, which shift the side tables
-//! anyway, recompute the block starts after the changed node.
+//! The last two form a two-level prefix sum over the node lengths: node i starts at the
+//! absolute index `block_starts[i / BLOCK_NODES] + offsets[i]`, and an absolute index maps to
+//! its node by one binary search over `block_starts` and one over the block's `offsets`.
+//! An insert or remove inside a node updates its count, the offsets after it in its block
+//! and the starts of the later blocks: O(BLOCK_NODES + node_count / BLOCK_NODES) instead of
+//! the O(node_count) of one flat prefix array of node starts (the `indexes` array of
+//! TigerBeetle's segmented array, which was 90% of an insert at 262,144 tables). Splits
+//! and merges, which shift the side tables anyway, recompute both from the changed node on.
 //!
 //! Invariants (checked by [`SegmentedArray::verify`]): every node holds at least one
 //! element; every node except the last is at least half full; a full node splits into two
@@ -103,7 +107,11 @@ pub struct SegmentedArray<'pool, T: Element> {
     /// `block_starts[b]`: absolute index of the first element of node `b * BLOCK_NODES`;
     /// one entry per block that has a node, and always at least one.
     block_starts: Vec<u32>,
+    /// `offsets[i]`: index of node i's first element relative to `block_starts` of its block.
+    offsets: Vec<u32>,
     fences: Vec<T::Key>,
+    /// `block_fences[b] == fences[b * BLOCK_NODES]`: one per block that has a node.
+    block_fences: Vec<T::Key>,
     len: u32,
     /// With the `verify` feature, whether every mutation ends with [`SegmentedArray::verify`].
     auto_verify: bool,
@@ -161,7 +169,9 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
             nodes: Vec::with_capacity(reserve),
             counts: Vec::with_capacity(reserve),
             block_starts,
+            offsets: Vec::with_capacity(reserve),
             fences: Vec::with_capacity(reserve),
+            block_fences: Vec::with_capacity(reserve.div_ceil(BLOCK_NODES) + 1),
             len: 0,
             auto_verify: true,
             #[cfg(feature = "fault-injection")]
@@ -325,23 +335,69 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
     /// The absolute index of the first element whose key is `>= key`, or `len` if none.
     ///
     /// The array must be sorted by key (as [`SegmentedArray::insert_sorted`] keeps it).
+    #[inline]
     pub fn lower_bound(&self, key: T::Key) -> u32 {
+        self.index(self.lower_bound_cursor(key))
+    }
+
+    /// The position of the first element whose key is `>= key` (one past the end if none),
+    /// as a cursor: one binary search over the fences, one inside a node.
+    ///
+    /// The cursor points at that element, as [`SegmentedArray::cursor`] of its index
+    /// would (or is the end cursor). The array must be sorted by key.
+    ///
+    /// ```
+    /// use manifest_level::{NodePool, SegmentedArray};
+    /// let pool = NodePool::new(32, 8).unwrap(); // 4 u64 per node
+    /// let mut array = SegmentedArray::<u64>::new(&pool, 16).unwrap();
+    /// array.insert_slice(0, &[10, 20, 30, 40, 50, 60]).unwrap();
+    /// let cursor = array.lower_bound_cursor(35);
+    /// assert_eq!(array.index(cursor), 3);
+    /// assert_eq!(array.element_at(array.cursor(3)), Some(&40));
+    /// ```
+    pub fn lower_bound_cursor(&self, key: T::Key) -> Cursor {
         // The first node whose first key is >= key: everything before it is < key except,
         // possibly, a tail of the node just before it.
-        let node_after = self.fences.partition_point(|fence| *fence < key);
+        // The block holding that node, or the one after (when the answer starts a block).
+        let block_after = self.block_fences.partition_point(|fence| *fence < key);
+        if block_after == 0 {
+            return Cursor {
+                node: 0,
+                relative: 0,
+            };
+        }
+        let first = (block_after - 1) * BLOCK_NODES;
+        let last = (first + BLOCK_NODES).min(self.nodes.len());
+        let node_after = first + self.fences[first..last].partition_point(|fence| *fence < key);
         if node_after == 0 {
-            return 0;
+            return Cursor {
+                node: 0,
+                relative: 0,
+            };
         }
         let node = node_after - 1;
         let elements = self.node_elements(node as u32);
+        prefetch_all(elements);
         let relative = elements.partition_point(|element| element.key() < key);
-        let index = self.node_start(node as u32) + relative as u32;
-        #[cfg(feature = "fault-injection")]
-        if self.fault_search_off_by_one && relative == elements.len() && index < self.len() {
-            // Planted bug: at a node boundary, skip the next node's first element.
-            return index + 1;
+        if relative == elements.len() && node_after < self.nodes.len() {
+            // Past this node's last element: the answer starts the next node.
+            #[cfg(feature = "fault-injection")]
+            if self.fault_search_off_by_one {
+                // Planted bug: at a node boundary, skip the next node's first element.
+                return Cursor {
+                    node: node_after as u32,
+                    relative: 1,
+                };
+            }
+            return Cursor {
+                node: node_after as u32,
+                relative: 0,
+            };
         }
-        index
+        Cursor {
+            node: node as u32,
+            relative: relative as u32,
+        }
     }
 
     /// Inserts `element` at its lower bound (before any element with an equal key) and
@@ -379,13 +435,45 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         if index > len {
             return Err(Error::IndexOutOfBounds { index, len });
         }
+        let cursor = if self.nodes.is_empty() {
+            Cursor {
+                node: 0,
+                relative: 0,
+            }
+        } else {
+            self.insertion_cursor(index)
+        };
+        self.insert_at(cursor, element)
+    }
+
+    /// Inserts `element` at `cursor` (a position from [`SegmentedArray::cursor`] or
+    /// [`SegmentedArray::lower_bound_cursor`]), shifting
+    /// later elements. The cursor must be valid for the array as it is.
+    ///
+    /// Errors, changing nothing: [`Error::CapacityExhausted`],
+    /// [`Error::NodePoolExhausted`].
+    pub(crate) fn insert_at(&mut self, cursor: Cursor, element: T) -> Result<(), Error> {
+        let len = self.len();
+        if self.nodes.is_empty() {
+            assert_eq!(
+                (cursor.node, cursor.relative),
+                (0, 0),
+                "cursor past the end"
+            );
+        } else {
+            assert!(cursor.node < self.node_count(), "cursor past the last node");
+            assert!(
+                cursor.relative <= self.node_len(cursor.node),
+                "cursor past its node"
+            );
+        }
         if len >= self.element_count_max {
             return Err(Error::CapacityExhausted {
                 capacity: self.element_count_max,
             });
         }
-        // Where the element goes (nowhere yet when empty), looked up once.
-        let target = (!self.nodes.is_empty()).then(|| self.insertion_cursor(index));
+        // Where the element goes (nowhere yet when empty).
+        let target = (!self.nodes.is_empty()).then_some(cursor);
         let needed = match target {
             None => 1,
             Some(cursor) => u32::from(self.node_len(cursor.node) == self.node_capacity),
@@ -403,7 +491,9 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
                 let node = self.pool.acquire().expect("free node counted above");
                 self.nodes.push(node);
                 self.counts.push(0);
+                self.offsets.push(0);
                 self.fences.push(element.key());
+                self.block_fences.push(element.key());
                 (0, 0)
             }
         };
@@ -423,7 +513,7 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         slots[relative] = MaybeUninit::new(element);
         self.grow_node(node, 1);
         if relative == 0 {
-            self.fences[node] = element.key();
+            self.set_fence(node, element.key());
         }
         debug_assert_eq!(self.len(), len + 1);
         self.verify_if_enabled();
@@ -541,45 +631,73 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         self.nodes.insert(node + 1, new_node);
         self.counts[node] = half as u32;
         self.counts.insert(node + 1, half as u32);
-        self.reindex_blocks_after(node);
+        self.offsets.insert(node + 1, 0);
+        self.reindex_after(node);
     }
 
-    /// Adds `count` to the length of node `node` (whose slots were just written), and to the
-    /// starts of the blocks after it.
+    /// Adds `count` to the length of node `node` (whose slots were just written): to the
+    /// offsets of the later nodes of its block and to the starts of the later blocks.
     #[inline]
     fn grow_node(&mut self, node: usize, count: u32) {
         self.counts[node] += count;
+        let block_end = (node / BLOCK_NODES + 1) * BLOCK_NODES;
+        let offsets_end = block_end.min(self.offsets.len());
+        for offset in &mut self.offsets[node + 1..offsets_end] {
+            *offset += count;
+        }
         for start in &mut self.block_starts[node / BLOCK_NODES + 1..] {
             *start += count;
         }
         self.len += count;
     }
 
-    /// Takes `count` off the length of node `node`, and off the starts of the blocks after it.
+    /// Takes `count` off the length of node `node`, and off the offsets and block starts
+    /// after it.
     #[inline]
     fn shrink_node(&mut self, node: usize, count: u32) {
         self.counts[node] -= count;
+        let block_end = (node / BLOCK_NODES + 1) * BLOCK_NODES;
+        let offsets_end = block_end.min(self.offsets.len());
+        for offset in &mut self.offsets[node + 1..offsets_end] {
+            *offset -= count;
+        }
         for start in &mut self.block_starts[node / BLOCK_NODES + 1..] {
             *start -= count;
         }
         self.len -= count;
     }
 
-    /// Recomputes the block starts after a node was inserted or removed at or after node
-    /// `node`: the blocks up to `node`'s own keep their starts (their first nodes did not
-    /// move), every later one is recomputed from the counts. O(node count), as is the
-    /// shift of the side tables that made it necessary.
-    fn reindex_blocks_after(&mut self, node: usize) {
-        let blocks = self.nodes.len().div_ceil(BLOCK_NODES).max(1);
-        let valid = (node / BLOCK_NODES).min(blocks - 1);
-        self.block_starts.truncate(valid + 1);
-        for block in valid + 1..blocks {
-            let previous = (block - 1) * BLOCK_NODES;
-            let lengths: u32 = self.counts[previous..previous + BLOCK_NODES].iter().sum();
-            let start = self.block_starts[block - 1] + lengths;
-            self.block_starts.push(start);
+    /// Recomputes the offsets and block starts of every node after `node`, once nodes were
+    /// inserted or removed after it (its own start, and everything before it, did not
+    /// move). O(node count), as is the shift of the side tables that made it necessary.
+    fn reindex_after(&mut self, node: usize) {
+        let node_count = self.nodes.len();
+        let blocks = node_count.div_ceil(BLOCK_NODES).max(1);
+        debug_assert_eq!(self.offsets.len(), node_count);
+        self.block_starts
+            .truncate((node / BLOCK_NODES + 1).min(blocks));
+        if node + 1 < node_count {
+            // Running sums in registers: the start of the current block, and the offset of
+            // the next node in it.
+            let mut block_start = self.block_starts[node / BLOCK_NODES];
+            let mut offset = self.offsets[node] + self.counts[node];
+            for next in node + 1..node_count {
+                if next % BLOCK_NODES == 0 {
+                    block_start += offset;
+                    self.block_starts.push(block_start);
+                    offset = 0;
+                }
+                self.offsets[next] = offset;
+                offset += self.counts[next];
+            }
         }
         debug_assert_eq!(self.block_starts.len(), blocks);
+        let fenced_blocks = node_count.div_ceil(BLOCK_NODES);
+        self.block_fences
+            .truncate((node / BLOCK_NODES + 1).min(fenced_blocks));
+        for block in self.block_fences.len()..fenced_blocks {
+            self.block_fences.push(self.fences[block * BLOCK_NODES]);
+        }
     }
 
     /// Changes the element at `cursor` (which must point at one) in place. `change` must
@@ -604,13 +722,18 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         if index >= len {
             return Err(Error::IndexOutOfBounds { index, len });
         }
-        let cursor = self.cursor(index);
+        Ok(self.remove_at(self.cursor(index)))
+    }
+
+    /// Removes and returns the element at `cursor`, which must point at one.
+    pub(crate) fn remove_at(&mut self, cursor: Cursor) -> T {
+        let len = self.len();
         let element = self.node_elements(cursor.node)[cursor.relative as usize];
         let taken = self.remove_in_node(cursor, 1);
         assert_eq!(taken, 1);
         debug_assert_eq!(self.len(), len - 1);
         self.verify_if_enabled();
-        Ok(element)
+        element
     }
 
     /// Removes `count` elements starting at absolute `index`.
@@ -649,7 +772,7 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         slots.copy_within(relative + take..node_len, relative);
         self.shrink_node(node, take as u32);
         if relative == 0 && take < node_len {
-            self.fences[node] = self.node_elements(node as u32)[0].key();
+            self.set_fence(node, self.node_elements(node as u32)[0].key());
         }
         self.rebalance(node);
         take as u32
@@ -666,7 +789,8 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
                 self.nodes.pop();
                 self.fences.pop();
                 self.counts.pop();
-                self.reindex_blocks_after(node);
+                self.offsets.pop();
+                self.reindex_after(node);
             }
             return;
         }
@@ -682,18 +806,28 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
             self.fences.remove(node + 1);
             self.counts[node] += next_len;
             self.counts.remove(node + 1);
-            self.reindex_blocks_after(node);
+            self.offsets.remove(node + 1);
+            self.reindex_after(node);
         } else {
             // Borrow from the next node until both are at least half full.
             let take = (len + next_len) / 2 - len;
             self.move_from_next(node, take as usize);
             self.grow_node(node, take);
             self.shrink_node(node + 1, take);
-            self.fences[node + 1] = self.node_elements(node as u32 + 1)[0].key();
+            self.set_fence(node + 1, self.node_elements(node as u32 + 1)[0].key());
             debug_assert!(self.node_len(node as u32) >= half);
             debug_assert!(self.node_len(node as u32 + 1) >= half);
         }
-        self.fences[node] = self.node_elements(node as u32)[0].key();
+        self.set_fence(node, self.node_elements(node as u32)[0].key());
+    }
+
+    /// Sets node `node`'s fence (and its block's, when it is the block's first node).
+    #[inline]
+    fn set_fence(&mut self, node: usize, key: T::Key) {
+        self.fences[node] = key;
+        if node % BLOCK_NODES == 0 {
+            self.block_fences[node / BLOCK_NODES] = key;
+        }
     }
 
     /// Appends the first `count` elements of node `node + 1` to node `node` and closes the
@@ -721,7 +855,9 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
             self.pool.release(node);
         }
         self.fences.clear();
+        self.block_fences.clear();
         self.counts.clear();
+        self.offsets.clear();
         self.block_starts.clear();
         self.block_starts.push(0);
         self.len = 0;
@@ -730,6 +866,31 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
     /// An iterator over all elements, front to back (reverse it for back to front).
     pub fn iter(&self) -> Iter<'_, T> {
         self.range(0, self.len())
+    }
+
+    /// An iterator over the elements from `cursor` (see [`SegmentedArray::cursor`] and
+    /// [`SegmentedArray::lower_bound_cursor`]) to the end, with no lookup: the cursor
+    /// already names the node.
+    ///
+    /// # Panics
+    ///
+    /// When the cursor is past its node or past the last node.
+    pub fn iter_from(&self, cursor: Cursor) -> Iter<'_, T> {
+        let start = self.index(cursor);
+        let end = self.len();
+        if start == end {
+            return self.range(start, end);
+        }
+        Iter {
+            array: self.view(),
+            start,
+            end,
+            remaining: end - start,
+            front_node: cursor.node,
+            front: self.node_elements(cursor.node)[cursor.relative as usize..].iter(),
+            back_node: NOT_LOCATED,
+            back: [].iter(),
+        }
     }
 
     /// An iterator over the elements at absolute indexes `start..end`.
@@ -747,10 +908,11 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
             array: self.view(),
             start,
             end,
+            remaining: end - start,
             front_node: NOT_LOCATED,
-            front: &[],
+            front: [].iter(),
             back_node: NOT_LOCATED,
-            back: &[],
+            back: [].iter(),
         }
     }
 
@@ -762,6 +924,7 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
             nodes: &self.nodes,
             counts: &self.counts,
             block_starts: &self.block_starts,
+            offsets: &self.offsets,
             element: PhantomData,
         }
     }
@@ -773,7 +936,16 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
     pub fn verify(&self) {
         let node_count = self.nodes.len();
         assert_eq!(self.counts.len(), node_count);
+        assert_eq!(self.offsets.len(), node_count);
         assert_eq!(self.fences.len(), node_count);
+        assert_eq!(self.block_fences.len(), node_count.div_ceil(BLOCK_NODES));
+        for (block, fence) in self.block_fences.iter().enumerate() {
+            assert_eq!(
+                *fence,
+                self.fences[block * BLOCK_NODES],
+                "fence of block {block}"
+            );
+        }
         assert!(node_count as u32 <= self.node_count_max);
         assert_eq!(
             self.block_starts.len(),
@@ -783,13 +955,15 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         let half = self.node_capacity / 2;
         let mut start = 0u32;
         for node in 0..node_count {
+            let block_start = self.block_starts[node / BLOCK_NODES];
             if node % BLOCK_NODES == 0 {
-                assert_eq!(
-                    self.block_starts[node / BLOCK_NODES],
-                    start,
-                    "start of node {node}"
-                );
+                assert_eq!(block_start, start, "start of block of node {node}");
             }
+            assert_eq!(
+                block_start + self.offsets[node],
+                start,
+                "offset of node {node}"
+            );
             assert!(self.pool.is_acquired(self.nodes[node]));
             let len = self.node_len(node as u32);
             assert!(len >= 1, "node {node} is empty");
@@ -838,9 +1012,9 @@ impl<T: Element> Drop for SegmentedArray<'_, T> {
 
 /// Nodes per block of the two-level index over node lengths (see the module docs).
 ///
-/// 64 keeps both halves of a lookup short: at 262,144 tables in 1 KiB nodes (about 23,000
-/// nodes) an insert adds to about 180 block starts on average, and a lookup sums at most 63
-/// node lengths, which sit in two cache lines.
+/// 64 keeps both halves of an update short: at 262,144 tables in 1 KiB nodes (about 23,000
+/// nodes) an insert adds to about 32 offsets and 180 block starts on average, two runs of
+/// contiguous `u32`s.
 const BLOCK_NODES: usize = 64;
 
 /// What lookups and an [`Iter`] need of an array: its side tables, read-only.
@@ -849,6 +1023,7 @@ struct ArrayView<'a, T> {
     nodes: &'a [NodeId],
     counts: &'a [u32],
     block_starts: &'a [u32],
+    offsets: &'a [u32],
     element: PhantomData<&'a T>,
 }
 
@@ -863,31 +1038,28 @@ impl<'a, T: Element> ArrayView<'a, T> {
     /// The absolute index of node `node`'s first element (`node < node count`).
     #[inline]
     fn node_start(&self, node: usize) -> u32 {
-        let block = node / BLOCK_NODES;
-        let first = block * BLOCK_NODES;
-        self.block_starts[block] + self.counts[first..node].iter().sum::<u32>()
+        self.block_starts[node / BLOCK_NODES] + self.offsets[node]
     }
 
     /// The cursor of absolute `index`, which must be below the length.
     #[inline]
     fn locate(&self, index: u32) -> Cursor {
-        // The last block starting at or before `index`: block starts strictly increase, as
-        // every node holds at least one element.
+        // The last block, then the last node of it, starting at or before `index`: starts
+        // strictly increase, as every node holds at least one element.
         let block = self.block_starts.partition_point(|&start| start <= index) - 1;
         let first = block * BLOCK_NODES;
-        let last = (first + BLOCK_NODES).min(self.counts.len());
-        let mut start = self.block_starts[block];
-        for node in first..last {
-            let count = self.counts[node];
-            if index - start < count {
-                return Cursor {
-                    node: node as u32,
-                    relative: index - start,
-                };
-            }
-            start += count;
+        let last = (first + BLOCK_NODES).min(self.offsets.len());
+        let offset = index - self.block_starts[block];
+        let node = first + self.offsets[first..last].partition_point(|&o| o <= offset) - 1;
+        let relative = offset - self.offsets[node];
+        assert!(
+            relative < self.counts[node],
+            "index {index} is past its node"
+        );
+        Cursor {
+            node: node as u32,
+            relative,
         }
-        panic!("index {index} is past its block: the block starts are broken");
     }
 
     #[inline]
@@ -945,25 +1117,93 @@ fn prefetch<T>(elements: &[T]) {
     let _ = elements;
 }
 
+/// Hints the CPU to load all of `elements` into cache: the lines then arrive in parallel
+/// instead of one after the other as a binary search asks for them.
+#[inline(always)]
+fn prefetch_all<T>(elements: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let start = elements.as_ptr() as *const i8;
+        let bytes = core::mem::size_of_val(elements);
+        let mut offset = 0;
+        while offset < bytes {
+            // SAFETY: as in `prefetch`: a hint, inside `elements`.
+            #[allow(unused_unsafe)]
+            unsafe {
+                _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(offset))
+            };
+            offset += 64;
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = elements;
+}
+
 /// Marks an iterator end whose node has not been looked up yet.
 const NOT_LOCATED: u32 = u32::MAX;
 
 /// A double-ended iterator over a range of a [`SegmentedArray`].
 ///
-/// Created by [`SegmentedArray::iter`] and [`SegmentedArray::range`].
+/// Created by [`SegmentedArray::iter`], [`SegmentedArray::iter_from`] and
+/// [`SegmentedArray::range`]. Each end walks one node's elements as a plain slice
+/// iterator and looks at the side tables only when it moves to the next node; a count of
+/// the elements left keeps the two ends from crossing (they may share a node, each with its
+/// own slice of it).
 #[derive(Clone)]
 pub struct Iter<'a, T> {
     array: ArrayView<'a, T>,
-    /// Absolute index of the next element from the front, and one past the next element
-    /// from the back: the elements left are `start..end`.
+    /// Absolute indexes of the range's first element and one past its last (where each end
+    /// is located from on first use).
     start: u32,
     end: u32,
-    /// The front's node and its elements not yet yielded (from `start` on), once located.
+    /// Elements not yet yielded from either end.
+    remaining: u32,
+    /// The front's node (once located) and the rest of that node after the front.
     front_node: u32,
-    front: &'a [T],
-    /// The back's node and its elements not yet yielded (up to `end`), once located.
+    front: core::slice::Iter<'a, T>,
+    /// The back's node (once located) and the part of that node before the back.
     back_node: u32,
-    back: &'a [T],
+    back: core::slice::Iter<'a, T>,
+}
+
+impl<'a, T: Element> Iter<'a, T> {
+    /// Moves the front to the next node (or locates it, the first time) and yields from it.
+    #[cold]
+    #[inline(never)]
+    fn front_next_node(&mut self) -> Option<&'a T> {
+        if self.front_node == NOT_LOCATED {
+            let cursor = self.array.locate(self.start);
+            self.front_node = cursor.node;
+            self.front = self.array.node_elements(cursor.node)[cursor.relative as usize..].iter();
+        } else {
+            self.front_node += 1;
+            self.front = self.array.node_elements(self.front_node).iter();
+            self.array
+                .prefetch_node(self.front_node.saturating_add(PREFETCH_DISTANCE));
+        }
+        Some(self.front.next().expect("a node is never empty"))
+    }
+
+    /// Moves the back to the previous node (or locates it, the first time) and yields from
+    /// it.
+    #[cold]
+    #[inline(never)]
+    fn back_next_node(&mut self) -> Option<&'a T> {
+        if self.back_node == NOT_LOCATED {
+            // Nothing was taken from the back yet: it starts at the range's last element.
+            let cursor = self.array.locate(self.end - 1);
+            self.back_node = cursor.node;
+            self.back = self.array.node_elements(cursor.node)[..=cursor.relative as usize].iter();
+        } else {
+            self.back_node -= 1;
+            self.back = self.array.node_elements(self.back_node).iter();
+            if self.back_node >= PREFETCH_DISTANCE {
+                self.array.prefetch_node(self.back_node - PREFETCH_DISTANCE);
+            }
+        }
+        Some(self.back.next_back().expect("a node is never empty"))
+    }
 }
 
 impl<'a, T: Element> Iterator for Iter<'a, T> {
@@ -971,30 +1211,19 @@ impl<'a, T: Element> Iterator for Iter<'a, T> {
 
     #[inline]
     fn next(&mut self) -> Option<&'a T> {
-        if self.start == self.end {
+        if self.remaining == 0 {
             return None;
         }
-        if self.front.is_empty() {
-            if self.front_node == NOT_LOCATED {
-                let cursor = self.array.locate(self.start);
-                self.front_node = cursor.node;
-                self.front = &self.array.node_elements(cursor.node)[cursor.relative as usize..];
-            } else {
-                self.front_node += 1;
-                self.front = self.array.node_elements(self.front_node);
-                self.array
-                    .prefetch_node(self.front_node.saturating_add(PREFETCH_DISTANCE));
-            }
+        self.remaining -= 1;
+        match self.front.next() {
+            Some(element) => Some(element),
+            None => self.front_next_node(),
         }
-        let (element, rest) = self.front.split_first().expect("node is not empty");
-        self.front = rest;
-        self.start += 1;
-        Some(element)
     }
 
     #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let remaining = (self.end - self.start) as usize;
+        let remaining = self.remaining as usize;
         (remaining, Some(remaining))
     }
 }
@@ -1002,26 +1231,14 @@ impl<'a, T: Element> Iterator for Iter<'a, T> {
 impl<'a, T: Element> DoubleEndedIterator for Iter<'a, T> {
     #[inline]
     fn next_back(&mut self) -> Option<&'a T> {
-        if self.start == self.end {
+        if self.remaining == 0 {
             return None;
         }
-        if self.back.is_empty() {
-            if self.back_node == NOT_LOCATED {
-                let cursor = self.array.locate(self.end - 1);
-                self.back_node = cursor.node;
-                self.back = &self.array.node_elements(cursor.node)[..=cursor.relative as usize];
-            } else {
-                self.back_node -= 1;
-                self.back = self.array.node_elements(self.back_node);
-                if self.back_node >= PREFETCH_DISTANCE {
-                    self.array.prefetch_node(self.back_node - PREFETCH_DISTANCE);
-                }
-            }
+        self.remaining -= 1;
+        match self.back.next_back() {
+            Some(element) => Some(element),
+            None => self.back_next_node(),
         }
-        let (element, rest) = self.back.split_last().expect("node is not empty");
-        self.back = rest;
-        self.end -= 1;
-        Some(element)
     }
 }
 

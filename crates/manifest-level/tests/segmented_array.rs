@@ -650,6 +650,15 @@ fn random_sorted<T: TestElement>(seed: u64, ops: usize) {
                 let key = T::key_at(rng.below(domain + 2));
                 let expected = model.partition_point(|e| e.key() < key);
                 assert_eq!(array.lower_bound(key), expected as u32);
+                // The cursor form names the node holding the answer, as `cursor` does, and
+                // iterating from it needs no other lookup.
+                let cursor = array.lower_bound_cursor(key);
+                assert_eq!(cursor, array.cursor(expected as u32));
+                assert!(array.iter_from(cursor).eq(model[expected..].iter()));
+                assert!(array
+                    .iter_from(cursor)
+                    .rev()
+                    .eq(model[expected..].iter().rev()));
             }
             check(&array, &model, &mut rng);
             array.verify_sorted();
