@@ -398,18 +398,10 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
             });
         }
         // After the tables with the same key_max and a smaller or equal snapshot_min.
-        let mut cursor = self.tables.lower_bound_cursor(table.key_max);
-        let start = self.tables.index(cursor);
-        let mut index = start;
-        for existing in self.tables.iter_from(cursor) {
-            if existing.key_max != table.key_max || existing.snapshot_min > table.snapshot_min {
-                break;
-            }
-            index += 1;
-        }
-        if index != start {
-            cursor = self.tables.cursor(index);
-        }
+        let start = self.tables.lower_bound_cursor(table.key_max);
+        let (cursor, index) = self.tables.seek(start, |existing| {
+            existing.key_max != table.key_max || existing.snapshot_min > table.snapshot_min
+        });
         // The array checks the pool itself, before changing anything.
         self.tables.insert_at(cursor, table)?;
 
@@ -509,27 +501,17 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
         let len = self.len();
         // An equal table has the same key_max: the scan starts at the first table with that
         // key_max (the same answer as starting from `key_min`, minus the tables in between).
-        let start_cursor = self.tables.lower_bound_cursor(table.key_max);
-        let start = self.tables.index(start_cursor);
-        let mut found = None;
-        for (offset, existing) in self.tables.iter_from(start_cursor).enumerate() {
-            if existing.key_max > table.key_max {
-                break;
-            }
-            if existing == table {
-                found = Some(start + offset as u32);
-                break;
-            }
+        let start = self.tables.lower_bound_cursor(table.key_max);
+        let (mut cursor, mut index) = self.tables.seek(start, |existing| {
+            existing.key_max > table.key_max || existing == table
+        });
+        if self.tables.element_at(cursor) != Some(table) {
+            return Err(Error::TableNotFound);
         }
-        let mut index = found.ok_or(Error::TableNotFound)?;
         if self.faulty(FaultName::RemoveTakesNeighbour) && index + 1 < len {
             index += 1;
+            cursor = self.tables.cursor(index);
         }
-        let cursor = if index == start {
-            start_cursor
-        } else {
-            self.tables.cursor(index)
-        };
         let removed = self.tables.remove_at(cursor);
 
         if removed.visible(SNAPSHOT_LATEST) {
@@ -673,17 +655,14 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
     /// The table with the same `(key_max, snapshot_min)`, `address` and `checksum` as
     /// `table` (its `snapshot_max` may differ), if present.
     pub fn find(&self, table: &TableInfo<K>) -> Option<(TableRef, &TableInfo<K>)> {
-        let cursor = self.tables.lower_bound_cursor(table.key_max);
-        let start = self.tables.index(cursor);
-        for (offset, existing) in self.tables.iter_from(cursor).enumerate() {
-            if existing.key_max != table.key_max {
-                break;
-            }
-            if existing.same_identity(table) {
-                return Some((self.reference(start + offset as u32), existing));
-            }
-        }
-        None
+        let start = self.tables.lower_bound_cursor(table.key_max);
+        let (cursor, index) = self.tables.seek(start, |existing| {
+            existing.key_max != table.key_max || existing.same_identity(table)
+        });
+        let existing = self.tables.element_at(cursor)?;
+        existing
+            .same_identity(table)
+            .then(|| (self.reference(index), existing))
     }
 
     /// Whether a table equal to `table` (all seven fields) is present.

@@ -31,7 +31,6 @@
 //! and all side tables are reserved at that size up front: nothing allocates afterwards.
 
 use core::fmt::Debug;
-use core::marker::PhantomData;
 use core::mem::MaybeUninit;
 
 use crate::error::Error;
@@ -377,7 +376,6 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         }
         let node = node_after - 1;
         let elements = self.node_elements(node as u32);
-        prefetch_all(elements);
         let relative = elements.partition_point(|element| element.key() < key);
         if relative == elements.len() && node_after < self.nodes.len() {
             // Past this node's last element: the answer starts the next node.
@@ -868,6 +866,35 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         self.range(0, self.len())
     }
 
+    /// The first position at or after `from` whose element satisfies `stop`, with its
+    /// absolute index; the end cursor and the length when none does.
+    ///
+    /// A search by scanning, node slice by node slice, with no iterator state: what the
+    /// level's lookups do after a [`SegmentedArray::lower_bound_cursor`]. `from` must be a
+    /// valid position (as `lower_bound_cursor` and `cursor` return).
+    pub(crate) fn seek(&self, from: Cursor, mut stop: impl FnMut(&T) -> bool) -> (Cursor, u32) {
+        let node_count = self.nodes.len();
+        let mut node = from.node as usize;
+        let mut relative = from.relative as usize;
+        // One round per node, at most every node once.
+        for _ in 0..node_count {
+            let elements = self.node_elements(node as u32);
+            if let Some(offset) = elements[relative..].iter().position(&mut stop) {
+                let cursor = Cursor {
+                    node: node as u32,
+                    relative: (relative + offset) as u32,
+                };
+                return (cursor, self.view().node_start(node) + cursor.relative);
+            }
+            if node + 1 == node_count {
+                break;
+            }
+            node += 1;
+            relative = 0;
+        }
+        (self.end_cursor(), self.len)
+    }
+
     /// An iterator over the elements from `cursor` (see [`SegmentedArray::cursor`] and
     /// [`SegmentedArray::lower_bound_cursor`]) to the end, with no lookup: the cursor
     /// already names the node.
@@ -919,14 +946,7 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
     /// The read-only view of the side tables that lookups and iterators share.
     #[inline]
     fn view(&self) -> ArrayView<'_, T> {
-        ArrayView {
-            pool: self.pool,
-            nodes: &self.nodes,
-            counts: &self.counts,
-            block_starts: &self.block_starts,
-            offsets: &self.offsets,
-            element: PhantomData,
-        }
+        ArrayView { array: self }
     }
 
     /// Checks every structural invariant from scratch; panics on the first violation.
@@ -1017,28 +1037,24 @@ impl<T: Element> Drop for SegmentedArray<'_, T> {
 /// contiguous `u32`s.
 const BLOCK_NODES: usize = 64;
 
-/// What lookups and an [`Iter`] need of an array: its side tables, read-only.
-struct ArrayView<'a, T> {
-    pool: &'a NodePool,
-    nodes: &'a [NodeId],
-    counts: &'a [u32],
-    block_starts: &'a [u32],
-    offsets: &'a [u32],
-    element: PhantomData<&'a T>,
+/// What lookups and an [`Iter`] need of an array: read access to its side tables, through
+/// one pointer (an iterator stays small and cheap to create).
+struct ArrayView<'a, T: Element> {
+    array: &'a SegmentedArray<'a, T>,
 }
 
-impl<T> Clone for ArrayView<'_, T> {
+impl<T: Element> Clone for ArrayView<'_, T> {
     fn clone(&self) -> Self {
         *self
     }
 }
-impl<T> Copy for ArrayView<'_, T> {}
+impl<T: Element> Copy for ArrayView<'_, T> {}
 
 impl<'a, T: Element> ArrayView<'a, T> {
     /// The absolute index of node `node`'s first element (`node < node count`).
     #[inline]
     fn node_start(&self, node: usize) -> u32 {
-        self.block_starts[node / BLOCK_NODES] + self.offsets[node]
+        self.array.block_starts[node / BLOCK_NODES] + self.array.offsets[node]
     }
 
     /// The cursor of absolute `index`, which must be below the length.
@@ -1046,14 +1062,14 @@ impl<'a, T: Element> ArrayView<'a, T> {
     fn locate(&self, index: u32) -> Cursor {
         // The last block, then the last node of it, starting at or before `index`: starts
         // strictly increase, as every node holds at least one element.
-        let block = self.block_starts.partition_point(|&start| start <= index) - 1;
+        let block = self.array.block_starts.partition_point(|&start| start <= index) - 1;
         let first = block * BLOCK_NODES;
-        let last = (first + BLOCK_NODES).min(self.offsets.len());
-        let offset = index - self.block_starts[block];
-        let node = first + self.offsets[first..last].partition_point(|&o| o <= offset) - 1;
-        let relative = offset - self.offsets[node];
+        let last = (first + BLOCK_NODES).min(self.array.offsets.len());
+        let offset = index - self.array.block_starts[block];
+        let node = first + self.array.offsets[first..last].partition_point(|&o| o <= offset) - 1;
+        let relative = offset - self.array.offsets[node];
         assert!(
-            relative < self.counts[node],
+            relative < self.array.counts[node],
             "index {index} is past its node"
         );
         Cursor {
@@ -1065,12 +1081,12 @@ impl<'a, T: Element> ArrayView<'a, T> {
     #[inline]
     fn node_elements(&self, node: u32) -> &'a [T] {
         let node = node as usize;
-        let len = self.counts[node] as usize;
+        let len = self.array.counts[node] as usize;
         // SAFETY: `nodes[node]` was acquired by the array and not released; its first
         // `counts[node]` slots were written by `insert`/`split`/`move_from_next` (every path
         // that grows a count writes the slots first); the view borrows the array immutably
         // for `'a`, so the node cannot change while the slice lives.
-        unsafe { self.pool.elements::<T>(self.nodes[node], len) }
+        unsafe { self.array.pool.elements::<T>(self.array.nodes[node], len) }
     }
 
     /// Asks the CPU to start loading node `node` (if it exists) into the cache.
@@ -1080,7 +1096,7 @@ impl<'a, T: Element> ArrayView<'a, T> {
     /// every node boundary.
     #[inline]
     fn prefetch_node(&self, node: u32) {
-        if (node as usize) < self.nodes.len() {
+        if (node as usize) < self.array.nodes.len() {
             prefetch(self.node_elements(node));
         }
     }
@@ -1117,29 +1133,6 @@ fn prefetch<T>(elements: &[T]) {
     let _ = elements;
 }
 
-/// Hints the CPU to load all of `elements` into cache: the lines then arrive in parallel
-/// instead of one after the other as a binary search asks for them.
-#[inline(always)]
-fn prefetch_all<T>(elements: &[T]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        let start = elements.as_ptr() as *const i8;
-        let bytes = core::mem::size_of_val(elements);
-        let mut offset = 0;
-        while offset < bytes {
-            // SAFETY: as in `prefetch`: a hint, inside `elements`.
-            #[allow(unused_unsafe)]
-            unsafe {
-                _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(offset))
-            };
-            offset += 64;
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = elements;
-}
-
 /// Marks an iterator end whose node has not been looked up yet.
 const NOT_LOCATED: u32 = u32::MAX;
 
@@ -1151,7 +1144,7 @@ const NOT_LOCATED: u32 = u32::MAX;
 /// the elements left keeps the two ends from crossing (they may share a node, each with its
 /// own slice of it).
 #[derive(Clone)]
-pub struct Iter<'a, T> {
+pub struct Iter<'a, T: Element> {
     array: ArrayView<'a, T>,
     /// Absolute indexes of the range's first element and one past its last (where each end
     /// is located from on first use).
