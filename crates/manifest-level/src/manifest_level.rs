@@ -6,7 +6,7 @@ use crate::error::Error;
 #[cfg(feature = "fault-injection")]
 use crate::fault::Fault;
 use crate::node_pool::NodePool;
-use crate::segmented_array::{self, SegmentedArray};
+use crate::segmented_array::{self, Cursor, SegmentedArray};
 use crate::table_info::{Key, KeyRange, TableInfo, SNAPSHOT_LATEST};
 
 /// The LSM growth factor: the most tables a compaction may take from the next level, and
@@ -319,6 +319,38 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
         }
     }
 
+    // Fault-injection-only code lives in `fault_only_*` helpers, which
+    // `.cargo/mutants.toml` leaves out of mutation testing: without a planted fault they
+    // are the identity (or a constant), so a mutant inside them changes only the shape of a
+    // planted bug, never the library's behaviour.
+
+    /// Where `remove_table` removes: the table it found at `(cursor, index)`, or with
+    /// `Fault::RemoveTakesNeighbour` planted, the table after it when there is one.
+    #[inline(always)]
+    fn fault_only_remove_target(&self, cursor: Cursor, index: u32) -> (Cursor, u32) {
+        #[cfg(feature = "fault-injection")]
+        if self.faulty(FaultName::RemoveTakesNeighbour) && index + 1 < self.len() {
+            return (self.tables.cursor(index + 1), index + 1);
+        }
+        (cursor, index)
+    }
+
+    /// Where an iteration over `start..end` starts: `start`, or for a descending one with
+    /// `Fault::DescendingSkipsFirstNode` planted and more than one node, past the first
+    /// node (so the iteration never reaches it).
+    #[inline(always)]
+    #[allow(unused_variables)]
+    fn fault_only_descending_start(&self, direction: Direction, start: u32, end: u32) -> u32 {
+        #[cfg(feature = "fault-injection")]
+        if direction == Direction::Descending
+            && self.faulty(FaultName::DescendingSkipsFirstNode)
+            && self.tables.node_count() > 1
+        {
+            return self.tables.node_len(0).min(end);
+        }
+        start
+    }
+
     /// With the `verify` feature, whether every mutation ends with a full
     /// [`ManifestLevel::verify`] (on by default), including the structural check of the
     /// segmented array after each of its own mutations. Without the feature this does
@@ -498,20 +530,16 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
     /// Errors, changing nothing: [`Error::InvalidTable`], [`Error::TableNotFound`].
     pub fn remove_table(&mut self, table: &TableInfo<K>) -> Result<(), Error> {
         table.validate()?;
-        let len = self.len();
         // An equal table has the same key_max: the scan starts at the first table with that
         // key_max (the same answer as starting from `key_min`, minus the tables in between).
         let start = self.tables.lower_bound_cursor(table.key_max);
-        let (mut cursor, mut index) = self.tables.seek(start, |existing| {
+        let (cursor, index) = self.tables.seek(start, |existing| {
             existing.key_max > table.key_max || existing == table
         });
         if self.tables.element_at(cursor) != Some(table) {
             return Err(Error::TableNotFound);
         }
-        if self.faulty(FaultName::RemoveTakesNeighbour) && index + 1 < len {
-            index += 1;
-            cursor = self.tables.cursor(index);
-        }
+        let (cursor, index) = self.fault_only_remove_target(cursor, index);
         let removed = self.tables.remove_at(cursor);
 
         if removed.visible(SNAPSHOT_LATEST) {
@@ -609,14 +637,7 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
             }
             (Some(_), Direction::Descending) => (0, len),
         };
-        let start = if query.direction == Direction::Descending
-            && self.faulty(FaultName::DescendingSkipsFirstNode)
-            && self.tables.node_count() > 1
-        {
-            self.tables.node_len(0).min(end)
-        } else {
-            start
-        };
+        let start = self.fault_only_descending_start(query.direction, start, end);
         LevelIter {
             inner: self.tables.range(start, end),
             front: start,
@@ -796,13 +817,14 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
             let better = match best {
                 None => true,
                 Some((best_count, _, _)) => {
-                    count < best_count || (prefer_last && count == best_count)
+                    count < best_count || fault_only_tie_goes_last(prefer_last, count, best_count)
                 }
             };
             if better {
                 best = Some((count, reference, *table));
             }
-            if count == 0 && !prefer_last {
+            // Nothing beats a table overlapping no table of B (ties go to the smaller key).
+            if count == 0 && fault_only_stops_at_no_overlap(prefer_last) {
                 break;
             }
         }
@@ -873,6 +895,23 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
         assert_eq!(values, self.value_count_visible, "value_count_visible");
         assert_eq!(range, self.key_range_latest, "key_range_latest");
     }
+}
+
+/// For `table_with_least_overlap`: whether a table overlapping `count` tables of B beats
+/// the best so far, which overlaps `best_count`, on a tie. Never, unless
+/// `Fault::LeastOverlapPrefersLast` is planted (`prefer_last`). See the `fault_only_*`
+/// methods.
+#[inline(always)]
+fn fault_only_tie_goes_last(prefer_last: bool, count: u32, best_count: u32) -> bool {
+    prefer_last && count == best_count
+}
+
+/// For `table_with_least_overlap`: whether the sweep stops at a table overlapping nothing.
+/// Always, unless `Fault::LeastOverlapPrefersLast` is planted (`prefer_last`: a later
+/// table overlapping nothing would win the tie).
+#[inline(always)]
+fn fault_only_stops_at_no_overlap(prefer_last: bool) -> bool {
+    !prefer_last
 }
 
 #[cfg(feature = "fault-injection")]

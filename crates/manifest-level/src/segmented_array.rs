@@ -534,30 +534,31 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         let capacity = self.node_capacity;
         let half = capacity / 2;
         // The node receiving the next element: its length and the position in it.
-        let (mut needed, mut len, mut relative, mut next) = if self.nodes.is_empty() {
-            (1, 0, 0, 0)
+        let (mut needed, mut len, mut relative) = if self.nodes.is_empty() {
+            (1, 0, 0)
         } else {
             let cursor = self.insertion_cursor(index);
-            (
-                0,
-                self.node_len(cursor.node),
-                cursor.relative,
-                cursor.node as usize + 1,
-            )
+            (0, self.node_len(cursor.node), cursor.relative)
         };
+        let at_end = index == self.len();
         // Halves split off ahead of the current node and not reached yet: `half` each.
         let mut pending = 0u32;
         for _ in 0..count {
             if relative == len {
-                // The end of a node is the start of the next one, when there is one.
+                // The end of the current node. The insertion cursor points at an element
+                // unless `index == len` (then it is the end of the last node). The gap
+                // `len - relative` stays the same as elements go in; a split keeps it or
+                // makes it `half - relative` with a half pending; moving into a pending half
+                // makes it `half`. So the position reaches a node's end only with a half
+                // pending (the next element starts that half) or at the end of the array
+                // (the last node grows until it splits), never with an existing node after
+                // it: an insert never lands at the end of an inner node.
                 if pending > 0 {
                     pending -= 1;
                     len = half;
                     relative = 0;
-                } else if next < self.nodes.len() {
-                    len = self.node_len(next as u32);
-                    relative = 0;
-                    next += 1;
+                } else {
+                    assert!(at_end, "dry run at the end of an inner node");
                 }
             }
             if len == capacity {
@@ -675,18 +676,27 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         self.block_starts
             .truncate((node / BLOCK_NODES + 1).min(blocks));
         if node + 1 < node_count {
-            // Running sums in registers: the start of the current block, and the offset of
-            // the next node in it.
+            // Block by block, with the running sums in registers: a branch-free inner loop
+            // over each block's nodes (this runs over every later node on each split and
+            // merge).
             let mut block_start = self.block_starts[node / BLOCK_NODES];
             let mut offset = self.offsets[node] + self.counts[node];
-            for next in node + 1..node_count {
-                if next % BLOCK_NODES == 0 {
+            let mut first = node + 1;
+            while first < node_count {
+                if first % BLOCK_NODES == 0 {
                     block_start += offset;
                     self.block_starts.push(block_start);
                     offset = 0;
                 }
-                self.offsets[next] = offset;
-                offset += self.counts[next];
+                let end = ((first / BLOCK_NODES + 1) * BLOCK_NODES).min(node_count);
+                for (slot, count) in self.offsets[first..end]
+                    .iter_mut()
+                    .zip(&self.counts[first..end])
+                {
+                    *slot = offset;
+                    offset += count;
+                }
+                first = end;
             }
         }
         debug_assert_eq!(self.block_starts.len(), blocks);
@@ -873,11 +883,9 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
     /// level's lookups do after a [`SegmentedArray::lower_bound_cursor`]. `from` must be a
     /// valid position (as `lower_bound_cursor` and `cursor` return).
     pub(crate) fn seek(&self, from: Cursor, mut stop: impl FnMut(&T) -> bool) -> (Cursor, u32) {
-        let node_count = self.nodes.len();
-        let mut node = from.node as usize;
         let mut relative = from.relative as usize;
-        // One round per node, at most every node once.
-        for _ in 0..node_count {
+        // One round per node from the cursor's, each node at most once.
+        for node in from.node as usize..self.nodes.len() {
             let elements = self.node_elements(node as u32);
             if let Some(offset) = elements[relative..].iter().position(&mut stop) {
                 let cursor = Cursor {
@@ -886,10 +894,6 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
                 };
                 return (cursor, self.view().node_start(node) + cursor.relative);
             }
-            if node + 1 == node_count {
-                break;
-            }
-            node += 1;
             relative = 0;
         }
         (self.end_cursor(), self.len)
@@ -1062,7 +1066,11 @@ impl<'a, T: Element> ArrayView<'a, T> {
     fn locate(&self, index: u32) -> Cursor {
         // The last block, then the last node of it, starting at or before `index`: starts
         // strictly increase, as every node holds at least one element.
-        let block = self.array.block_starts.partition_point(|&start| start <= index) - 1;
+        let block = self
+            .array
+            .block_starts
+            .partition_point(|&start| start <= index)
+            - 1;
         let first = block * BLOCK_NODES;
         let last = (first + BLOCK_NODES).min(self.array.offsets.len());
         let offset = index - self.array.block_starts[block];
