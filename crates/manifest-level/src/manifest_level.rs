@@ -1007,3 +1007,38 @@ impl<'a, K: Key> Iterator for LevelIter<'a, '_, K> {
 }
 
 impl<K: Key> core::iter::FusedIterator for LevelIter<'_, '_, K> {}
+
+/// The level's own checks: a level whose counters are wrong must fail
+/// [`ManifestLevel::verify`], and every mutation must run it (unless turned off). Only code
+/// inside the module can break a level, so these are unit tests (see MUTANTS.md: a skipped
+/// check passes every test that only feeds it valid levels).
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    fn panics(f: impl FnOnce()) -> bool {
+        catch_unwind(AssertUnwindSafe(f)).is_err()
+    }
+
+    #[test]
+    fn verify_rejects_wrong_counters_and_mutations_run_it() {
+        let pool = NodePool::new(256, ManifestLevel::<u64>::nodes_needed(256, 8).unwrap()).unwrap();
+        let mut level = ManifestLevel::<u64>::new(&pool, 8).unwrap();
+        level
+            .insert_table(TableInfo::new(1, 1, 1, 0, 9, 10))
+            .unwrap();
+        level.verify();
+        level.table_count_visible += 1;
+        assert!(
+            panics(|| level.verify()),
+            "table_count_visible is off by one"
+        );
+        // The next mutation checks the level (unit tests always do, as `verify` builds do).
+        assert!(panics(|| {
+            level
+                .insert_table(TableInfo::new(2, 2, 1, 10, 19, 10))
+                .unwrap();
+        }));
+    }
+}

@@ -1245,3 +1245,97 @@ impl<'a, T: Element> DoubleEndedIterator for Iter<'a, T> {
 
 impl<T: Element> ExactSizeIterator for Iter<'_, T> {}
 impl<T: Element> core::iter::FusedIterator for Iter<'_, T> {}
+
+/// The structure checks themselves: a broken array must fail [`SegmentedArray::verify`],
+/// and with the `verify` feature every mutation must run it. Only code inside the module can
+/// break an array (the public API keeps it valid), so these are unit tests. They pin down
+/// what mutation testing found unobserved: a weakened or skipped check passes every test
+/// that only ever feeds it valid arrays (see MUTANTS.md).
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    fn panics(f: impl FnOnce()) -> bool {
+        catch_unwind(AssertUnwindSafe(f)).is_err()
+    }
+
+    /// `count` ascending `u64`s appended in 64-byte nodes (8 per node): inner nodes end up
+    /// half full (4), so 300 elements take about 75 nodes, more than one block.
+    fn filled(pool: &NodePool, count: u32) -> SegmentedArray<'_, u64> {
+        let mut array = SegmentedArray::<u64>::new(pool, count + 8).unwrap();
+        let elements: Vec<u64> = (0..u64::from(count)).map(|i| i * 2).collect();
+        array.insert_slice(0, &elements).unwrap();
+        array.verify();
+        array
+    }
+
+    fn pool() -> NodePool {
+        NodePool::new(64, SegmentedArray::<u64>::nodes_needed(64, 308).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn verify_rejects_an_inner_node_under_half_full() {
+        let pool = pool();
+        let mut array = filled(&pool, 300);
+        assert!(array.node_count() > 3);
+        assert_eq!(array.node_len(1), 4);
+        // Consistent counts, offsets and length; only the fill invariant is broken.
+        array.shrink_node(1, 1);
+        assert!(panics(|| array.verify()), "node 1 holds 3 < 4");
+    }
+
+    #[test]
+    fn verify_rejects_a_wrong_block_start() {
+        let pool = pool();
+        let mut array = filled(&pool, 300);
+        let node_count = array.node_count() as usize;
+        assert!(node_count > BLOCK_NODES);
+        // Block 1 starts one element early and its offsets make up for it: every node's
+        // start is still right, only the block's own start is wrong.
+        array.block_starts[1] -= 1;
+        for offset in &mut array.offsets[BLOCK_NODES..node_count.min(2 * BLOCK_NODES)] {
+            *offset += 1;
+        }
+        assert!(panics(|| array.verify()), "start of block 1");
+    }
+
+    #[test]
+    fn verify_rejects_a_wrong_block_fence() {
+        let pool = pool();
+        let mut array = filled(&pool, 300);
+        array.block_fences[1] += 1;
+        assert!(panics(|| array.verify()), "fence of block 1");
+    }
+
+    #[test]
+    fn verify_sorted_rejects_keys_out_of_order() {
+        let pool = pool();
+        let mut array = filled(&pool, 20);
+        array.verify_sorted();
+        array.insert(0, 1_000).unwrap();
+        array.verify();
+        assert!(panics(|| array.verify_sorted()));
+    }
+
+    /// With the `verify` feature every mutation checks the structure (unless turned off):
+    /// an append to an array whose node 1 was broken panics, and passes with the checks off.
+    #[cfg(feature = "verify")]
+    #[test]
+    fn mutations_verify_unless_turned_off() {
+        let pool = pool();
+        let mut array = filled(&pool, 40);
+        array.shrink_node(1, 1);
+        let len = array.len();
+        assert!(panics(|| array.insert(len, 1_000).unwrap()));
+        array.set_auto_verify(false);
+        let len = array.len();
+        array.insert(len, 1_002).unwrap();
+        array.remove(len).unwrap();
+        array.set_auto_verify(true);
+        let last = array.len() - 1;
+        assert!(panics(|| {
+            array.remove(last).unwrap();
+        }));
+    }
+}
