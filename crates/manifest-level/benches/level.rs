@@ -1035,8 +1035,18 @@ fn measure<L: LevelOps>(op: &str, main: &mut L, a: &L, w: &Workload, cursor: &mu
 }
 
 fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    // Skipped structures have NaN rounds (0 / 0): `total_cmp` sorts them without a panic.
+    values.sort_by(f64::total_cmp);
     values[values.len() / 2]
+}
+
+/// Whether `LEVEL_COMPARE_STRUCTURES` (a comma-separated list; all when unset) selects
+/// `name`: to profile one structure's rounds alone.
+fn structure_selected(name: &str) -> bool {
+    match std::env::var("LEVEL_COMPARE_STRUCTURES") {
+        Ok(list) => list.split(',').any(|x| x == name),
+        Err(_) => true,
+    }
 }
 
 fn compare(sizes: &[usize], rounds: usize) {
@@ -1077,7 +1087,9 @@ fn compare(sizes: &[usize], rounds: usize) {
                     // Repeat within the round until it lasts a few milliseconds.
                     let start = Instant::now();
                     let (mut total, mut count) = (0.0, 0);
-                    while count == 0 || start.elapsed() < Duration::from_millis(5) {
+                    while structure_selected(name)
+                        && (count == 0 || start.elapsed() < Duration::from_millis(5))
+                    {
                         total += measure(op, main, a, &w, &mut cursors[index]);
                         count += 1;
                     }

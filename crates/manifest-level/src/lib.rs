@@ -26,11 +26,18 @@
 //!
 //! # Memory
 //!
-//! Tables live in [`SegmentedArray`]s whose nodes come from a [`NodePool`] reserved up
-//! front and shared by every level of a tree. Constructing a level allocates its small
-//! side tables for the worst case; afterwards no operation allocates. Running out of
-//! nodes or capacity is an [`Error`], never a crash, and a failed operation changes
+//! A level keeps its tables in one [`SegmentedArray`]: fixed-size nodes of sorted tables,
+//! with contiguous side tables (each node's first key, its length, and a two-level index
+//! of node starts) that make a search one binary search over keys and one inside a node,
+//! and an insert or remove a shift inside one node. The nodes come from a [`NodePool`]
+//! reserved up front and shared by every level of a tree. Constructing a level allocates
+//! its small side tables for the worst case; afterwards no operation allocates. Running
+//! out of nodes or capacity is an [`Error`], never a crash, and a failed operation changes
 //! nothing.
+//!
+//! Node size is the main tuning knob: 1 KiB nodes (16 tables of 64 bytes) suit levels of
+//! a few thousand tables; at 262,144 tables 2 KiB nodes insert and remove about 1.5×
+//! faster (fewer nodes to shift in the side tables on a split). See BENCHMARKS.md.
 //!
 //! # Example
 //!

@@ -30,7 +30,7 @@ pub(crate) struct NodeId(u32);
 /// A fixed number of fixed-size nodes, reserved at construction and never grown.
 ///
 /// Segmented arrays acquire nodes from the pool as they grow and release them as they
-/// shrink. One pool can serve the `keys` and `tables` arrays of several levels at once (an
+/// shrink. One pool can serve the arrays of several levels at once (an
 /// LSM tree has up to seven levels); levels borrow it, so it must outlive them. Running out
 /// of nodes is an [`Error::NodePoolExhausted`] that leaves the requesting level unchanged.
 ///
