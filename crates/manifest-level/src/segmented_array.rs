@@ -241,7 +241,11 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         self.counts[node as usize]
     }
 
-    /// The absolute index of node `node`'s first element (`node < node_count`).
+    /// The absolute index of node `node`'s first element.
+    ///
+    /// # Panics
+    ///
+    /// When `node >= node_count`.
     #[inline]
     pub fn node_start(&self, node: u32) -> u32 {
         self.view().node_start(node as usize)
@@ -314,6 +318,11 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
     }
 
     /// The absolute index of `cursor`.
+    ///
+    /// # Panics
+    ///
+    /// When the cursor is past the last node or past its node's length (a cursor of another
+    /// array, or of this one before a mutation).
     #[inline]
     pub fn index(&self, cursor: Cursor) -> u32 {
         if self.nodes.is_empty() {
@@ -340,7 +349,8 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
     }
 
     /// The position of the first element whose key is `>= key` (one past the end if none),
-    /// as a cursor: one binary search over the fences, one inside a node.
+    /// as a cursor: a binary search over the block fences (one key per 64 nodes), one over
+    /// the block's node fences, and one inside a node.
     ///
     /// The cursor points at that element, as [`SegmentedArray::cursor`] of its index
     /// would (or is the end cursor). The array must be sorted by key.
@@ -401,13 +411,19 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
     /// Inserts `element` at its lower bound (before any element with an equal key) and
     /// returns its index. The array must be sorted by key.
     pub fn insert_sorted(&mut self, element: T) -> Result<u32, Error> {
-        let index = self.lower_bound(element.key());
-        self.insert(index, element)?;
+        // One search: the cursor is where the element goes.
+        let cursor = self.lower_bound_cursor(element.key());
+        let index = self.index(cursor);
+        self.insert_at(cursor, element)?;
         Ok(index)
     }
 
     /// Nodes the next insert at `index` would acquire: 1 when it must split or start the
     /// first node, else 0.
+    ///
+    /// # Panics
+    ///
+    /// When `index > len`.
     pub fn nodes_needed_to_insert(&self, index: u32) -> u32 {
         if self.nodes.is_empty() {
             return 1;
@@ -522,6 +538,10 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
     /// [`SegmentedArray::insert_slice`] does) would acquire. `index <= len`.
     ///
     /// A dry run of the splits over node lengths only: O(count), no allocation.
+    ///
+    /// # Panics
+    ///
+    /// When `index > len`.
     pub fn nodes_needed_to_insert_slice(&self, index: u32, count: u32) -> u32 {
         assert!(
             index <= self.len(),

@@ -567,18 +567,29 @@ fn random_model<T: TestElement>(seed: u64, ops: usize) {
 /// nodes: inserts, removes, splits and merges in every block, and lookups that cross block
 /// boundaries, against a `Vec`.
 fn many_blocks<T: TestElement>(seed: u64) {
+    let nodes_max = blocks_against_vec::<T>(seed, 2_000, 6_000);
+    assert!(
+        nodes_max > 3 * 64,
+        "the test must span several blocks: {nodes_max} nodes"
+    );
+}
+
+/// The body of `many_blocks`: `ops` random inserts and removes in nodes of 2 (or 4)
+/// elements, growing towards `capacity`, shrinking to a sixth of it, growing again, with
+/// the structure verified and lookups checked after every op. Returns the most nodes held.
+fn blocks_against_vec<T: TestElement>(seed: u64, capacity: u32, ops: u64) -> u32 {
     let mut rng = Rng::new(seed);
     // The smallest node that holds 2 elements: every split and merge moves block starts.
     let node_size = (2 * core::mem::size_of::<T>()).next_multiple_of(16);
-    let capacity = 2_000;
+    let phase = ops / 4;
     let pool = pool_for::<T>(node_size, capacity);
     let mut array = SegmentedArray::<T>::new(&pool, capacity).unwrap();
     let half = array.node_capacity() / 2;
     let mut model: Vec<T> = Vec::new();
     let mut nodes_max = 0;
-    for op in 0..6_000u64 {
-        // Grow to about 1,800 elements, shrink to about 300, grow again.
-        let growing = (op / 1_500) % 2 == 0;
+    for op in 0..ops {
+        // Grow to about 90% of the capacity, shrink to about a sixth, grow again.
+        let growing = (op / phase) % 2 == 0;
         let len = model.len() as u64;
         if (growing && rng.chance(4, 5)) || (!growing && rng.chance(1, 5)) || len == 0 {
             if len < u64::from(capacity) {
@@ -614,15 +625,23 @@ fn many_blocks<T: TestElement>(seed: u64) {
             assert_eq!(array.cursor(start), Cursor { node, relative: 0 });
             assert_eq!(array.get(start), model.get(start as usize));
         }
-        if op % 500 == 0 {
+        if op % (phase / 3).max(1) == 0 {
             assert!(array.iter().eq(model.iter()));
             assert!(array.iter().rev().eq(model.iter().rev()));
         }
     }
     assert!(array.iter().eq(model.iter()));
+    nodes_max
+}
+
+/// `many_blocks` sized for Miri: the unsafe node accesses across block boundaries (several
+/// blocks of 64 nodes of 2 `u128` each), through splits, merges, borrows and iteration.
+#[test]
+fn miri_block_boundaries() {
+    let nodes_max = blocks_against_vec::<u128>(5, 600, 2_000);
     assert!(
-        nodes_max > 3 * 64,
-        "the test must span several blocks: {nodes_max} nodes"
+        nodes_max > 2 * 64,
+        "must span several blocks: {nodes_max} nodes"
     );
 }
 
