@@ -841,6 +841,19 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
         }))
     }
 
+    /// Lays the level's nodes out in ascending pool order ([`SegmentedArray::defragment`]),
+    /// so that a full iteration, a least-overlap sweep or a long range walks memory
+    /// forwards instead of jumping at every node boundary.
+    ///
+    /// Inserting in random order scatters a level's nodes over the pool; call this after a
+    /// bulk load, or now and then on a level that is read far more than written. The
+    /// tables, their order and the visible counters do not change, and neither does the
+    /// generation: references taken before stay valid. O(nodes × node size), no allocation.
+    pub fn compact(&mut self) {
+        self.tables.defragment();
+        self.after_mutation();
+    }
+
     /// Removes every table and returns every node to the pool; bumps the generation.
     pub fn reset(&mut self) {
         self.tables.clear();

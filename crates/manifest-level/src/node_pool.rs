@@ -214,6 +214,27 @@ impl NodePool {
         unsafe { core::slice::from_raw_parts_mut(self.node_base(node) as *mut MaybeUninit<T>, len) }
     }
 
+    /// Swaps the whole contents (`node_size` bytes, initialized or not) of nodes `a` and `b`.
+    ///
+    /// # Safety
+    ///
+    /// The caller must own both nodes (acquired from this pool, not released), `a != b`,
+    /// and hold no reference into either node's memory.
+    pub(crate) unsafe fn swap_nodes(&self, a: NodeId, b: NodeId) {
+        debug_assert!(self.is_acquired(a) && self.is_acquired(b));
+        assert_ne!(a, b, "a node swapped with itself");
+        // SAFETY: both ranges of `node_size` bytes lie inside `memory` (`node_base` checks
+        // the offset) and do not overlap (distinct nodes); `MaybeUninit<u8>` may hold any
+        // byte, initialized or not; the caller guarantees nothing else accesses them now.
+        unsafe {
+            core::ptr::swap_nonoverlapping(
+                self.node_base(a) as *mut MaybeUninit<u8>,
+                self.node_base(b) as *mut MaybeUninit<u8>,
+                self.node_size,
+            );
+        }
+    }
+
     /// The first `len` elements of the node, which must be initialized.
     ///
     /// # Safety

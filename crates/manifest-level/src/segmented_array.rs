@@ -111,6 +111,9 @@ pub struct SegmentedArray<'pool, T: Element> {
     fences: Vec<T::Key>,
     /// `block_fences[b] == fences[b * BLOCK_NODES]`: one per block that has a node.
     block_fences: Vec<T::Key>,
+    /// Working space of [`SegmentedArray::defragment`] (one slot per node, reserved up front
+    /// so that it allocates nothing).
+    scratch: Vec<u32>,
     len: u32,
     /// With the `verify` feature, whether every mutation ends with [`SegmentedArray::verify`].
     auto_verify: bool,
@@ -171,6 +174,7 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
             offsets: Vec::with_capacity(reserve),
             fences: Vec::with_capacity(reserve),
             block_fences: Vec::with_capacity(reserve.div_ceil(BLOCK_NODES) + 1),
+            scratch: Vec::with_capacity(reserve),
             len: 0,
             auto_verify: true,
             #[cfg(feature = "fault-injection")]
@@ -875,6 +879,66 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         }
         self.node_slots_mut(node + 1)
             .copy_within(count..next_len, 0);
+    }
+
+    /// Moves the nodes' contents so that the array's nodes lie in ascending pool order: node
+    /// 0 in the array's lowest pool node, and so on. The elements, their order, indexes and
+    /// cursors do not change.
+    ///
+    /// A fill in random order leaves consecutive nodes anywhere in the pool, so iteration
+    /// jumps through memory at every node boundary; after this it walks the pool forwards,
+    /// as through one contiguous slice (with gaps where other arrays' nodes sit). At most
+    /// one swap of two nodes per node (`2 × node_size` bytes each) and a sort of the node
+    /// ids: O(nodes × node_size), no allocation.
+    ///
+    /// ```
+    /// use manifest_level::{NodePool, SegmentedArray};
+    /// let pool = NodePool::new(32, 16).unwrap(); // 4 u64 per node
+    /// let mut array = SegmentedArray::<u64>::new(&pool, 32).unwrap();
+    /// for key in [50, 10, 40, 20, 30, 60, 70, 15, 25, 35, 45] {
+    ///     array.insert_sorted(key).unwrap();
+    /// }
+    /// let before: Vec<u64> = array.iter().copied().collect();
+    /// array.defragment();
+    /// assert!(array.iter().copied().eq(before));
+    /// let starts: Vec<*const u64> =
+    ///     (0..array.node_count()).map(|n| array.node_elements(n).as_ptr()).collect();
+    /// assert!(starts.windows(2).all(|pair| pair[0] < pair[1]));
+    /// ```
+    pub fn defragment(&mut self) {
+        let node_count = self.nodes.len();
+        // `order` is a permutation of node slots: the content of slot p (in pool node
+        // `nodes[p]`) must go to slot `order[p]`, the slot holding the p-th lowest node id.
+        let (nodes, order) = (&self.nodes, &mut self.scratch);
+        order.clear();
+        order.extend(0..node_count as u32);
+        order.sort_unstable_by_key(|&slot| nodes[slot as usize]);
+        // Apply it with swaps, one cycle at a time: each swap puts one content where it
+        // belongs, so there are fewer swaps than nodes.
+        let mut swaps = 0;
+        for start in 0..node_count {
+            while order[start] as usize != start {
+                let target = order[start] as usize;
+                // SAFETY: slots `start` and `target` differ (checked by the loop condition),
+                // so the two pool nodes differ; both belong to this array, and `&mut self`
+                // rules out any reference into them.
+                unsafe {
+                    self.pool.swap_nodes(self.nodes[start], self.nodes[target]);
+                }
+                // The content now in slot `start` came from `target` and goes where that
+                // one was headed; slot `target` is done.
+                order[start] = order[target];
+                order[target] = target as u32;
+                swaps += 1;
+                assert!(
+                    swaps < node_count,
+                    "a permutation needs fewer swaps than nodes"
+                );
+            }
+        }
+        // Slot p now holds node p's content and is the p-th lowest id.
+        self.nodes.sort_unstable();
+        self.verify_if_enabled();
     }
 
     /// Removes every element and returns every node to the pool.

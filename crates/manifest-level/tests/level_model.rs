@@ -114,10 +114,10 @@ fn run<K: TestKey>(config: Config) {
 
 impl<K: TestKey> Env<'_, K> {
     fn step(&mut self, growing: bool) {
-        let weights: [u64; 6] = if growing {
-            [10, 3, 2, 1, 2, 1]
+        let weights: [u64; 7] = if growing {
+            [10, 3, 2, 1, 2, 1, 1]
         } else {
-            [3, 4, 2, 1, 6, 2]
+            [3, 4, 2, 1, 6, 2, 1]
         };
         match self.rng.weighted(&weights) {
             0 => {
@@ -134,7 +134,29 @@ impl<K: TestKey> Env<'_, K> {
             2 => self.snapshots.take(&mut self.rng),
             3 => self.snapshots.drop_one(&mut self.rng),
             4 => self.remove_invisible(),
-            _ => self.remove_live(),
+            5 => self.remove_live(),
+            _ => self.compact(),
+        }
+    }
+
+    /// `compact` moves node contents only: the same tables in the same order (both ways),
+    /// the same counters, generation and pool use, references still valid.
+    fn compact(&mut self) {
+        let before = snapshot(&self.level);
+        let latest = [SNAPSHOT_LATEST];
+        let middle = self.level.iter(Query::visible(&latest)).count() / 2;
+        let reference = self
+            .level
+            .iter(Query::visible(&latest))
+            .nth(middle)
+            .map(|(reference, table)| (reference, *table));
+        let free = self.level.pool().free_count();
+        self.level.compact();
+        self.level.verify();
+        assert_eq!(snapshot(&self.level), before);
+        assert_eq!(self.level.pool().free_count(), free);
+        if let Some((reference, table)) = reference {
+            assert_eq!(self.level.get(reference), Ok(&table));
         }
     }
 

@@ -127,6 +127,9 @@ fn no_allocation_after_construction() {
                 level.reset();
                 model.clear();
             }
+            if op % 1_000 == 999 {
+                level.compact();
+            }
             // Hover around a hundred tables (verify() runs after every mutation, O(n)).
             let grow = model.len() < 64 || (model.len() < 160 && rng.below(2) == 0);
             let which = if grow { 0 } else { 1 + rng.below(9) };

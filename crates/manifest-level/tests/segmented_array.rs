@@ -629,9 +629,36 @@ fn blocks_against_vec<T: TestElement>(seed: u64, capacity: u32, ops: u64) -> u32
             assert!(array.iter().eq(model.iter()));
             assert!(array.iter().rev().eq(model.iter().rev()));
         }
+        if op % (phase / 2).max(1) == 1 {
+            defragment_and_check(&mut array, &model);
+        }
     }
     assert!(array.iter().eq(model.iter()));
     nodes_max
+}
+
+/// `defragment` keeps every element, index and cursor, and leaves the nodes in ascending
+/// memory order; the pool's use does not change.
+fn defragment_and_check<T: TestElement>(array: &mut SegmentedArray<'_, T>, model: &[T]) {
+    let nodes = array.node_count();
+    let free = array.pool().free_count();
+    let lengths: Vec<u32> = (0..nodes).map(|node| array.node_len(node)).collect();
+    array.defragment();
+    array.verify();
+    assert_eq!(
+        (array.node_count(), array.pool().free_count()),
+        (nodes, free)
+    );
+    let after: Vec<u32> = (0..nodes).map(|node| array.node_len(node)).collect();
+    assert_eq!(after, lengths);
+    assert!(array.iter().eq(model.iter()));
+    let starts: Vec<*const T> = (0..nodes)
+        .map(|node| array.node_elements(node).as_ptr())
+        .collect();
+    assert!(
+        starts.windows(2).all(|pair| pair[0] < pair[1]),
+        "nodes out of pool order"
+    );
 }
 
 /// `many_blocks` sized for Miri: the unsafe node accesses across block boundaries (several
