@@ -650,6 +650,21 @@ fn bench_size(c: &mut Criterion, n: usize) {
     });
     g.finish();
 
+    // After `compact()` (the level's nodes in pool order; nothing for the baselines).
+    for (group, direction) in [
+        ("iter_compacted_asc", Direction::Ascending),
+        ("iter_compacted_desc", Direction::Descending),
+    ] {
+        let mut g = c.benchmark_group(group);
+        configure(&mut g, n, slow);
+        g.throughput(Throughput::Elements(n as u64));
+        for_each_structure!(s, |name, main, _a| {
+            main.compact();
+            bench_iterate(&mut g, name, &*main, &w, direction);
+        });
+        g.finish();
+    }
+
     // Last: it leaves the structures rebuilt in ascending order.
     let mut g = c.benchmark_group("set_snapshot_max");
     configure(&mut g, n, false);
@@ -906,11 +921,13 @@ fn profile(spec: &str) {
 // structure's best round (load from other processes only ever adds time) and median round.
 
 /// The operations of the comparison, with what one measurement is divided by.
-const COMPARE_OPS: [&str; 11] = [
+const COMPARE_OPS: [&str; 13] = [
     "insert",
     "remove",
     "iter_visible_asc",
     "iter_visible_desc",
+    "iter_compacted_asc",
+    "iter_compacted_desc",
     "range_8",
     "range_start",
     "find",
@@ -949,12 +966,17 @@ fn measure<L: LevelOps>(op: &str, main: &mut L, a: &L, w: &Workload, cursor: &mu
             }
             per_query(elapsed, w.held.len())
         }
-        "iter_visible_asc" | "iter_visible_desc" => {
-            let direction = if op == "iter_visible_asc" {
+        "iter_visible_asc" | "iter_visible_desc" | "iter_compacted_asc" | "iter_compacted_desc" => {
+            let direction = if op.ends_with("_asc") {
                 Direction::Ascending
             } else {
                 Direction::Descending
             };
+            if op.starts_with("iter_compacted") {
+                // Untimed: after the inserts and removes of earlier ops, lay the level's
+                // nodes out in pool order again (a no-op for the baselines).
+                main.compact();
+            }
             let start = Instant::now();
             main.for_each(latest.direction(direction), |table| {
                 sum = sum.wrapping_add(table.address)

@@ -1253,41 +1253,42 @@ pub struct Iter<'a, T: Element> {
 }
 
 impl<'a, T: Element> Iter<'a, T> {
-    /// Moves the front to the next node (or locates it, the first time) and yields from it.
+    /// The front's next node (or, the first time, the node holding `start`) and its
+    /// elements from the front on.
+    ///
+    /// Out of line and by value (no `&mut self`): the iterator's state never escapes to a
+    /// call, so in a caller's loop it stays in registers.
     #[cold]
     #[inline(never)]
-    fn front_next_node(&mut self) -> Option<&'a T> {
-        if self.front_node == NOT_LOCATED {
-            let cursor = self.array.locate(self.start);
-            self.front_node = cursor.node;
-            self.front = self.array.node_elements(cursor.node)[cursor.relative as usize..].iter();
+    fn front_step(array: ArrayView<'a, T>, node: u32, start: u32) -> (u32, &'a [T]) {
+        if node == NOT_LOCATED {
+            let cursor = array.locate(start);
+            let elements = array.node_elements(cursor.node);
+            (cursor.node, &elements[cursor.relative as usize..])
         } else {
-            self.front_node += 1;
-            self.front = self.array.node_elements(self.front_node).iter();
-            self.array
-                .prefetch_node(self.front_node.saturating_add(PREFETCH_DISTANCE));
+            let next = node + 1;
+            array.prefetch_node(next.saturating_add(PREFETCH_DISTANCE));
+            (next, array.node_elements(next))
         }
-        Some(self.front.next().expect("a node is never empty"))
     }
 
-    /// Moves the back to the previous node (or locates it, the first time) and yields from
-    /// it.
+    /// The back's next node going backwards (or, the first time, the node holding
+    /// `end - 1`) and its elements up to the back.
     #[cold]
     #[inline(never)]
-    fn back_next_node(&mut self) -> Option<&'a T> {
-        if self.back_node == NOT_LOCATED {
+    fn back_step(array: ArrayView<'a, T>, node: u32, end: u32) -> (u32, &'a [T]) {
+        if node == NOT_LOCATED {
             // Nothing was taken from the back yet: it starts at the range's last element.
-            let cursor = self.array.locate(self.end - 1);
-            self.back_node = cursor.node;
-            self.back = self.array.node_elements(cursor.node)[..=cursor.relative as usize].iter();
+            let cursor = array.locate(end - 1);
+            let elements = array.node_elements(cursor.node);
+            (cursor.node, &elements[..=cursor.relative as usize])
         } else {
-            self.back_node -= 1;
-            self.back = self.array.node_elements(self.back_node).iter();
-            if self.back_node >= PREFETCH_DISTANCE {
-                self.array.prefetch_node(self.back_node - PREFETCH_DISTANCE);
+            let previous = node - 1;
+            if previous >= PREFETCH_DISTANCE {
+                array.prefetch_node(previous - PREFETCH_DISTANCE);
             }
+            (previous, array.node_elements(previous))
         }
-        Some(self.back.next_back().expect("a node is never empty"))
     }
 }
 
@@ -1300,10 +1301,13 @@ impl<'a, T: Element> Iterator for Iter<'a, T> {
             return None;
         }
         self.remaining -= 1;
-        match self.front.next() {
-            Some(element) => Some(element),
-            None => self.front_next_node(),
+        if let Some(element) = self.front.next() {
+            return Some(element);
         }
+        let (node, elements) = Self::front_step(self.array, self.front_node, self.start);
+        self.front_node = node;
+        self.front = elements.iter();
+        Some(self.front.next().expect("a node is never empty"))
     }
 
     #[inline]
@@ -1320,10 +1324,13 @@ impl<'a, T: Element> DoubleEndedIterator for Iter<'a, T> {
             return None;
         }
         self.remaining -= 1;
-        match self.back.next_back() {
-            Some(element) => Some(element),
-            None => self.back_next_node(),
+        if let Some(element) = self.back.next_back() {
+            return Some(element);
         }
+        let (node, elements) = Self::back_step(self.array, self.back_node, self.end);
+        self.back_node = node;
+        self.back = elements.iter();
+        Some(self.back.next_back().expect("a node is never empty"))
     }
 }
 

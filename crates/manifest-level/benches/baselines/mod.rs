@@ -136,6 +136,9 @@ pub trait LevelOps {
     fn remove(&mut self, table: &Table);
     /// Empties the structure and refills it with `sorted` (ascending order).
     fn rebuild_sorted(&mut self, sorted: &[Table]);
+    /// Lays the structure out for reads (`ManifestLevel::compact`); nothing for the
+    /// baselines, whose layout is what it is.
+    fn compact(&mut self) {}
     /// Calls `f` on every table `query` yields, in its order.
     fn for_each(&self, query: Query<'_, u64>, f: impl FnMut(&Table));
     /// The first table `query` yields.
@@ -195,6 +198,10 @@ impl LevelOps for ManifestLevel<'_, u64> {
         for table in sorted {
             self.insert_table(*table).expect("rebuild");
         }
+    }
+
+    fn compact(&mut self) {
+        ManifestLevel::compact(self);
     }
 
     #[inline]
