@@ -40,6 +40,8 @@
 //! Node size is the main tuning knob: 1 KiB nodes (16 tables of 64 bytes) suit levels of
 //! a few thousand tables; at 262,144 tables 2 KiB nodes insert and remove about 1.5×
 //! faster (fewer nodes to shift in the side tables on a split). See BENCHMARKS.md.
+//! [`ManifestLevel::compact`] lays a level's nodes out in pool order after a bulk load (a
+//! random-order fill scatters them), without changing its tables or references.
 //!
 //! # Example
 //!
