@@ -81,7 +81,7 @@
 //!
 //! - `verify`: every mutation ends with [`ManifestLevel::verify`], a from-scratch check
 //!   of all invariants (O(n)). Tests and the fuzzer's deep mode use it.
-//! - `fault-injection`: [`ManifestLevel::inject_fault`] plants a known bug, so tests can
+//! - `fault-injection`: `ManifestLevel::inject_fault` plants a known bug, so tests can
 //!   prove that the fuzzer notices it. Never for production.
 
 #![deny(missing_docs)]
