@@ -372,7 +372,7 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         // The first node whose first key is >= key: everything before it is < key except,
         // possibly, a tail of the node just before it.
         // The block holding that node, or the one after (when the answer starts a block).
-        let block_after = self.block_fences.partition_point(|fence| *fence < key);
+        let block_after = sorted_count(&self.block_fences, |fence| *fence < key);
         if block_after == 0 {
             return Cursor {
                 node: 0,
@@ -381,7 +381,7 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         }
         let first = (block_after - 1) * BLOCK_NODES;
         let last = (first + BLOCK_NODES).min(self.nodes.len());
-        let node_after = first + self.fences[first..last].partition_point(|fence| *fence < key);
+        let node_after = first + sorted_count(&self.fences[first..last], |fence| *fence < key);
         if node_after == 0 {
             return Cursor {
                 node: 0,
@@ -390,7 +390,7 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         }
         let node = node_after - 1;
         let elements = self.node_elements(node as u32);
-        let relative = elements.partition_point(|element| element.key() < key);
+        let relative = sorted_count(elements, |element| element.key() < key);
         if relative == elements.len() && node_after < self.nodes.len() {
             // Past this node's last element: the answer starts the next node.
             #[cfg(feature = "fault-injection")]
@@ -1115,6 +1115,26 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
 impl<T: Element> Drop for SegmentedArray<'_, T> {
     fn drop(&mut self) {
         self.clear();
+    }
+}
+
+/// Slices up to this long are searched by counting instead of by bisection.
+const LINEAR_SEARCH_MAX: usize = 64;
+
+/// How many leading elements of `sorted` satisfy `less` (which holds for a prefix): the
+/// partition point.
+///
+/// Up to [`LINEAR_SEARCH_MAX`] elements it counts them all, branch-free: the loads do not
+/// depend on each other, so the cache lines of a node (a `TableInfo` is a line each) arrive
+/// in parallel instead of one per bisection step. Measured at 262,144 tables (2 KiB nodes,
+/// interleaved best rounds): insert 166 -> 153 ns, find 210 -> 183 ns. Longer slices are
+/// bisected.
+#[inline]
+fn sorted_count<E>(sorted: &[E], less: impl Fn(&E) -> bool) -> usize {
+    if sorted.len() <= LINEAR_SEARCH_MAX {
+        sorted.iter().filter(|element| less(element)).count()
+    } else {
+        sorted.partition_point(less)
     }
 }
 

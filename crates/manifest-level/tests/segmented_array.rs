@@ -637,6 +637,52 @@ fn blocks_against_vec<T: TestElement>(seed: u64, capacity: u32, ops: u64) -> u32
     nodes_max
 }
 
+/// `lower_bound` bisects slices longer than 64 and counts shorter ones: both paths, at the
+/// node level (256 `u32` per node) and at the block level (more than 64 blocks of nodes),
+/// against the model, with runs of equal keys.
+#[test]
+#[cfg_attr(miri, ignore)]
+fn lower_bound_long_and_short_slices() {
+    let mut rng = Rng::new(11);
+    // Long nodes: 1024-byte nodes of u32 hold 256 elements.
+    let pool = pool_for::<u32>(1024, 3_000);
+    let mut array = SegmentedArray::<u32>::new(&pool, 3_000).unwrap();
+    let mut model: Vec<u32> = Vec::new();
+    for _ in 0..3_000 {
+        let key = rng.below(500) as u32;
+        let at = model.partition_point(|&e| e < key);
+        assert_eq!(array.insert_sorted(key).unwrap(), at as u32);
+        model.insert(at, key);
+    }
+    assert!(array.node_capacity() > 64);
+    for key in 0..=501u32 {
+        let expected = model.partition_point(|&e| e < key) as u32;
+        assert_eq!(array.lower_bound(key), expected, "key {key}");
+    }
+    // Many blocks: 32-byte nodes of u32 (8 each), over 64 blocks of 64 nodes.
+    let count = 40_000u32;
+    let pool = pool_for::<u32>(32, count);
+    let mut array = SegmentedArray::<u32>::new(&pool, count).unwrap();
+    array.set_auto_verify(false); // one check at the end instead of one per insert
+    for key in 0..count {
+        array.insert_sorted(2 * key).unwrap();
+    }
+    assert!(
+        array.node_count() as usize > 64 * 64,
+        "{}",
+        array.node_count()
+    );
+    array.verify();
+    for _ in 0..4_000 {
+        let key = rng.below(u64::from(2 * count + 2)) as u32;
+        assert_eq!(
+            array.lower_bound(key),
+            key.div_ceil(2).min(count),
+            "key {key}"
+        );
+    }
+}
+
 /// `defragment` keeps every element, index and cursor, and leaves the nodes in ascending
 /// memory order; the pool's use does not change.
 fn defragment_and_check<T: TestElement>(array: &mut SegmentedArray<'_, T>, model: &[T]) {
