@@ -12,7 +12,9 @@
 //!   run's key range, cut at random points or at the old tables' boundaries. The old
 //!   tables stay (visible to older snapshots) and overlap their replacements; the last
 //!   replacement shares `key_max` with the last old table, so the level's ordering by
-//!   `snapshot_min` among equal keys is exercised.
+//!   `snapshot_min` among equal keys is exercised. Then `ManifestLevel::compact` lays the
+//!   level out (the checks after the op see it, and a reference from before still
+//!   resolves).
 //! - **Queries**: [`FuzzOp::NextTableWalk`] walks a random range with `next_table` and
 //!   `key_exclusive`, then probes exclusive keys at table edges; [`FuzzOp::OverlapQuery`]
 //!   runs `tables_overlapping_with_key_range` (including the `None` answer above `max`
@@ -398,6 +400,7 @@ impl<'pool> Environment<'pool> {
         );
         let snapshot = self.snapshot;
         let mut key_min = low;
+        let mut last = None;
         // Each replacement ends just before the next cut; the last at the run's end.
         for &end in cuts[..cut_count]
             .iter()
@@ -421,6 +424,17 @@ impl<'pool> Environment<'pool> {
             self.live_count += 1;
             self.live_values += u64::from(value_count);
             key_min = key_max + 1;
+            last = Some((reference, table));
+        }
+        // An engine lays a level out after compacting into it: `ManifestLevel::compact` moves
+        // nodes only, so the level the checks after this op see must be the same one, and a
+        // reference taken before must still resolve to its table.
+        self.level.compact();
+        if let Some((reference, table)) = last {
+            match self.level.get(reference) {
+                Ok(found) if *found == table => {}
+                found => return Err(CheckFailure::new(Check::InsertedReference, table, found)),
+            }
         }
         Ok(())
     }
