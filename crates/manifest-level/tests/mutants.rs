@@ -164,3 +164,22 @@ fn key_range_intersects_both_ways() {
         assert_eq!(a.intersects(&b), expected, "{a:?} {b:?}");
     }
 }
+
+/// Kills `replace SegmentedArray::node_count_max -> u32 with 0` (and with 1): the accessor
+/// reports the worst case the side tables were sized for, which bounds the nodes in use.
+#[test]
+fn segmented_array_node_count_max_is_the_worst_case() {
+    use manifest_level::SegmentedArray;
+    // 64-byte nodes hold 8 u64s; half full, 100 elements need 25 nodes.
+    let pool = NodePool::new(64, 25).unwrap();
+    let mut array = SegmentedArray::<u64>::new(&pool, 100).unwrap();
+    assert_eq!(array.node_count_max(), 25);
+    assert_eq!(
+        array.node_count_max(),
+        SegmentedArray::<u64>::nodes_needed(64, 100).unwrap()
+    );
+    let elements: Vec<u64> = (0..100).collect();
+    array.insert_slice(0, &elements).unwrap();
+    assert!(array.node_count() <= array.node_count_max());
+    assert!(array.node_count() > 1);
+}
