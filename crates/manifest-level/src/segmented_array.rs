@@ -914,12 +914,14 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         order.extend(0..node_count as u32);
         order.sort_unstable_by_key(|&slot| nodes[slot as usize]);
         // Apply it with swaps, one cycle at a time: each swap puts one content where it
-        // belongs, so there are fewer swaps than nodes.
-        let mut swaps = 0;
+        // belongs, so a cycle takes fewer swaps than there are nodes.
         for start in 0..node_count {
-            while order[start] as usize != start {
+            for _ in 0..node_count {
                 let target = order[start] as usize;
-                // SAFETY: slots `start` and `target` differ (checked by the loop condition),
+                if target == start {
+                    break;
+                }
+                // SAFETY: slots `start` and `target` differ (checked just above),
                 // so the two pool nodes differ; both belong to this array, and `&mut self`
                 // rules out any reference into them.
                 unsafe {
@@ -929,12 +931,11 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
                 // one was headed; slot `target` is done.
                 order[start] = order[target];
                 order[target] = target as u32;
-                swaps += 1;
-                assert!(
-                    swaps < node_count,
-                    "a permutation needs fewer swaps than nodes"
-                );
             }
+            assert_eq!(
+                order[start] as usize, start,
+                "a cycle of a permutation needs fewer swaps than nodes"
+            );
         }
         // Slot p now holds node p's content and is the p-th lowest id.
         self.nodes.sort_unstable();
@@ -1212,6 +1213,21 @@ impl<'a, T: Element> ArrayView<'a, T> {
             prefetch(self.node_elements(node));
         }
     }
+
+    /// Prefetches the node [`PREFETCH_DISTANCE`] nodes after `node` (iterating forwards).
+    #[inline]
+    fn prefetch_ahead_of(&self, node: u32) {
+        self.prefetch_node(node.saturating_add(PREFETCH_DISTANCE));
+    }
+
+    /// Prefetches the node [`PREFETCH_DISTANCE`] nodes before `node`, if there is one
+    /// (iterating backwards).
+    #[inline]
+    fn prefetch_behind(&self, node: u32) {
+        if node >= PREFETCH_DISTANCE {
+            self.prefetch_node(node - PREFETCH_DISTANCE);
+        }
+    }
 }
 
 /// How many nodes ahead an iterator prefetches: about one memory latency of work.
@@ -1287,7 +1303,7 @@ impl<'a, T: Element> Iter<'a, T> {
             (cursor.node, &elements[cursor.relative as usize..])
         } else {
             let next = node + 1;
-            array.prefetch_node(next.saturating_add(PREFETCH_DISTANCE));
+            array.prefetch_ahead_of(next);
             (next, array.node_elements(next))
         }
     }
@@ -1304,9 +1320,7 @@ impl<'a, T: Element> Iter<'a, T> {
             (cursor.node, &elements[..=cursor.relative as usize])
         } else {
             let previous = node - 1;
-            if previous >= PREFETCH_DISTANCE {
-                array.prefetch_node(previous - PREFETCH_DISTANCE);
-            }
+            array.prefetch_behind(previous);
             (previous, array.node_elements(previous))
         }
     }
@@ -1417,6 +1431,30 @@ mod tests {
         let mut array = filled(&pool, 300);
         array.block_fences[1] += 1;
         assert!(panics(|| array.verify()), "fence of block 1");
+    }
+
+    /// Kills `replace <= with > in sorted_count`: both strategies give the same answer, so
+    /// only the number of probes tells them apart (every element up to
+    /// `LINEAR_SEARCH_MAX`, a bisection's few beyond).
+    #[test]
+    fn sorted_count_counts_short_slices_and_bisects_long_ones() {
+        use core::cell::Cell;
+        for len in [0, 1, 7, LINEAR_SEARCH_MAX, LINEAR_SEARCH_MAX + 1, 1000] {
+            let sorted: Vec<usize> = (0..len).collect();
+            for point in [0, len / 3, len] {
+                let probes = Cell::new(0);
+                let count = sorted_count(&sorted, |&x| {
+                    probes.set(probes.get() + 1);
+                    x < point
+                });
+                assert_eq!(count, point, "len {len}");
+                if len <= LINEAR_SEARCH_MAX {
+                    assert_eq!(probes.get(), len, "counts every element of {len}");
+                } else {
+                    assert!(probes.get() <= 2 + len.ilog2() as usize, "bisects {len}");
+                }
+            }
+        }
     }
 
     #[test]
