@@ -510,16 +510,15 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
                 reason: "below the table's snapshot_min",
             });
         }
-        let was_visible = table.visible(SNAPSHOT_LATEST);
+        // Live and created at or before `snapshot < SNAPSHOT_LATEST`: latest sees it.
+        assert!(table.visible(SNAPSHOT_LATEST));
         self.tables
             .update_at(cursor, |table| table.snapshot_max = snapshot);
-        if was_visible && !self.faulty(FaultName::RetireKeepsCounters) {
+        if !self.faulty(FaultName::RetireKeepsCounters) {
             self.table_count_visible -= 1;
             self.value_count_visible -= u64::from(table.value_count);
         }
-        if was_visible {
-            self.key_range_shrink(&table, index);
-        }
+        self.key_range_shrink(&table, index);
         self.after_mutation();
         Ok(())
     }
@@ -727,10 +726,12 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
             // range (it then intersects the original range too, as it reaches `narrowed`).
             let past = match args.direction {
                 Direction::Ascending => {
-                    table.key_min > exclusive || (inclusive && table.key_min == exclusive)
+                    table.key_min > exclusive
+                        || fault_only_touching_counts(inclusive, table.key_min, exclusive)
                 }
                 Direction::Descending => {
-                    table.key_max < exclusive || (inclusive && table.key_max == exclusive)
+                    table.key_max < exclusive
+                        || fault_only_touching_counts(inclusive, table.key_max, exclusive)
                 }
             };
             if past {
@@ -924,6 +925,14 @@ fn fault_only_tie_goes_last(prefer_last: bool, count: u32, best_count: u32) -> b
 #[inline(always)]
 fn fault_only_stops_at_no_overlap(prefer_last: bool) -> bool {
     !prefer_last
+}
+
+/// For `next_table`: whether a table whose near edge is `edge` lies past `exclusive`
+/// although it touches it. Never, unless `Fault::NextTableInclusive` is planted
+/// (`inclusive`). See the `fault_only_*` methods.
+#[inline(always)]
+fn fault_only_touching_counts<K: Key>(inclusive: bool, edge: K, exclusive: K) -> bool {
+    inclusive && edge == exclusive
 }
 
 #[cfg(feature = "fault-injection")]
