@@ -699,7 +699,9 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         debug_assert_eq!(self.offsets.len(), node_count);
         self.block_starts
             .truncate((node / BLOCK_NODES + 1).min(blocks));
-        if node + 1 < node_count {
+        // `node` is gone when it was the last node and was just dropped; otherwise the loop
+        // below recomputes the nodes after it (none when it is the last).
+        if node < node_count {
             // Block by block, with the running sums in registers: a branch-free inner loop
             // over each block's nodes (this runs over every later node on each split and
             // merge).
