@@ -466,10 +466,7 @@ impl<'pool> Environment<'pool> {
                 Err(error) => return Err(CheckFailure::new(Check::InsertAccepted, table, error)),
             };
             self.generation = self.generation.wrapping_add(1);
-            match self.level.get(reference) {
-                Ok(found) if found == table => {}
-                found => return Err(CheckFailure::new(Check::InsertedReference, table, found)),
-            }
+            self.check_resolves(reference, table)?;
         }
         for (_, table, _) in &self.scratch {
             self.model.insert(*table);
@@ -653,6 +650,19 @@ impl<'pool> Environment<'pool> {
         }
         check_eq!(Check::EnoughTables, expected: count as usize, found: self.scratch.len());
         Ok(())
+    }
+
+    /// Checks that `reference` (from an insert) still resolves to `table`
+    /// ([`Check::InsertedReference`]).
+    pub(crate) fn check_resolves(
+        &self,
+        reference: TableRef,
+        table: &Table,
+    ) -> Result<(), CheckFailure> {
+        match self.level.get(reference) {
+            Ok(found) if found == table => Ok(()),
+            found => Err(CheckFailure::new(Check::InsertedReference, table, found)),
+        }
     }
 
     /// Removes the collected tables from the level and marks them in the model, then

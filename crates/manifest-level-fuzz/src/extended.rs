@@ -416,10 +416,7 @@ impl<'pool> Environment<'pool> {
                 Err(error) => return Err(CheckFailure::new(Check::Compaction, table, error)),
             };
             self.generation = self.generation.wrapping_add(1);
-            match self.level.get(reference) {
-                Ok(found) if *found == table => {}
-                found => return Err(CheckFailure::new(Check::InsertedReference, table, found)),
-            }
+            self.check_resolves(reference, &table)?;
             self.model.insert(table);
             self.live_count += 1;
             self.live_values += u64::from(value_count);
@@ -431,10 +428,7 @@ impl<'pool> Environment<'pool> {
         // reference taken before must still resolve to its table.
         self.level.compact();
         if let Some((reference, table)) = last {
-            match self.level.get(reference) {
-                Ok(found) if *found == table => {}
-                found => return Err(CheckFailure::new(Check::InsertedReference, table, found)),
-            }
+            self.check_resolves(reference, &table)?;
         }
         Ok(())
     }
