@@ -481,13 +481,24 @@ impl<'pool> Environment<'pool> {
     /// in the level and in the model.
     pub fn update_tables(&mut self, count: u32) -> Result<(), CheckFailure> {
         debug_assert!(count > 0);
-        let snapshot = self.snapshot;
         let latest = [SNAPSHOT_LATEST];
         self.collect(Query::visible(&latest).descending(), count, |table| {
             table.visible(SNAPSHOT_LATEST)
         })?;
 
-        for &(reference, table, index) in &self.scratch {
+        self.retire_collected()?;
+        self.live_count -= count;
+        self.live_values -= self.scratch_values();
+        Ok(())
+    }
+
+    /// Retires every collected table at the current snapshot, in the level and in the
+    /// model, checking each answer (used by `update_tables` and the extended compaction).
+    /// The caller adjusts the live counters.
+    pub(crate) fn retire_collected(&mut self) -> Result<(), CheckFailure> {
+        let snapshot = self.snapshot;
+        for slot in 0..self.scratch.len() {
+            let (reference, table, index) = self.scratch[slot];
             if let Err(error) = self.level.set_snapshot_max(snapshot, reference) {
                 return Err(CheckFailure::new(
                     Check::RetireAccepted,
@@ -509,14 +520,12 @@ impl<'pool> Environment<'pool> {
             }
             self.retired_now.push(*expected);
         }
-        self.live_count -= count;
-        self.live_values -= self.scratch_values();
         Ok(())
     }
 
     /// The sum of `value_count` over the collected tables (`count * 64` in the faithful
     /// op set; compaction's replacements vary).
-    fn scratch_values(&self) -> u64 {
+    pub(crate) fn scratch_values(&self) -> u64 {
         self.scratch
             .iter()
             .map(|(_, table, _)| u64::from(table.value_count))

@@ -355,33 +355,15 @@ impl<'pool> Environment<'pool> {
         check_eq!(Check::EnoughTables, expected: inputs as usize, found: self.scratch.len());
 
         // Retire them at the current snapshot.
-        let snapshot = self.snapshot;
+        self.retire_collected()?;
         let mut boundaries = [0 as Key; 8];
-        let mut retired_values = 0u64;
-        for (i, &(reference, table, index)) in self.scratch.iter().enumerate() {
-            if let Err(error) = self.level.set_snapshot_max(snapshot, reference) {
-                return Err(CheckFailure::new(
-                    Check::RetireAccepted,
-                    (snapshot, table),
-                    error,
-                ));
-            }
-            self.model.set_snapshot_max(index, snapshot);
-            let expected = self.model.get(index);
-            match self.level.get(reference) {
-                Ok(found) if found == expected => {}
-                found => return Err(CheckFailure::new(Check::EqualsModel, expected, found)),
-            }
-            self.retired_now.push(*expected);
-            retired_values += u64::from(table.value_count);
-            if i > 0 {
-                boundaries[i - 1] = table.key_min;
-            }
+        for (i, &(_, table, _)) in self.scratch.iter().enumerate().skip(1) {
+            boundaries[i - 1] = table.key_min;
         }
         let low = self.scratch[0].1.key_min;
         let high = self.scratch[inputs as usize - 1].1.key_max;
         self.live_count -= inputs;
-        self.live_values -= retired_values;
+        self.live_values -= self.scratch_values();
 
         self.take_snapshot()?;
 
