@@ -405,9 +405,10 @@ impl<'pool> Environment<'pool> {
             key_min = key_max + 1;
             last = Some((reference, table));
         }
-        // An engine lays a level out after compacting into it: `ManifestLevel::compact` moves
-        // nodes only, so the level the checks after this op see must be the same one, and a
-        // reference taken before must still resolve to its table.
+        // An engine lays a level out after compacting into it: `ManifestLevel::compact` packs
+        // the tables into the fewest nodes and changes nothing else, so the checks after
+        // this op must see the same level, and a reference taken before must still resolve
+        // to its table. The next inserts then split full nodes.
         self.level.compact();
         if let Some((reference, table)) = last {
             self.check_resolves(reference, &table)?;

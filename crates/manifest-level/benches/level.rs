@@ -650,7 +650,8 @@ fn bench_size(c: &mut Criterion, n: usize) {
     });
     g.finish();
 
-    // After `compact()` (the level's nodes in pool order; nothing for the baselines).
+    // After `compact()` (the level packed into full nodes in pool order; nothing for the
+    // baselines).
     for (group, direction) in [
         ("iter_compacted_asc", Direction::Ascending),
         ("iter_compacted_desc", Direction::Descending),
@@ -811,7 +812,8 @@ fn memory_report() {
 
 /// `LEVEL_PROFILE=<op>/<structure>/<n>/<repetitions>`: runs one operation in a loop, with
 /// no criterion around it, for `valgrind --tool=callgrind` or `perf record`. Ops: `iter_asc`,
-/// `iter_desc`, `find`, `range_8`, `insert_remove`, `retire`, `least_overlap`.
+/// `iter_desc`, `find`, `range_8`, `insert_held` (remove then insert the held tables, as the
+/// `insert` benchmark does), `insert_remove`, `retire`, `least_overlap`.
 fn profile(spec: &str) {
     let parts: Vec<&str> = spec.split('/').collect();
     let [op, structure, n, repetitions] = parts[..] else {
@@ -843,6 +845,15 @@ fn profile(spec: &str) {
                     Query::visible(&LATEST).within(w.ranges[i % QUERY_COUNT]),
                     |table| sum = sum.wrapping_add(table.address),
                 ),
+                "insert_held" => {
+                    // What the `insert` benchmark times (the removes are untimed there).
+                    for table in &w.held {
+                        main.remove(table);
+                    }
+                    for table in &w.held {
+                        main.insert(black_box(*table));
+                    }
+                }
                 "insert_remove" => {
                     let table = w.held[i % w.held.len()];
                     main.remove(black_box(&table));
@@ -920,20 +931,22 @@ fn profile(spec: &str) {
 // round after round (each round a few milliseconds of the operation), and reports each
 // structure's best round (load from other processes only ever adds time) and median round.
 
-/// The operations of the comparison, with what one measurement is divided by.
+/// The operations of the comparison, in the order they run. The `iter_compacted` ones
+/// leave the levels packed by `compact()`, so they come after every operation that should
+/// see a level filled in random order.
 const COMPARE_OPS: [&str; 13] = [
     "insert",
     "remove",
     "iter_visible_asc",
     "iter_visible_desc",
-    "iter_compacted_asc",
-    "iter_compacted_desc",
     "range_8",
     "range_start",
     "find",
     "next_table_walk",
     "overlapping",
     "least_overlap",
+    "iter_compacted_asc",
+    "iter_compacted_desc",
     "set_snapshot_max",
 ];
 
@@ -973,8 +986,8 @@ fn measure<L: LevelOps>(op: &str, main: &mut L, a: &L, w: &Workload, cursor: &mu
                 Direction::Descending
             };
             if op.starts_with("iter_compacted") {
-                // Untimed: after the inserts and removes of earlier ops, lay the level's
-                // nodes out in pool order again (a no-op for the baselines).
+                // Untimed: pack the level into full nodes in pool order (a no-op for the
+                // baselines; a cheap one once packed).
                 main.compact();
             }
             let start = Instant::now();

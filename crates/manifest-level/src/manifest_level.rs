@@ -412,6 +412,11 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
         self.tables.node_count()
     }
 
+    /// How many tables one node holds (set by the pool's node size).
+    pub fn node_capacity(&self) -> u32 {
+        self.tables.node_capacity()
+    }
+
     /// Inserts `table` in `(key_max, snapshot_min)` order (after tables with the same
     /// `key_max` and a smaller or equal `snapshot_min`) and returns a reference to it.
     ///
@@ -842,16 +847,36 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
         }))
     }
 
-    /// Lays the level's nodes out in ascending pool order ([`SegmentedArray::defragment`]),
-    /// so that a full iteration, a least-overlap sweep or a long range walks memory
-    /// forwards instead of jumping at every node boundary.
+    /// Packs the level's tables into full nodes laid out in ascending pool order
+    /// ([`SegmentedArray::defragment`], then [`SegmentedArray::pack`]), and returns the
+    /// nodes this frees to the pool: a full iteration, a least-overlap sweep or a long range
+    /// then streams through memory much as through one sorted slice.
     ///
-    /// Inserting in random order scatters a level's nodes over the pool; call this after a
-    /// bulk load, or now and then on a level that is read far more than written. The
-    /// tables, their order and the visible counters do not change, and neither does the
-    /// generation: references taken before stay valid. O(nodes × node size), no allocation.
+    /// Inserting in random order leaves a level's nodes about 70% full and scattered over
+    /// the pool. Call this after a bulk load, or now and then on a level that is read far
+    /// more than written: the next insert into a full node splits it. The tables, their
+    /// order and the visible counters do not change, and neither does the generation:
+    /// references taken before stay valid. O(nodes × node size), no allocation.
+    ///
+    /// ```
+    /// use manifest_level::{ManifestLevel, NodePool, TableInfo};
+    /// let pool = NodePool::new(1024, ManifestLevel::<u64>::nodes_needed(1024, 1_000).unwrap())
+    ///     .unwrap();
+    /// let mut level = ManifestLevel::<u64>::new(&pool, 1_000).unwrap();
+    /// for i in 0..1_000u64 {
+    ///     let key = (i * 7919) % 1_000; // an order far from sorted
+    ///     level.insert_table(TableInfo::new(1, key + 1, 1, key * 10, key * 10 + 5, 100)).unwrap();
+    /// }
+    /// let used = pool.acquired_count();
+    /// let table = TableInfo::new(1, 501, 1, 5_000, 5_005, 100);
+    /// let (reference, _) = level.find(&table).unwrap();
+    /// level.compact();
+    /// assert!(pool.acquired_count() < used);
+    /// assert_eq!(level.get(reference), Ok(&table));
+    /// ```
     pub fn compact(&mut self) {
         self.tables.defragment();
+        self.tables.pack();
         self.after_mutation();
     }
 

@@ -28,6 +28,14 @@ struct Block([u8; 64]);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct NodeId(u32);
 
+impl NodeId {
+    /// The node's position in the pool: nodes `i` and `i + 1` are adjacent in memory.
+    #[inline]
+    pub(crate) fn index(self) -> u32 {
+        self.0
+    }
+}
+
 /// A fixed number of fixed-size nodes, reserved at construction and never grown.
 ///
 /// Segmented arrays acquire nodes from the pool as they grow and release them as they

@@ -139,8 +139,9 @@ impl<K: TestKey> Env<'_, K> {
         }
     }
 
-    /// `compact` moves node contents only: the same tables in the same order (both ways),
-    /// the same counters, generation and pool use, references still valid.
+    /// `compact` moves tables between nodes only: the same tables in the same order (both
+    /// ways), the same counters and generation, references still valid; the level then
+    /// holds its tables in the fewest nodes and returns the rest to the pool.
     fn compact(&mut self) {
         let before = snapshot(&self.level);
         let latest = [SNAPSHOT_LATEST];
@@ -151,10 +152,23 @@ impl<K: TestKey> Env<'_, K> {
             .nth(middle)
             .map(|(reference, table)| (reference, *table));
         let free = self.level.pool().free_count();
+        let nodes = self.level.node_count();
         self.level.compact();
         self.level.verify();
-        assert_eq!(snapshot(&self.level), before);
-        assert_eq!(self.level.pool().free_count(), free);
+        let after = snapshot(&self.level);
+        // Everything but the node use is unchanged.
+        let expected = Snapshot {
+            node_count: after.node_count,
+            pool_free: after.pool_free,
+            ..before
+        };
+        assert_eq!(after, expected);
+        let packed = self.level.node_count();
+        assert_eq!(
+            packed,
+            self.level.len().div_ceil(self.level.node_capacity())
+        );
+        assert_eq!(self.level.pool().free_count(), free + (nodes - packed));
         if let Some((reference, table)) = reference {
             assert_eq!(self.level.get(reference), Ok(&table));
         }

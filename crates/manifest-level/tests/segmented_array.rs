@@ -642,6 +642,9 @@ fn blocks_against_vec<T: TestElement>(
         if op % (phase / 2).max(1) == 1 {
             defragment_and_check(&mut array, &model);
         }
+        if op % (phase / 2).max(1) == (phase / 4).max(1) {
+            pack_and_check(&mut array, &model);
+        }
     }
     assert!(array.iter().eq(model.iter()));
     nodes_max
@@ -715,6 +718,27 @@ fn defragment_and_check<T: TestElement>(array: &mut SegmentedArray<'_, T>, model
         starts.windows(2).all(|pair| pair[0] < pair[1]),
         "nodes out of pool order"
     );
+}
+
+/// `pack` keeps every element and index, leaves every node but the last full, and returns
+/// exactly the nodes it emptied to the pool.
+fn pack_and_check<T: TestElement>(array: &mut SegmentedArray<'_, T>, model: &[T]) {
+    let nodes = array.node_count();
+    let free = array.pool().free_count();
+    let capacity = array.node_capacity();
+    array.pack();
+    array.verify();
+    let expected = (model.len() as u32).div_ceil(capacity);
+    assert_eq!(array.node_count(), expected, "packed node count");
+    assert_eq!(array.pool().free_count(), free + (nodes - expected));
+    for node in 0..expected.saturating_sub(1) {
+        assert_eq!(array.node_len(node), capacity, "node {node} not full");
+    }
+    assert!(array.iter().eq(model.iter()));
+    assert!(array.iter().rev().eq(model.iter().rev()));
+    for (index, element) in model.iter().enumerate() {
+        assert_eq!(array.get(index as u32), Some(element));
+    }
 }
 
 /// `many_blocks` sized for Miri: the unsafe node accesses across block boundaries (several
