@@ -372,7 +372,7 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         // The first node whose first key is >= key: everything before it is < key except,
         // possibly, a tail of the node just before it.
         // The block holding that node, or the one after (when the answer starts a block).
-        let block_after = fence_count(&self.block_fences, |fence| *fence < key);
+        let block_after = sorted_count(&self.block_fences, |fence| *fence < key);
         if block_after == 0 {
             return Cursor {
                 node: 0,
@@ -381,7 +381,7 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         }
         let first = (block_after - 1) * BLOCK_NODES;
         let last = (first + BLOCK_NODES).min(self.nodes.len());
-        let node_after = first + fence_count(&self.fences[first..last], |fence| *fence < key);
+        let node_after = first + sorted_count(&self.fences[first..last], |fence| *fence < key);
         if node_after == 0 {
             return Cursor {
                 node: 0,
@@ -1231,43 +1231,6 @@ fn sorted_count<E>(sorted: &[E], less: impl Fn(&E) -> bool) -> usize {
     }
 }
 
-/// Fence slices up to this long are searched in two rounds of counting; longer ones are
-/// bisected.
-const GROUPED_SEARCH_MAX: usize = 4096;
-
-/// [`sorted_count`] for the fence arrays, which sit in cache: a two-round search that
-/// counts over the last fence of each group of `g` (a power of two near `sqrt(len)`), then
-/// over the one group where the answer lies. A block's 64 fences take 8 + 8 comparisons
-/// instead of 64, and the ~180 block fences of 262,144 tables 11 + 16 in two dependent
-/// rounds instead of eight bisection steps, each waiting for the previous load. Measured at
-/// 262,144 tables (2 KiB nodes, interleaved best rounds) against counting every fence and
-/// bisecting the block fences: see BENCHMARKS.md.
-#[inline]
-fn fence_count<E>(sorted: &[E], less: impl Fn(&E) -> bool) -> usize {
-    let len = sorted.len();
-    if len <= 16 {
-        return sorted.iter().filter(|element| less(element)).count();
-    }
-    if len > GROUPED_SEARCH_MAX {
-        return sorted.partition_point(less);
-    }
-    let group = len.isqrt().next_power_of_two();
-    // Groups wholly before the answer: their last element is still `less`.
-    let before = sorted
-        .iter()
-        .skip(group - 1)
-        .step_by(group)
-        .filter(|last| less(last))
-        .count();
-    let start = before * group;
-    let end = (start + group).min(len);
-    start
-        + sorted[start..end]
-            .iter()
-            .filter(|element| less(element))
-            .count()
-}
-
 /// Nodes per block of the two-level index over node lengths (see the module docs).
 ///
 /// 64 keeps both halves of an update short: at 262,144 tables in 1 KiB nodes (about 23,000
@@ -1579,36 +1542,6 @@ mod tests {
         let mut array = filled(&pool, 300);
         array.block_fences[1] += 1;
         assert!(panics(|| array.verify()), "fence of block 1");
-    }
-
-    /// The grouped fence search agrees with a bisection at every length and split point,
-    /// and probes far fewer fences than there are (two rounds of about `sqrt(len)`).
-    #[test]
-    fn fence_count_matches_partition_point() {
-        use core::cell::Cell;
-        let lengths = (0..300).chain([1000, GROUPED_SEARCH_MAX, GROUPED_SEARCH_MAX + 1]);
-        for len in lengths {
-            let sorted: Vec<usize> = (0..len).map(|x| 2 * x).collect();
-            for point in 0..=2 * len + 1 {
-                if len > 300 && point % 97 != 0 {
-                    continue;
-                }
-                let probes = Cell::new(0);
-                let count = fence_count(&sorted, |&x| {
-                    probes.set(probes.get() + 1);
-                    x < point
-                });
-                assert_eq!(count, sorted.partition_point(|&x| x < point), "len {len}");
-                let bound = if len <= 16 {
-                    len
-                } else if len <= GROUPED_SEARCH_MAX {
-                    4 * len.isqrt() + 4
-                } else {
-                    2 + len.ilog2() as usize
-                };
-                assert!(probes.get() <= bound, "len {len}: {} probes", probes.get());
-            }
-        }
     }
 
     /// Kills `replace <= with > in sorted_count`: both strategies give the same answer, so
