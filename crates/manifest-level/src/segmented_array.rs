@@ -344,6 +344,16 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         self.node_start(cursor.node) + cursor.relative
     }
 
+    /// Whether key searches count through short slices instead of bisecting them: once the
+    /// array's nodes no longer fit in a core's L2 cache ([`COUNTING_SEARCH_BYTES_MIN`]), a
+    /// node's cache lines then arrive in parallel rather than one per bisection step. A
+    /// small array sits in L1/L2, where a bisection's few dependent loads are cheaper than
+    /// counting every element.
+    #[inline]
+    fn searches_by_counting(&self) -> bool {
+        self.nodes.len() * self.pool.node_size() >= COUNTING_SEARCH_BYTES_MIN
+    }
+
     /// The absolute index of the first element whose key is `>= key`, or `len` if none.
     ///
     /// The array must be sorted by key (as [`SegmentedArray::insert_sorted`] keeps it).
@@ -372,7 +382,8 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         // The first node whose first key is >= key: everything before it is < key except,
         // possibly, a tail of the node just before it.
         // The block holding that node, or the one after (when the answer starts a block).
-        let block_after = sorted_count(&self.block_fences, |fence| *fence < key);
+        let counting = self.searches_by_counting();
+        let block_after = sorted_count(&self.block_fences, counting, |fence| *fence < key);
         if block_after == 0 {
             return Cursor {
                 node: 0,
@@ -381,7 +392,8 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         }
         let first = (block_after - 1) * BLOCK_NODES;
         let last = (first + BLOCK_NODES).min(self.nodes.len());
-        let node_after = first + sorted_count(&self.fences[first..last], |fence| *fence < key);
+        let fences = &self.fences[first..last];
+        let node_after = first + sorted_count(fences, counting, |fence| *fence < key);
         if node_after == 0 {
             return Cursor {
                 node: 0,
@@ -390,7 +402,7 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         }
         let node = node_after - 1;
         let elements = self.node_elements(node as u32);
-        let relative = sorted_count(elements, |element| element.key() < key);
+        let relative = sorted_count(elements, counting, |element| element.key() < key);
         if relative == elements.len() && node_after < self.nodes.len() {
             // Past this node's last element: the answer starts the next node.
             #[cfg(feature = "fault-injection")]
@@ -1211,20 +1223,26 @@ impl<T: Element> Drop for SegmentedArray<'_, T> {
     }
 }
 
-/// Slices up to this long are searched by counting instead of by bisection.
+/// Slices up to this long are searched by counting instead of by bisection (in large
+/// arrays, see [`SegmentedArray::searches_by_counting`]).
 const LINEAR_SEARCH_MAX: usize = 64;
+
+/// The node bytes from which key searches count through short slices: about a core's L2
+/// cache (512 KiB on the machine of BENCHMARKS.md; 1-2 MiB on newer cores).
+const COUNTING_SEARCH_BYTES_MIN: usize = 1 << 20;
 
 /// How many leading elements of `sorted` satisfy `less` (which holds for a prefix): the
 /// partition point.
 ///
-/// Up to [`LINEAR_SEARCH_MAX`] elements it counts them all, branch-free: the loads do not
-/// depend on each other, so the cache lines of a node (a `TableInfo` is a line each) arrive
-/// in parallel instead of one per bisection step. Measured at 262,144 tables (2 KiB nodes,
-/// interleaved best rounds): insert 166 -> 153 ns, find 210 -> 183 ns. Longer slices are
-/// bisected.
+/// With `counting`, up to [`LINEAR_SEARCH_MAX`] elements are counted, branch-free: the
+/// loads do not depend on each other, so the cache lines of a node (a `TableInfo` is a line
+/// each) arrive in parallel instead of one per bisection step. Measured at 262,144 tables
+/// (2 KiB nodes, interleaved best rounds): insert 166 -> 153 ns, find 210 -> 183 ns. On a
+/// level that fits in cache it cost the seed fuzzer's workload (1,024 tables) about 5% of
+/// its throughput, hence the switch. Otherwise, and for longer slices, bisects.
 #[inline]
-fn sorted_count<E>(sorted: &[E], less: impl Fn(&E) -> bool) -> usize {
-    if sorted.len() <= LINEAR_SEARCH_MAX {
+fn sorted_count<E>(sorted: &[E], counting: bool, less: impl Fn(&E) -> bool) -> usize {
+    if counting && sorted.len() <= LINEAR_SEARCH_MAX {
         sorted.iter().filter(|element| less(element)).count()
     } else {
         sorted.partition_point(less)
@@ -1544,28 +1562,56 @@ mod tests {
         assert!(panics(|| array.verify()), "fence of block 1");
     }
 
-    /// Kills `replace <= with > in sorted_count`: both strategies give the same answer, so
-    /// only the number of probes tells them apart (every element up to
-    /// `LINEAR_SEARCH_MAX`, a bisection's few beyond).
+    /// Kills mutants of `sorted_count`'s strategy choice: both strategies give the same
+    /// answer, so only the number of probes tells them apart (every element up to
+    /// `LINEAR_SEARCH_MAX` when counting, a bisection's few otherwise).
     #[test]
     fn sorted_count_counts_short_slices_and_bisects_long_ones() {
         use core::cell::Cell;
-        for len in [0, 1, 7, LINEAR_SEARCH_MAX, LINEAR_SEARCH_MAX + 1, 1000] {
-            let sorted: Vec<usize> = (0..len).collect();
-            for point in [0, len / 3, len] {
-                let probes = Cell::new(0);
-                let count = sorted_count(&sorted, |&x| {
-                    probes.set(probes.get() + 1);
-                    x < point
-                });
-                assert_eq!(count, point, "len {len}");
-                if len <= LINEAR_SEARCH_MAX {
-                    assert_eq!(probes.get(), len, "counts every element of {len}");
-                } else {
-                    assert!(probes.get() <= 2 + len.ilog2() as usize, "bisects {len}");
+        for counting in [true, false] {
+            for len in [0, 1, 7, LINEAR_SEARCH_MAX, LINEAR_SEARCH_MAX + 1, 1000] {
+                let sorted: Vec<usize> = (0..len).collect();
+                for point in [0, len / 3, len] {
+                    let probes = Cell::new(0);
+                    let count = sorted_count(&sorted, counting, |&x| {
+                        probes.set(probes.get() + 1);
+                        x < point
+                    });
+                    assert_eq!(count, point, "len {len}");
+                    if counting && len <= LINEAR_SEARCH_MAX {
+                        assert_eq!(probes.get(), len, "counts every element of {len}");
+                    } else {
+                        assert!(
+                            probes.get() <= 2 + len.max(1).ilog2() as usize,
+                            "bisects {len}"
+                        );
+                    }
                 }
             }
         }
+    }
+
+    /// The search strategy switches at [`COUNTING_SEARCH_BYTES_MIN`] bytes of nodes.
+    #[test]
+    fn counting_search_starts_at_the_threshold() {
+        let node_size = 1024;
+        let nodes = (COUNTING_SEARCH_BYTES_MIN / node_size) as u32;
+        let pool = NodePool::new(node_size, nodes + 1).unwrap();
+        let capacity = SegmentedArray::<u64>::node_capacity_for(node_size).unwrap();
+        let mut array = SegmentedArray::<u64>::new(&pool, nodes * capacity).unwrap();
+        array.set_auto_verify(false);
+        let mut key = 0;
+        while array.node_count() < nodes - 1 {
+            array.insert_sorted(key).unwrap();
+            key += 1;
+        }
+        assert!(!array.searches_by_counting());
+        while array.node_count() < nodes {
+            array.insert_sorted(key).unwrap();
+            key += 1;
+        }
+        assert!(array.searches_by_counting());
+        assert_eq!(array.lower_bound(key / 2), (key / 2) as u32);
     }
 
     #[test]
