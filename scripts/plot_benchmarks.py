@@ -43,6 +43,7 @@ GROUPS = [
     ("next_table_walk", "next_table walk across the level (per step)", "n"),
     ("overlapping", "tables_overlapping_with_key_range, max 8", None),
     ("least_overlap", "table_with_least_overlap, A = n/8 tables, B = n (per table of A+B)", "n+a"),
+    ("least_overlap_compacted", "the same with B packed by `compact()` (A as filled; baselines unchanged) (per table of A+B)", "n+a"),
 ]
 
 COLORS = {

@@ -341,7 +341,8 @@ fn bench_retire<L: LevelOps>(
             let mut total = Duration::ZERO;
             let mut remaining = iters;
             while remaining > 0 {
-                if cursor == w.live.len() {
+                // Rebuilt in ascending order first (untimed), whatever earlier ops left.
+                if cursor == 0 || cursor == w.live.len() {
                     level.rebuild_sorted(&w.sorted);
                     cursor = 0;
                 }
@@ -666,6 +667,15 @@ fn bench_size(c: &mut Criterion, n: usize) {
         g.finish();
     }
 
+    let mut g = c.benchmark_group("least_overlap_compacted");
+    configure(&mut g, n, slow);
+    g.throughput(Throughput::Elements((n + n_a) as u64));
+    for_each_structure!(s, |name, main, a| {
+        main.compact();
+        bench_least_overlap(&mut g, name, a, &*main, &w);
+    });
+    g.finish();
+
     // Last: it leaves the structures rebuilt in ascending order.
     let mut g = c.benchmark_group("set_snapshot_max");
     configure(&mut g, n, false);
@@ -717,18 +727,23 @@ fn memory_rows(n: usize) -> Vec<MemoryRow> {
         let nodes = level.node_count() as usize;
         // In use: the acquired nodes plus the side-table entries.
         let used = nodes * node_size + side_table_bytes::<u64>(nodes);
+        level.compact();
+        let packed = level.node_count() as usize;
+        assert_eq!(packed, table_nodes_min, "compact() packs into full nodes");
+        let packed_used = packed * node_size + side_table_bytes::<u64>(packed);
         rows.push(MemoryRow {
             structure,
             n,
             reserved: reserved + side,
             used,
             detail: format!(
-                "pool {} B ({} nodes, worst case), side tables {} B; {} nodes in use (all full: {})",
+                "pool {} B ({} nodes, worst case), side tables {} B; {} nodes in use; after compact(): {} nodes (all full), {:.1} B/table in use",
                 pool.memory_bytes(),
                 nodes_max,
                 side,
                 nodes,
-                table_nodes_min
+                packed,
+                packed_used as f64 / n as f64
             ),
         });
         drop(level);
@@ -934,7 +949,7 @@ fn profile(spec: &str) {
 /// The operations of the comparison, in the order they run. The `iter_compacted` ones
 /// leave the levels packed by `compact()`, so they come after every operation that should
 /// see a level filled in random order.
-const COMPARE_OPS: [&str; 13] = [
+const COMPARE_OPS: [&str; 14] = [
     "insert",
     "remove",
     "iter_visible_asc",
@@ -947,6 +962,7 @@ const COMPARE_OPS: [&str; 13] = [
     "least_overlap",
     "iter_compacted_asc",
     "iter_compacted_desc",
+    "least_overlap_compacted",
     "set_snapshot_max",
 ];
 
@@ -1043,7 +1059,11 @@ fn measure<L: LevelOps>(op: &str, main: &mut L, a: &L, w: &Workload, cursor: &mu
             }
             per_query(start.elapsed(), w.ranges.len())
         }
-        "least_overlap" => {
+        "least_overlap" | "least_overlap_compacted" => {
+            if op == "least_overlap_compacted" {
+                // Untimed: B (n tables) packed by `compact()`; A stays as filled.
+                main.compact();
+            }
             let start = Instant::now();
             let answer = a.least_overlap(black_box(main), SNAPSHOT_LATEST, 8);
             let elapsed = start.elapsed();
@@ -1052,7 +1072,8 @@ fn measure<L: LevelOps>(op: &str, main: &mut L, a: &L, w: &Workload, cursor: &mu
         }
         "set_snapshot_max" => {
             let batch = 256.min(w.live.len());
-            if *cursor + batch > w.live.len() {
+            // Rebuilt in ascending order first (untimed), whatever earlier ops left.
+            if *cursor == 0 || *cursor + batch > w.live.len() {
                 main.rebuild_sorted(&w.sorted);
                 *cursor = 0;
             }
