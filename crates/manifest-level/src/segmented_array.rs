@@ -956,76 +956,87 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         self.verify_if_enabled();
     }
 
-    /// Moves the elements towards the front so that every node but the last is full, and
-    /// returns the nodes left empty to the pool. The elements, their order and their indexes
-    /// do not change; cursors taken before do (they name nodes).
+    /// Moves the elements towards the front so that every node but the last holds at least
+    /// [`SegmentedArray::pack_target`] elements (all but 1/16 of its slots), and returns
+    /// the nodes left empty to the pool. The elements, their order and their indexes do not
+    /// change; cursors taken before do (they name nodes).
     ///
     /// Inserting in random order leaves nodes about 70% full on average; a packed array
-    /// takes fewer nodes and iterates through fewer, longer runs of memory. The price is
-    /// paid on the next inserts: an insert into a full node splits it. Each element is
-    /// copied at most once: O(len + nodes), no allocation.
+    /// takes fewer nodes and iterates through fewer, longer runs of memory. The free 1/16
+    /// lets the next inserts land without splitting (an insert into a full node splits it,
+    /// which shifts the side tables after it: at 262,144 tables, 4.5 µs instead of 150 ns).
+    /// Each element is copied at most once: O(len + nodes), no allocation.
     ///
     /// ```
     /// use manifest_level::{NodePool, SegmentedArray};
-    /// let pool = NodePool::new(32, 16).unwrap(); // 4 u64 per node
-    /// let mut array = SegmentedArray::<u64>::new(&pool, 32).unwrap();
-    /// for key in [50, 10, 40, 20, 30, 60, 70, 15, 25, 35, 45] {
-    ///     array.insert_sorted(key).unwrap();
+    /// let pool = NodePool::new(256, 16).unwrap(); // 32 u64 per node
+    /// let mut array = SegmentedArray::<u64>::new(&pool, 256).unwrap();
+    /// for key in 0..100u64 {
+    ///     array.insert_sorted((key * 37) % 100).unwrap(); // an order far from sorted
     /// }
     /// let before: Vec<u64> = array.iter().copied().collect();
     /// array.pack();
     /// assert!(array.iter().copied().eq(before));
-    /// assert_eq!(array.node_count(), 3); // 4 + 4 + 3
-    /// assert_eq!(pool.free_count(), 16 - 3);
+    /// assert_eq!(array.pack_target(), 30);
+    /// assert_eq!(array.node_count(), 4); // 30 + 30 + 30 + 10
+    /// assert_eq!(pool.free_count(), 16 - 4);
     /// ```
     pub fn pack(&mut self) {
         let node_count = self.nodes.len();
-        let capacity = self.node_capacity as usize;
+        let target = self.pack_target() as usize;
         let len = self.len as usize;
         if node_count == 0 {
             return;
         }
-        // Node 0 keeps its elements in place. `write` is the node being filled and `filled`
-        // its length; `write <= read` throughout, so a copy goes to an earlier node or, when
-        // both are the same node, to earlier slots of it.
+        // `write` is the node being filled and `filled` its length; `write <= read`
+        // throughout, so a copy goes to an earlier node or, when both are the same node, to
+        // earlier slots of it. Node 0 keeps its elements in place, and so does a node the
+        // writer catches up with: it may then hold more than `target` (up to capacity).
+        // `counts[node]` is rewritten once the writer leaves `node`, which it has read.
         let (mut write, mut filled) = (0usize, self.counts[0] as usize);
         for read in 1..node_count {
             let read_len = self.counts[read] as usize;
             let mut taken = 0;
-            // Each round copies at least one element (or moves to the next write node).
-            for _ in 0..2 * read_len + 2 {
+            // Each round copies at least one element, after moving on to the next write
+            // node when this one has reached the target.
+            for _ in 0..read_len {
                 if taken == read_len {
                     break;
                 }
-                if filled == capacity {
+                if filled >= target {
+                    self.counts[write] = filled as u32;
                     write += 1;
                     filled = 0;
                 }
-                let chunk = (capacity - filled).min(read_len - taken);
                 if write == read {
-                    debug_assert!(filled <= taken);
+                    // Caught up: the rest of the node stays where it is, moved to its front.
+                    debug_assert_eq!(filled, 0);
                     self.node_slots_mut(read)
                         .copy_within(taken..read_len, filled);
-                } else {
-                    // SAFETY: `write < read`: distinct nodes owned by this array; one shared
-                    // view of the source's initialized elements and one exclusive view of
-                    // the destination's slots.
-                    let source = unsafe { self.pool.elements::<T>(self.nodes[read], read_len) };
-                    let destination = unsafe { self.pool.slots_mut::<T>(self.nodes[write]) };
-                    for (slot, element) in destination[filled..filled + chunk]
-                        .iter_mut()
-                        .zip(&source[taken..taken + chunk])
-                    {
-                        *slot = MaybeUninit::new(*element);
-                    }
+                    filled += read_len - taken;
+                    taken = read_len;
+                    break;
+                }
+                let chunk = (target - filled).min(read_len - taken);
+                // SAFETY: `write < read`: distinct nodes owned by this array; one shared
+                // view of the source's initialized elements and one exclusive view of the
+                // destination's slots.
+                let source = unsafe { self.pool.elements::<T>(self.nodes[read], read_len) };
+                let destination = unsafe { self.pool.slots_mut::<T>(self.nodes[write]) };
+                for (slot, element) in destination[filled..filled + chunk]
+                    .iter_mut()
+                    .zip(&source[taken..taken + chunk])
+                {
+                    *slot = MaybeUninit::new(*element);
                 }
                 filled += chunk;
                 taken += chunk;
             }
             assert_eq!(taken, read_len, "every element of node {read} moved");
         }
+        self.counts[write] = filled as u32;
         let kept = write + 1;
-        assert_eq!(kept, len.div_ceil(capacity).max(1), "packed node count");
+        assert!(kept <= len.div_ceil(target).max(1), "packed node count");
         for node in self.nodes.drain(kept..) {
             self.pool.release(node);
         }
@@ -1033,17 +1044,18 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         self.offsets.truncate(kept);
         self.fences.truncate(kept);
         for node in 0..kept {
-            self.counts[node] = if node == write {
-                filled as u32
-            } else {
-                capacity as u32
-            };
             let fence = self.node_elements(node as u32)[0].key();
             self.set_fence(node, fence);
         }
         self.reindex_after(0);
-        debug_assert_eq!(self.len as usize, len);
+        debug_assert_eq!(self.counts.iter().sum::<u32>() as usize, len);
         self.verify_if_enabled();
+    }
+
+    /// The fewest elements [`SegmentedArray::pack`] leaves in every node but the last:
+    /// the capacity less 1/16 of it (rounded down), so 30 of 32, 15 of 16, all of 8.
+    pub fn pack_target(&self) -> u32 {
+        self.node_capacity - self.node_capacity / 16
     }
 
     /// Removes every element and returns every node to the pool.

@@ -720,25 +720,40 @@ fn defragment_and_check<T: TestElement>(array: &mut SegmentedArray<'_, T>, model
     );
 }
 
-/// `pack` keeps every element and index, leaves every node but the last full, and returns
-/// exactly the nodes it emptied to the pool.
+/// `pack` keeps every element and index, leaves every node but the last at least at its
+/// target fill (all but 1/16 of the slots), and returns exactly the nodes it emptied to the
+/// pool.
 fn pack_and_check<T: TestElement>(array: &mut SegmentedArray<'_, T>, model: &[T]) {
     let nodes = array.node_count();
     let free = array.pool().free_count();
     let capacity = array.node_capacity();
+    let target = array.pack_target();
+    assert_eq!(target, capacity - capacity / 16);
     array.pack();
     array.verify();
-    let expected = (model.len() as u32).div_ceil(capacity);
-    assert_eq!(array.node_count(), expected, "packed node count");
-    assert_eq!(array.pool().free_count(), free + (nodes - expected));
-    for node in 0..expected.saturating_sub(1) {
-        assert_eq!(array.node_len(node), capacity, "node {node} not full");
+    let packed = array.node_count();
+    assert!(
+        packed <= (model.len() as u32).div_ceil(target),
+        "packed node count"
+    );
+    assert!(packed <= nodes);
+    assert_eq!(array.pool().free_count(), free + (nodes - packed));
+    for node in 0..packed.saturating_sub(1) {
+        assert!(
+            array.node_len(node) >= target,
+            "node {node} under the target"
+        );
     }
     assert!(array.iter().eq(model.iter()));
     assert!(array.iter().rev().eq(model.iter().rev()));
     for (index, element) in model.iter().enumerate() {
         assert_eq!(array.get(index as u32), Some(element));
     }
+    // Packing a packed array moves nothing.
+    let lengths: Vec<u32> = (0..packed).map(|node| array.node_len(node)).collect();
+    array.pack();
+    let again: Vec<u32> = (0..packed).map(|node| array.node_len(node)).collect();
+    assert_eq!((array.node_count(), again), (packed, lengths));
 }
 
 /// `many_blocks` sized for Miri: the unsafe node accesses across block boundaries (several
