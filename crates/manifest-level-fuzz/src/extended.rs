@@ -406,7 +406,7 @@ impl<'pool> Environment<'pool> {
             last = Some((reference, table));
         }
         // An engine lays a level out after compacting into it: `ManifestLevel::compact` packs
-        // the tables into the fewest nodes and changes nothing else, so the checks after
+        // the tables into nodes filled to all but 1/16 and changes nothing else, so the checks after
         // this op must see the same level, and a reference taken before must still resolve
         // to its table. The next inserts then split full nodes.
         self.level.compact();

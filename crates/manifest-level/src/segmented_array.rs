@@ -1605,6 +1605,7 @@ mod tests {
 
     /// The search strategy switches at [`COUNTING_SEARCH_BYTES_MIN`] bytes of nodes.
     #[test]
+    #[cfg_attr(miri, ignore)] // 65,000 inserts; no unsafe code of its own
     fn counting_search_starts_at_the_threshold() {
         let node_size = 1024;
         let nodes = (COUNTING_SEARCH_BYTES_MIN / node_size) as u32;
