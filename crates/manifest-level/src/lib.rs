@@ -40,8 +40,14 @@
 //! Node size is the main tuning knob: 1 KiB nodes (16 tables of 64 bytes) suit levels of
 //! a few thousand tables; at 262,144 tables 2 KiB nodes insert and remove about 1.5×
 //! faster (fewer nodes to shift in the side tables on a split). See BENCHMARKS.md.
-//! [`ManifestLevel::compact`] lays a level's nodes out in pool order after a bulk load (a
-//! random-order fill scatters them), without changing its tables or references.
+//!
+//! A level filled in random order has its nodes about 70% full and scattered over the
+//! pool. [`ManifestLevel::compact`] packs its tables into nodes filled to all but 1/16,
+//! laid out in pool order, without changing its tables or references: a full iteration or
+//! a least-overlap sweep then streams through memory like a sorted `Vec`, the level takes
+//! about 69 bytes per table instead of 93, and the free 1/16 absorbs the next inserts
+//! without splits. Call it after a bulk load, or after compacting into a read-mostly
+//! level (at 262,144 tables it takes about 13 ms). See BENCHMARKS.md.
 //!
 //! # Example
 //!
