@@ -35,7 +35,7 @@ GROUPS = [
     ("set_snapshot_max", "look a live table up and retire it", None),
     ("iter_visible_asc", "full iteration, visible to latest, ascending (per table)", "n"),
     ("iter_visible_desc", "full iteration, visible to latest, descending (per table)", "n"),
-    ("iter_compacted_asc", "the same after `ManifestLevel::compact()` (tables packed into nodes filled to all but 1/16, in pool order; baselines unchanged), ascending (per table)", "n"),
+    ("iter_compacted_asc", "the same after `ManifestLevel::compact()` (tables packed into nodes at least 15/16 full, in pool order; baselines unchanged), ascending (per table)", "n"),
     ("iter_compacted_desc", "the same after `compact()`, descending (per table)", "n"),
     ("range_8", "range iteration covering 8 tables", None),
     ("range_start", "first table of a range (range start)", None),

@@ -406,9 +406,9 @@ impl<'pool> Environment<'pool> {
             last = Some((reference, table));
         }
         // An engine lays a level out after compacting into it: `ManifestLevel::compact` packs
-        // the tables into nodes filled to all but 1/16 and changes nothing else, so the checks after
-        // this op must see the same level, and a reference taken before must still resolve
-        // to its table. The next inserts then split full nodes.
+        // the tables into fewer nodes and changes nothing else, so the checks after this op
+        // must see the same level, and a reference taken before must still resolve to its
+        // table.
         self.level.compact();
         if let Some((reference, table)) = last {
             self.check_resolves(reference, &table)?;

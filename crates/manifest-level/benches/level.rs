@@ -651,7 +651,7 @@ fn bench_size(c: &mut Criterion, n: usize) {
     });
     g.finish();
 
-    // After `compact()` (the level packed into full nodes in pool order; nothing for the
+    // After `compact()` (the level packed into nodes 15/16 full, in pool order; nothing for the
     // baselines).
     for (group, direction) in [
         ("iter_compacted_asc", Direction::Ascending),
@@ -750,9 +750,9 @@ fn memory_rows(n: usize) -> Vec<MemoryRow> {
         level.compact();
         let compact_time = start.elapsed();
         let packed = level.node_count() as usize;
-        let target = SegmentedArray::<Table>::node_capacity_for(node_size).unwrap() as usize;
+        let capacity = SegmentedArray::<Table>::node_capacity_for(node_size).unwrap() as usize;
         assert!(
-            packed <= n.div_ceil(target - target / 16),
+            packed <= n.div_ceil(capacity - capacity / 16),
             "compact() packs the nodes"
         );
         let packed_used = packed * node_size + side_table_bytes::<u64>(packed);
@@ -1032,7 +1032,7 @@ fn measure<L: LevelOps>(op: &str, main: &mut L, a: &L, w: &Workload, cursor: &mu
                 Direction::Descending
             };
             if op.starts_with("iter_compacted") {
-                // Untimed: pack the level into full nodes in pool order (a no-op for the
+                // Untimed: pack the level into nodes 15/16 full, in pool order (a no-op for the
                 // baselines; a cheap one once packed).
                 main.compact();
             }

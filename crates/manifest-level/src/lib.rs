@@ -42,11 +42,11 @@
 //! faster (fewer nodes to shift in the side tables on a split). See BENCHMARKS.md.
 //!
 //! A level filled in random order has its nodes about 70% full and scattered over the
-//! pool. [`ManifestLevel::compact`] packs its tables into nodes filled to all but 1/16,
-//! laid out in pool order, without changing its tables or references: a full iteration or
-//! a least-overlap sweep then streams through memory like a sorted `Vec`, the level takes
-//! about 69 bytes per table instead of 93, and the free 1/16 absorbs the next inserts
-//! without splits. Call it after a bulk load, or after compacting into a read-mostly
+//! pool. [`ManifestLevel::compact`] packs its tables into nodes filled to 15/16 (nodes
+//! already fuller keep their tables), laid out in pool order, without changing its tables
+//! or references: a full iteration or a least-overlap sweep then streams through memory
+//! like a sorted `Vec`, the level takes about 69 bytes per table instead of 93, and the
+//! free 1/16 absorbs the next inserts without splits. Call it after a bulk load, or after compacting into a read-mostly
 //! level (at 262,144 tables it takes about 10 ms). See BENCHMARKS.md.
 //!
 //! # Example

@@ -847,7 +847,7 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
         }))
     }
 
-    /// Packs the level's tables into nodes filled to all but 1/16 of their slots, laid out
+    /// Packs the level's tables into nodes filled to at least 15/16 of their slots, laid out
     /// in ascending pool order ([`SegmentedArray::defragment`], then
     /// [`SegmentedArray::pack`]), and returns the nodes this frees to the pool: a full
     /// iteration, a least-overlap sweep or a long range then streams through memory much as
@@ -855,10 +855,12 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
     ///
     /// Inserting in random order leaves a level's nodes about 70% full and scattered over
     /// the pool. Call this after a bulk load, or after compacting into a level that is read
-    /// far more than written; the free 1/16 of every node takes the next inserts without
-    /// splitting it. The tables, their order and the visible counters do not change, and
-    /// neither does the generation: references taken before stay valid. O(nodes × node
-    /// size), no allocation; about 10 ms at 262,144 tables (BENCHMARKS.md).    ///
+    /// far more than written; the 1/16 left free in the nodes it fills takes the next
+    /// inserts without splits (nodes already fuller than that keep their tables, see
+    /// [`SegmentedArray::pack`]). The tables, their order and the visible counters do not
+    /// change, and neither does the generation: references taken before stay valid.
+    /// O(nodes × node size), no allocation; about 10 ms at 262,144 tables (BENCHMARKS.md).
+    ///
     /// ```
     /// use manifest_level::{ManifestLevel, NodePool, TableInfo};
     /// let pool = NodePool::new(1024, ManifestLevel::<u64>::nodes_needed(1024, 1_000).unwrap())

@@ -962,10 +962,14 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
     /// change; cursors taken before do (they name nodes).
     ///
     /// Inserting in random order leaves nodes about 70% full on average; a packed array
-    /// takes fewer nodes and iterates through fewer, longer runs of memory. The free 1/16
-    /// lets the next inserts land without splitting (an insert into a full node splits it,
-    /// which shifts the side tables after it: at 262,144 tables, 4.5 µs instead of 150 ns).
-    /// Each element is copied at most once: O(len + nodes), no allocation.
+    /// takes fewer nodes and iterates through fewer, longer runs of memory. Nodes are filled
+    /// up to the target only, so the free 1/16 lets the next inserts land without splitting
+    /// (an insert into a full node splits it, which shifts the side tables after it: at
+    /// 262,144 tables, 4.5 µs instead of 150 ns). A node that already holds more than the
+    /// target when the packing reaches it keeps its elements (packing never moves elements
+    /// backwards, into nodes not yet read), so packing a packed array moves nothing, and
+    /// nodes filled past the target since the last packing stay that full. Each element is
+    /// copied at most once: O(len + nodes), no allocation.
     ///
     /// ```
     /// use manifest_level::{NodePool, SegmentedArray};
@@ -1009,10 +1013,11 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
                     filled = 0;
                 }
                 if write == read {
-                    // Caught up: the rest of the node stays where it is, moved to its front.
+                    // Caught up: the rest of the node stays in it, moved to its front.
                     debug_assert_eq!(filled, 0);
-                    self.node_slots_mut(read)
-                        .copy_within(taken..read_len, filled);
+                    if taken > 0 {
+                        self.node_slots_mut(read).copy_within(taken..read_len, 0);
+                    }
                     filled += read_len - taken;
                     taken = read_len;
                     break;
@@ -1239,8 +1244,10 @@ impl<T: Element> Drop for SegmentedArray<'_, T> {
 /// arrays, see [`SegmentedArray::searches_by_counting`]).
 const LINEAR_SEARCH_MAX: usize = 64;
 
-/// The node bytes from which key searches count through short slices: about a core's L2
-/// cache (512 KiB on the machine of BENCHMARKS.md; 1-2 MiB on newer cores).
+/// The node bytes from which key searches count through short slices: twice a core's L2
+/// cache on the machine of BENCHMARKS.md (512 KiB), about the L2 of newer cores (1-2 MiB).
+/// Not tuned finely: the fuzzer's level (~20 KiB of nodes) bisects, the benchmarks' levels
+/// from 32,768 tables (2-3 MiB) count, and both measured best that way.
 const COUNTING_SEARCH_BYTES_MIN: usize = 1 << 20;
 
 /// How many leading elements of `sorted` satisfy `less` (which holds for a prefix): the
@@ -1325,9 +1332,10 @@ impl<'a, T: Element> ArrayView<'a, T> {
     }
 
     /// Whether node `to` lies `distance` pool nodes from node `from` in memory (both must
-    /// exist): then the nodes between follow each other in memory (as after
+    /// exist): then the nodes between most likely follow each other in memory (as after
     /// [`SegmentedArray::defragment`] and [`SegmentedArray::pack`]), and the hardware
-    /// prefetcher, which follows a sequential stream, is already loading them.
+    /// prefetcher, which follows a sequential stream, is already loading them. Only a
+    /// hint's decision: a wrong guess costs a cache miss or a useless prefetch.
     #[inline]
     fn adjacent(&self, from: u32, to: u32, distance: u32) -> bool {
         let nodes = &self.array.nodes;

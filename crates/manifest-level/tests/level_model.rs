@@ -141,7 +141,7 @@ impl<K: TestKey> Env<'_, K> {
 
     /// `compact` moves tables between nodes only: the same tables in the same order (both
     /// ways), the same counters and generation, references still valid; the level then
-    /// holds its tables in nodes filled to all but 1/16 and returns the rest to the pool.
+    /// holds its tables in nodes at least 15/16 full and returns the rest to the pool.
     fn compact(&mut self) {
         let before = snapshot(&self.level);
         let latest = [SNAPSHOT_LATEST];

@@ -550,6 +550,12 @@ fn random_model<T: TestElement>(seed: u64, ops: usize) {
                 }
                 _ => {}
             }
+            if rng.chance(1, 60) {
+                // Up to 64 elements per node here (32-256-byte nodes), so packing leaves
+                // real slack (all but 1/16), and nodes filled past it since the last
+                // packing must keep their elements.
+                pack_and_check(&mut array, &model);
+            }
             if rng.chance(1, 400) {
                 array.clear();
                 model.clear();
