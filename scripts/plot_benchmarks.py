@@ -31,6 +31,7 @@ SIZES = [1024, 32768, 262144]
 # table of both levels)
 GROUPS = [
     ("insert", "insert one table into a level of ~n (random order)", None),
+    ("insert_cold", "the same after a full iteration streamed the structure through the caches", None),
     ("remove", "remove one table from a level of n (random order)", None),
     ("set_snapshot_max", "look a live table up and retire it", None),
     ("iter_visible_asc", "full iteration, visible to latest, ascending (per table)", "n"),
