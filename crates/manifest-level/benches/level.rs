@@ -689,11 +689,11 @@ fn bench_size(c: &mut Criterion, n: usize) {
 // Memory
 
 /// Bytes in use in the side tables of a level's segmented array holding `node_count` nodes
-/// (per node: `nodes`, `counts`, `offsets`: `u32` each, `fences: K`; per block of 64 nodes:
-/// `block_starts: u32`, `block_fences: K`).
+/// (per node: `nodes`, `counts`, `offsets`: `u32` each, `fences: K`; per 128 nodes:
+/// `block_starts: u32`; per 64 nodes: `block_fences: K`).
 fn side_table_bytes<K>(node_count: usize) -> usize {
     let key = core::mem::size_of::<K>();
-    node_count * (3 * 4 + key) + node_count.div_ceil(64).max(1) * (4 + key)
+    node_count * (3 * 4 + key) + node_count.div_ceil(128).max(1) * 4 + node_count.div_ceil(64) * key
 }
 
 struct MemoryRow {
