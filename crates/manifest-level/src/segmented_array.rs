@@ -678,12 +678,13 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
     #[inline]
     fn grow_node(&mut self, node: usize, count: u32) {
         self.counts[node] += count;
-        let block_end = (node / INDEX_NODES + 1) * INDEX_NODES;
-        let offsets_end = block_end.min(self.offsets.len());
-        for offset in &mut self.offsets[node + 1..offsets_end] {
+        let (offsets, block_starts) = self.starts_after(node);
+        // Two loops, not one over a chain: each vectorizes (a chain does not: +55%
+        // instructions per insert and remove, measured with callgrind).
+        for offset in offsets {
             *offset += count;
         }
-        for start in &mut self.block_starts[node / INDEX_NODES + 1..] {
+        for start in block_starts {
             *start += count;
         }
         self.len += count;
@@ -694,15 +695,28 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
     #[inline]
     fn shrink_node(&mut self, node: usize, count: u32) {
         self.counts[node] -= count;
-        let block_end = (node / INDEX_NODES + 1) * INDEX_NODES;
-        let offsets_end = block_end.min(self.offsets.len());
-        for offset in &mut self.offsets[node + 1..offsets_end] {
+        let (offsets, block_starts) = self.starts_after(node);
+        // Two loops, not one over a chain: each vectorizes (a chain does not: +55%
+        // instructions per insert and remove, measured with callgrind).
+        for offset in offsets {
             *offset -= count;
         }
-        for start in &mut self.block_starts[node / INDEX_NODES + 1..] {
+        for start in block_starts {
             *start -= count;
         }
         self.len -= count;
+    }
+
+    /// The index entries that move when node `node` changes length: the offsets of the
+    /// later nodes of its index block, and the starts of the later blocks.
+    #[inline]
+    fn starts_after(&mut self, node: usize) -> (&mut [u32], &mut [u32]) {
+        let block = node / INDEX_NODES;
+        let offsets_end = ((block + 1) * INDEX_NODES).min(self.offsets.len());
+        (
+            &mut self.offsets[node + 1..offsets_end],
+            &mut self.block_starts[block + 1..],
+        )
     }
 
     /// Recomputes the offsets and block starts of every node after `node`, once nodes were
