@@ -690,10 +690,13 @@ fn bench_size(c: &mut Criterion, n: usize) {
 
 /// Bytes in use in the side tables of a level's segmented array holding `node_count` nodes
 /// (per node: `nodes`, `counts`, `offsets`: `u32` each, `fences: K`; per 128 nodes:
-/// `block_starts: u32`; per 64 nodes: `block_fences: K`).
+/// `block_starts: u32`; per 32 nodes: `block_fences: K`; per 512 nodes: `group_fences: K`).
 fn side_table_bytes<K>(node_count: usize) -> usize {
     let key = core::mem::size_of::<K>();
-    node_count * (3 * 4 + key) + node_count.div_ceil(128).max(1) * 4 + node_count.div_ceil(64) * key
+    node_count * (3 * 4 + key)
+        + node_count.div_ceil(128).max(1) * 4
+        + node_count.div_ceil(32) * key
+        + node_count.div_ceil(512) * key
 }
 
 struct MemoryRow {

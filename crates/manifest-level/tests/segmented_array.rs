@@ -678,7 +678,7 @@ fn lower_bound_long_and_short_slices() {
         let expected = model.partition_point(|&e| e < key) as u32;
         assert_eq!(array.lower_bound(key), expected, "key {key}");
     }
-    // Many blocks: 32-byte nodes of u32 (8 each), over 64 blocks of 64 nodes.
+    // Many blocks and groups of blocks: 32-byte nodes of u32 (8 each), over 4,096 nodes.
     let count = 40_000u32;
     let pool = pool_for::<u32>(32, count);
     let mut array = SegmentedArray::<u32>::new(&pool, count).unwrap();
@@ -699,6 +699,26 @@ fn lower_bound_long_and_short_slices() {
             key.div_ceil(2).min(count),
             "key {key}"
         );
+    }
+    // Sorted removes and inserts all over (fences, block fences and group fences change
+    // with first elements, merges and splits), then lookups against the model.
+    let mut model: Vec<u32> = array.iter().copied().collect();
+    for round in 0..6_000 {
+        if round % 3 == 2 {
+            let key = rng.below(u64::from(2 * count)) as u32;
+            let at = model.partition_point(|&e| e < key);
+            assert_eq!(array.insert_sorted(key).unwrap(), at as u32);
+            model.insert(at, key);
+        } else {
+            let at = rng.index(model.len());
+            assert_eq!(array.remove(at as u32).unwrap(), model.remove(at));
+        }
+    }
+    array.verify();
+    for _ in 0..4_000 {
+        let key = rng.below(u64::from(2 * count + 2)) as u32;
+        let expected = model.partition_point(|&e| e < key) as u32;
+        assert_eq!(array.lower_bound(key), expected, "key {key}");
     }
 }
 
