@@ -120,6 +120,25 @@ struct Workload {
     ranges: Vec<KeyRange<u64>>,
 }
 
+/// Checks that every table of `a` visible to the latest snapshot intersects a visible table
+/// of `b` (both sorted), so that a least-overlap sweep never stops early at a table
+/// overlapping nothing and the benchmark times a sweep over all of both levels.
+fn assert_every_table_overlaps(a: &[Table], b: &[Table]) {
+    let visible_b: Vec<&Table> = b.iter().filter(|t| t.visible(SNAPSHOT_LATEST)).collect();
+    let mut low = 0;
+    for table in a.iter().filter(|t| t.visible(SNAPSHOT_LATEST)) {
+        // The first visible table of B that ends at or after this one's start.
+        while low < visible_b.len() && visible_b[low].key_max < table.key_min {
+            low += 1;
+        }
+        assert!(
+            low < visible_b.len() && visible_b[low].key_min <= table.key_max,
+            "table {:?} of level A overlaps no table of B: the sweep would stop there",
+            table.key_range()
+        );
+    }
+}
+
 /// A level of `n / 16` retired-and-replaced pairs and `n - n/8` single live tables, in
 /// disjoint slots of `slot_width` keys.
 fn generate_level(rng: &mut Rng, n: usize, slot_width: u64, width: (u64, u64)) -> Vec<Table> {
@@ -153,11 +172,12 @@ fn generate_level(rng: &mut Rng, n: usize, slot_width: u64, width: (u64, u64)) -
             let snapshot_max = snapshot_min + rng.below(100);
             let mut old = table(rng, snapshot_min, key_min, key_max);
             old.snapshot_max = snapshot_max;
-            // The replacement: the same key_max half the time, else a narrower range.
+            // The replacement: the same key_max half the time, else a narrower range, still
+            // at least `width.0` keys wide.
             let new_key_max = if rng.chance(1, 2) {
                 key_max
             } else {
-                rng.range(key_min, key_max)
+                rng.range(key_min + width.0, key_max)
             };
             tables.push(old);
             tables.push(table(rng, snapshot_max + 1, key_min, new_key_max));
@@ -186,8 +206,11 @@ impl Workload {
         let mut live: Vec<Table> = tables.iter().filter(|t| t.is_live()).copied().collect();
         rng.shuffle(&mut live);
         // Level A: slots of 8 B slots; each table spans 72..=440 keys, so it overlaps at
-        // least one visible table of B and the sweep never stops early.
+        // least one visible table of B and the sweep never stops early (checked below).
         let tables_a = generate_level(&mut rng, (n / 8).max(16), 8 * SLOT_WIDTH, (72, 440));
+        let sorted_a = sorted(&tables_a);
+        let sorted = sorted(&tables);
+        assert_every_table_overlaps(&sorted_a, &sorted);
         let finds = (0..QUERY_COUNT)
             .map(|_| tables[rng.below(n as u64) as usize])
             .collect();
@@ -200,8 +223,8 @@ impl Workload {
             .collect();
         Workload {
             n,
-            sorted: sorted(&tables),
-            sorted_a: sorted(&tables_a),
+            sorted,
+            sorted_a,
             tables,
             held,
             live,
