@@ -859,7 +859,7 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
     /// inserts without splits (nodes already fuller than that keep their tables, see
     /// [`SegmentedArray::pack`]). The tables, their order and the visible counters do not
     /// change, and neither does the generation: references taken before stay valid.
-    /// O(nodes × node size), no allocation; about 10 ms at 262,144 tables (BENCHMARKS.md).
+    /// O(nodes × node size), no allocation; 6–9 ms at 262,144 tables (BENCHMARKS.md).
     ///
     /// ```
     /// use manifest_level::{ManifestLevel, NodePool, TableInfo};
