@@ -5,19 +5,20 @@
 //!
 //! - `nodes[i]`: the pool id of the i-th node;
 //! - `counts[i]`: how many elements node i holds;
-//! - `fences[i]`: the key of node i's first element, so a key search is one binary search
-//!   over a contiguous array of keys and one inside a single node, never a pointer chase
-//!   per probe;
+//! - `fences[i]`: the key of node i's first element, so a key search runs over contiguous
+//!   arrays of keys and then inside a single node, never a pointer chase per probe;
 //! - `block_starts[b]`: the absolute index of the first element of node `b * INDEX_NODES`
 //!   (index blocks of 128 nodes);
 //! - `offsets[i]`: where node i starts relative to its index block's start;
 //! - `block_fences[b]`: the fence of node `b * BLOCK_NODES` (search blocks of 32 nodes), and
 //!   `group_fences[g]`: the fence of block `g * GROUP_BLOCKS` (groups of 16 blocks, 512
-//!   nodes). A key search counts through the group fences (a few dozen keys that stay in
-//!   the closest cache), then the group's 16 block fences, then the block's 32 fences, then
-//!   one node: four short rounds whose loads within a round are independent, instead of a
-//!   bisection's long chain of dependent loads (at 262,144 tables in 1 or 2 KiB nodes the
-//!   fences alone are 90 to 190 KiB, mostly out of L1).
+//!   nodes). A key search goes through the group fences (a few dozen keys that stay in the
+//!   closest cache), then the group's 16 block fences, then the block's 32 fences, then one
+//!   node: four short rounds instead of one long bisection (at 262,144 tables in 1 or 2 KiB
+//!   nodes the fences alone are 90 to 190 KiB, mostly out of L1). Once the nodes exceed
+//!   1 MiB each round counts instead of bisecting ([`SegmentedArray::lower_bound_cursor`]),
+//!   so the loads within a round are independent. An array of one block skips the first
+//!   two rounds.
 //!
 //! `block_starts` and `offsets` form a two-level prefix sum over the node lengths: node i
 //! starts at the absolute index `block_starts[i / INDEX_NODES] + offsets[i]`, and an
@@ -433,8 +434,9 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
 
     /// The first node of the search block holding the first node whose first key is
     /// `>= key`, or of the block before it (when that node starts a block): node 0 while the
-    /// array has a single block. `None` when no fence is `< key` (the answer is the very
-    /// first position).
+    /// array has a single block. `None`, in an array of more than one block, when no fence
+    /// is `< key` (the answer is the very first position); an array of one block leaves
+    /// that case to the search over its fences.
     #[inline]
     fn search_block(&self, key: T::Key, counting: bool) -> Option<usize> {
         if self.nodes.len() <= BLOCK_NODES {
@@ -1334,7 +1336,7 @@ fn sorted_count<E>(sorted: &[E], counting: bool, less: impl Fn(&E) -> bool) -> u
 
 /// Nodes per search block: a key search counts (or bisects) over one fence per block of
 /// a group (`block_fences`), then over the 32 fences of one block. Against 64 (with groups
-/// of 16 blocks either way): insert and remove 2-4% faster at 262,144 tables.
+/// of 16 blocks either way): insert 2-4% and remove 0-3% faster at 262,144 tables.
 const BLOCK_NODES: usize = 32;
 
 /// Search blocks per group: a key search starts by counting over one fence per group

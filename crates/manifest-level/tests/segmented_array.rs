@@ -569,14 +569,14 @@ fn random_model<T: TestElement>(seed: u64, ops: usize) {
     }
 }
 
-/// Hundreds of nodes, so the two-level index over node lengths spans many blocks of 64
-/// nodes: inserts, removes, splits and merges in every block, and lookups that cross block
-/// boundaries, against a `Vec`.
+/// Over a thousand nodes, so the index over node lengths spans many blocks of 128 nodes
+/// and the search fences several groups of 512: inserts, removes, splits and merges in
+/// every block, and lookups that cross block and group boundaries, against a `Vec`.
 fn many_blocks<T: TestElement>(seed: u64) {
-    let nodes_max = blocks_against_vec::<T>(seed, 2_000, 6_000, 1);
+    let nodes_max = blocks_against_vec::<T>(seed, 10_000, 30_000, 1);
     assert!(
-        nodes_max > 3 * 64,
-        "the test must span several blocks: {nodes_max} nodes"
+        nodes_max > 2 * 512,
+        "the test must span several groups of blocks: {nodes_max} nodes"
     );
 }
 
@@ -656,9 +656,9 @@ fn blocks_against_vec<T: TestElement>(
     nodes_max
 }
 
-/// `lower_bound` bisects slices longer than 64 and counts shorter ones: both paths, at the
-/// node level (256 `u32` per node) and at the block level (more than 64 blocks of nodes),
-/// against the model, with runs of equal keys.
+/// `lower_bound` against the model: in long nodes (256 `u32` each, with runs of equal keys),
+/// and in an array of 10,000 nodes (20 groups of 32-node blocks) built in order and then
+/// mutated all over, with lookups at every group's first key and next to it.
 #[test]
 #[cfg_attr(miri, ignore)]
 fn lower_bound_long_and_short_slices() {
@@ -678,7 +678,8 @@ fn lower_bound_long_and_short_slices() {
         let expected = model.partition_point(|&e| e < key) as u32;
         assert_eq!(array.lower_bound(key), expected, "key {key}");
     }
-    // Many blocks and groups of blocks: 32-byte nodes of u32 (8 each), over 4,096 nodes.
+    // Many blocks and groups of blocks: 32-byte nodes of u32 (8 each), appended in order
+    // (each split leaves a half-full node behind): 10,000 nodes.
     let count = 40_000u32;
     let pool = pool_for::<u32>(32, count);
     let mut array = SegmentedArray::<u32>::new(&pool, count).unwrap();
@@ -686,11 +687,7 @@ fn lower_bound_long_and_short_slices() {
     for key in 0..count {
         array.insert_sorted(2 * key).unwrap();
     }
-    assert!(
-        array.node_count() as usize > 64 * 64,
-        "{}",
-        array.node_count()
-    );
+    assert!(array.node_count() > 16 * 512, "{}", array.node_count());
     array.verify();
     for _ in 0..4_000 {
         let key = rng.below(u64::from(2 * count + 2)) as u32;
@@ -704,6 +701,9 @@ fn lower_bound_long_and_short_slices() {
     // with first elements, merges and splits), then lookups against the model.
     let mut model: Vec<u32> = array.iter().copied().collect();
     for round in 0..6_000 {
+        if round % 100 == 0 {
+            array.verify();
+        }
         if round % 3 == 2 {
             let key = rng.below(u64::from(2 * count)) as u32;
             let at = model.partition_point(|&e| e < key);
@@ -715,8 +715,14 @@ fn lower_bound_long_and_short_slices() {
         }
     }
     array.verify();
-    for _ in 0..4_000 {
-        let key = rng.below(u64::from(2 * count + 2)) as u32;
+    // Where a stale group or block fence would misroute a search: at the first key of the
+    // first node of every block, and one either side of it.
+    let block_keys = (0..array.node_count())
+        .step_by(32)
+        .map(|node| array.node_elements(node)[0]);
+    let near = block_keys.flat_map(|key| [key.saturating_sub(1), key, key + 1]);
+    let random = (0..4_000).map(|_| rng.below(u64::from(2 * count + 2)) as u32);
+    for key in near.collect::<Vec<_>>().into_iter().chain(random) {
         let expected = model.partition_point(|&e| e < key) as u32;
         assert_eq!(array.lower_bound(key), expected, "key {key}");
     }
