@@ -132,7 +132,7 @@ fn assert_every_table_overlaps(a: &[Table], b: &[Table]) {
             low += 1;
         }
         assert!(
-            low < visible_b.len() && visible_b[low].key_min <= table.key_max,
+            low < visible_b.len() && visible_b[low].intersects(&table.key_range()),
             "table {:?} of level A overlaps no table of B: the sweep would stop there",
             table.key_range()
         );

@@ -46,8 +46,9 @@
 //! already fuller keep their tables), laid out in pool order, without changing its tables
 //! or references: a full iteration or a least-overlap sweep then streams through memory
 //! like a sorted `Vec`, the level takes about 69 bytes per table instead of 93, and the
-//! free 1/16 absorbs the next inserts without splits. Call it after a bulk load, or after compacting into a read-mostly
-//! level (at 262,144 tables it takes 6–9 ms). See BENCHMARKS.md.
+//! free 1/16 absorbs the next inserts without splits. Call it after a bulk load, or after
+//! compacting into a read-mostly level (at 262,144 tables it takes 6–9 ms). See
+//! BENCHMARKS.md.
 //!
 //! # Example
 //!
