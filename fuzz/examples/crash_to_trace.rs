@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use manifest_level_cargo_fuzz::decode_manifest_level;
-use manifest_level_fuzz::trace::{replay_command, Trace};
+use manifest_level_fuzz::level::trace::{replay_command, Trace};
 
 fn main() -> ExitCode {
     let args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();

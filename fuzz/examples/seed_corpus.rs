@@ -19,9 +19,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use manifest_level_cargo_fuzz::{decode_manifest_level, encode_manifest_level, OPS_MAX};
-use manifest_level_fuzz::runner::{plan, RunConfig};
-use manifest_level_fuzz::segmented_array_fuzz::INPUT_OPS_MAX;
-use manifest_level_fuzz::segmented_array_fuzz::{run, SegmentedArrayFuzzConfig, Trace};
+use manifest_level_fuzz::level::runner::{plan, RunConfig};
+use manifest_level_fuzz::segmented_array::INPUT_OPS_MAX;
+use manifest_level_fuzz::segmented_array::{run, SegmentedArrayFuzzConfig, Trace};
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);

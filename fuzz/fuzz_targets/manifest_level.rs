@@ -2,7 +2,7 @@
 //! the extended op set with deep checks.
 //!
 //! The input decodes ([`decode_manifest_level`], the format of
-//! `manifest_level_fuzz::fuzz_input`) into a run configuration (environment seed,
+//! `manifest_level_fuzz::level::fuzz_input`) into a run configuration (environment seed,
 //! `table_count_max` up to 1024, node size 128 to 4096; the extended op set, deep checks)
 //! and at most 256 ops of all twenty kinds, misuse included, each a kind and a count that
 //! the seed fuzzer's `GenerateContext` makes valid where it stands, so libFuzzer steers
@@ -21,7 +21,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use manifest_level_cargo_fuzz::decode_manifest_level;
-use manifest_level_fuzz::runner::run_ops;
+use manifest_level_fuzz::level::runner::run_ops;
 
 fuzz_target!(|data: &[u8]| {
     let (config, ops) = decode_manifest_level(data);

@@ -12,7 +12,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use manifest_level_fuzz::segmented_array_fuzz::{run_ops, Faults, Trace};
+use manifest_level_fuzz::segmented_array::{run_ops, Faults, Trace};
 
 fuzz_target!(|trace: Trace| {
     let faults = Faults {

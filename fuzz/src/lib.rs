@@ -2,22 +2,22 @@
 //! (`examples/seed_corpus.rs`, `examples/crash_to_trace.rs`).
 //!
 //! - `segmented_array`: [`Trace::from_fuzz_input`] of the segmented-array fuzzer
-//!   (`manifest_level_fuzz::segmented_array_fuzz`), encoded by [`Trace::to_fuzz_input`].
+//!   (`manifest_level_fuzz::segmented_array`), encoded by [`Trace::to_fuzz_input`].
 //! - `manifest_level`: [`decode_manifest_level`], encoded by [`encode_manifest_level`]:
-//!   the format of [`manifest_level_fuzz::fuzz_input`] (the extended op set with deep
+//!   the format of [`manifest_level_fuzz::level::fuzz_input`] (the extended op set with deep
 //!   checks, at most [`OPS_MAX`] ops), plus the fault the `plant-*-fault` features plant.
 //!
-//! [`Trace::from_fuzz_input`]: manifest_level_fuzz::segmented_array_fuzz::Trace::from_fuzz_input
-//! [`Trace::to_fuzz_input`]: manifest_level_fuzz::segmented_array_fuzz::Trace::to_fuzz_input
+//! [`Trace::from_fuzz_input`]: manifest_level_fuzz::segmented_array::Trace::from_fuzz_input
+//! [`Trace::to_fuzz_input`]: manifest_level_fuzz::segmented_array::Trace::to_fuzz_input
 
 #![deny(missing_docs)]
 
-use manifest_level_fuzz::fuzz_input;
-pub use manifest_level_fuzz::fuzz_input::{
+use manifest_level_fuzz::level::fuzz_input;
+pub use manifest_level_fuzz::level::fuzz_input::{
     encode_manifest_level, NODE_SIZES, OPS_MAX, TABLE_COUNT_MAX,
 };
-use manifest_level_fuzz::ops::FuzzOp;
-use manifest_level_fuzz::runner::RunConfig;
+use manifest_level_fuzz::level::ops::FuzzOp;
+use manifest_level_fuzz::level::runner::RunConfig;
 
 #[cfg(all(feature = "plant-level-fault", feature = "plant-next-table-fault"))]
 compile_error!("plant-level-fault and plant-next-table-fault each plant a fault: pick one");
@@ -37,7 +37,7 @@ pub const PLANTED_FAULT: Option<manifest_level::Fault> =
     Some(manifest_level::Fault::NextTableInclusive);
 
 /// Decodes a `manifest_level` input with
-/// [`manifest_level_fuzz::fuzz_input::decode_manifest_level`]: a run configuration of the
+/// [`manifest_level_fuzz::level::fuzz_input::decode_manifest_level`]: a run configuration of the
 /// extended op set with deep checks (seed, `table_count_max`, node size from the input)
 /// and at most [`OPS_MAX`] ops, each valid where it stands. With a `plant-*-fault`
 /// feature, the configuration also plants that fault (`PLANTED_FAULT`), which a trace

@@ -55,7 +55,7 @@
 //! assert that the fuzzer reports each reachable one within a few seeds.
 //!
 //! ```
-//! use manifest_level_fuzz::runner::{plan, run, run_ops, RunConfig};
+//! use manifest_level_fuzz::level::runner::{plan, run, run_ops, RunConfig};
 //!
 //! let config = RunConfig { events_max: Some(1_000), ..RunConfig::new(42) };
 //! let report = run(&config).expect("the level agrees with the model");
@@ -66,23 +66,8 @@
 
 #![deny(missing_docs)]
 
-pub mod bench;
 pub mod campaign;
 pub mod cli;
-pub mod deep;
-pub mod environment;
-pub mod extended;
-#[cfg(feature = "arbitrary")]
-pub mod fuzz_input;
-pub mod generate;
-pub mod model;
-pub mod ops;
-pub mod prng;
-pub mod reduce;
-pub mod regression;
-pub mod runner;
-pub mod sample;
-pub mod segmented_array_fuzz;
-pub mod shrink;
-pub mod swarm;
-pub mod trace;
+pub mod level;
+pub mod segmented_array;
+pub mod support;

@@ -16,9 +16,9 @@
 //! Run with `--nocapture` to see the tables of numbers.
 
 use manifest_level::Fault;
-use manifest_level_fuzz::deep::CheckMode;
-use manifest_level_fuzz::ops::OpSet;
-use manifest_level_fuzz::runner::{
+use manifest_level_fuzz::level::environment::deep::CheckMode;
+use manifest_level_fuzz::level::ops::OpSet;
+use manifest_level_fuzz::level::runner::{
     fault_name, plan, run, run_ops, FailureCause, RunConfig, RunFailure,
 };
 

@@ -1,9 +1,9 @@
 //! Same seed, same run: identical op lists and identical final level contents. Different
 //! seeds, different runs.
 
-use manifest_level_fuzz::model::Table;
-use manifest_level_fuzz::ops::FuzzOp;
-use manifest_level_fuzz::runner::{plan, run, run_ops_then, RunConfig, RunReport};
+use manifest_level_fuzz::level::model::Table;
+use manifest_level_fuzz::level::ops::FuzzOp;
+use manifest_level_fuzz::level::runner::{plan, run, run_ops_then, RunConfig, RunReport};
 
 fn config(seed: u64) -> RunConfig {
     RunConfig {

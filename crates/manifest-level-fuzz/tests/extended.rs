@@ -4,11 +4,11 @@
 //! share `key_max`; and every misuse op gets its typed error and changes nothing.
 
 use manifest_level::{Fault, Query};
-use manifest_level_fuzz::deep::CheckMode;
-use manifest_level_fuzz::environment::Check;
-use manifest_level_fuzz::generate::validate_ops_for;
-use manifest_level_fuzz::ops::{FuzzOp, OpCounts, OpKind, OpSet, WalkDirection};
-use manifest_level_fuzz::runner::{plan, run, run_ops, run_ops_then, FailureCause, RunConfig};
+use manifest_level_fuzz::level::environment::deep::CheckMode;
+use manifest_level_fuzz::level::environment::Check;
+use manifest_level_fuzz::level::generate::validate_ops_for;
+use manifest_level_fuzz::level::ops::{FuzzOp, OpCounts, OpKind, OpSet, WalkDirection};
+use manifest_level_fuzz::level::runner::{plan, run, run_ops, run_ops_then, FailureCause, RunConfig};
 
 fn extended(seed: u64, events_max: u64) -> RunConfig {
     RunConfig {

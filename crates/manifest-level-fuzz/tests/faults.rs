@@ -5,7 +5,7 @@
 //! Run with `--nocapture` to see the catch table (fault, first seed, op index, check).
 
 use manifest_level::Fault;
-use manifest_level_fuzz::runner::{fault_name, run, FailureCause, RunConfig, RunFailure};
+use manifest_level_fuzz::level::runner::{fault_name, run, FailureCause, RunConfig, RunFailure};
 
 /// Faults in code the faithful op set runs: insert, retire, remove, descending iteration
 /// (visible and invisible), find/contains, the counters and `key_range_latest`.

@@ -8,17 +8,17 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use manifest_level::Fault;
-use manifest_level_fuzz::deep::CheckMode;
-use manifest_level_fuzz::fuzz_input::{
+use manifest_level_fuzz::level::environment::deep::CheckMode;
+use manifest_level_fuzz::level::fuzz_input::{
     base_config, decode_manifest_level, encode_manifest_level, kind_of_byte, HEADER_LEN,
     NODE_SIZES, OPS_MAX, TABLE_COUNT_MAX,
 };
-use manifest_level_fuzz::generate::validate_ops_for;
-use manifest_level_fuzz::ops::{OpKind, OpSet, Weights, KIND_COUNT};
-use manifest_level_fuzz::prng::Prng;
-use manifest_level_fuzz::reduce::FailureSignature;
-use manifest_level_fuzz::runner::{plan, run_ops, RunConfig};
-use manifest_level_fuzz::trace::Trace;
+use manifest_level_fuzz::level::generate::validate_ops_for;
+use manifest_level_fuzz::level::ops::{OpKind, OpSet, Weights, KIND_COUNT};
+use manifest_level_fuzz::support::prng::Prng;
+use manifest_level_fuzz::level::reduce::FailureSignature;
+use manifest_level_fuzz::level::runner::{plan, run_ops, RunConfig};
+use manifest_level_fuzz::level::trace::Trace;
 
 /// `len` pseudo-random bytes from `seed`.
 fn random_bytes(seed: u64, len: usize) -> Vec<u8> {
@@ -171,7 +171,7 @@ fn runs_outside_the_format_do_not_encode() {
         };
         assert_eq!(encode_manifest_level(&config, &ops), None);
     }
-    let invalid = [manifest_level_fuzz::ops::FuzzOp::RemoveVisible { count: 1 }];
+    let invalid = [manifest_level_fuzz::level::ops::FuzzOp::RemoveVisible { count: 1 }];
     let config = RunConfig {
         table_count_max: TABLE_COUNT_MAX,
         ..RunConfig::deep(1)

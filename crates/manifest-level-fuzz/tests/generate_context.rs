@@ -1,9 +1,9 @@
 //! The generate context over 1,000,000 generated ops (generation only): its counter
 //! invariants after every op, exact fallback accounting, and every fallback branch taken.
 
-use manifest_level_fuzz::generate::{FallbackCounts, GenerateContext, Params};
-use manifest_level_fuzz::ops::{FuzzOp, OpKind, Weights};
-use manifest_level_fuzz::prng::Prng;
+use manifest_level_fuzz::level::generate::{FallbackCounts, GenerateContext, Params};
+use manifest_level_fuzz::level::ops::{FuzzOp, OpKind, Weights};
+use manifest_level_fuzz::support::prng::Prng;
 
 /// Generates `count` ops for `seed`, checking after each op: the invariants, that the op
 /// also validates against an independent context, and that a fallback counter moved

@@ -1,7 +1,7 @@
 //! Bounded multi-seed runs of the faithful fuzzer inside `cargo test`.
 
-use manifest_level_fuzz::ops::OpKind;
-use manifest_level_fuzz::runner::{run, RunConfig};
+use manifest_level_fuzz::level::ops::OpKind;
+use manifest_level_fuzz::level::runner::{run, RunConfig};
 
 #[test]
 fn twenty_seeds_of_five_thousand_ops() {

@@ -2,7 +2,7 @@
 //!
 //! A failing fuzz run is reported by its seed, and that seed must reproduce
 //! the same run forever. These tests pin the exact values
-//! `manifest_level_fuzz::prng::Prng` produces today for a few fixed seeds.
+//! `manifest_level_fuzz::support::prng::Prng` produces today for a few fixed seeds.
 //!
 //! **Do not update these constants to make a failure go away.** A failure
 //! means the mapping from seeds to values changed, which silently invalidates
@@ -14,7 +14,7 @@
 //! it), whose `Xoshiro256PlusPlus::seed_from_u64` seeds through SplitMix64
 //! exactly like `Prng::from_seed`.
 
-use manifest_level_fuzz::prng::Prng;
+use manifest_level_fuzz::support::prng::Prng;
 use rand_xoshiro::rand_core::{RngCore, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 

@@ -16,8 +16,8 @@
 /// Shrunk by manifest-level-fuzz from a 190811-op run of seed 1: check removed_gone.
 #[test]
 fn manifest_level_regression_seed_1() {
-    use manifest_level_fuzz::ops::FuzzOp;
-    use manifest_level_fuzz::runner::{run_ops, RunConfig};
+    use manifest_level_fuzz::level::ops::FuzzOp;
+    use manifest_level_fuzz::level::runner::{run_ops, RunConfig};
 
     let config = RunConfig {
         fault: Some(manifest_level::Fault::RemoveTakesNeighbour),
@@ -39,10 +39,10 @@ fn manifest_level_regression_seed_1() {
 #[test]
 fn printed_test_is_current() {
     use manifest_level::Fault;
-    use manifest_level_fuzz::reduce::reduce;
-    use manifest_level_fuzz::regression::regression_test_for;
-    use manifest_level_fuzz::runner::{plan, run, RunConfig};
-    use manifest_level_fuzz::shrink::ShrinkLimits;
+    use manifest_level_fuzz::level::reduce::reduce;
+    use manifest_level_fuzz::level::regression::regression_test_for;
+    use manifest_level_fuzz::level::runner::{plan, run, RunConfig};
+    use manifest_level_fuzz::support::shrink::ShrinkLimits;
 
     let config = RunConfig {
         fault: Some(Fault::RemoveTakesNeighbour),

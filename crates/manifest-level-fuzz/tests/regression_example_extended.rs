@@ -16,18 +16,18 @@
 /// Shrunk by manifest-level-fuzz from a 190811-op run of seed 1: check next_table.
 #[test]
 fn manifest_level_regression_seed_1() {
-    use manifest_level_fuzz::ops::FuzzOp;
-    use manifest_level_fuzz::runner::{run_ops, RunConfig};
+    use manifest_level_fuzz::level::ops::FuzzOp;
+    use manifest_level_fuzz::level::runner::{run_ops, RunConfig};
 
     let config = RunConfig {
-        check: manifest_level_fuzz::deep::CheckMode::Deep,
+        check: manifest_level_fuzz::level::environment::deep::CheckMode::Deep,
         fault: Some(manifest_level::Fault::NextTableInclusive),
-        ..RunConfig::new(1).with_ops(manifest_level_fuzz::ops::OpSet::Extended)
+        ..RunConfig::new(1).with_ops(manifest_level_fuzz::level::ops::OpSet::Extended)
     };
     let ops: &[FuzzOp] = &[
         FuzzOp::InsertTables { count: 1 },
         FuzzOp::NextTableWalk {
-            direction: manifest_level_fuzz::ops::WalkDirection::Ascending,
+            direction: manifest_level_fuzz::level::ops::WalkDirection::Ascending,
         },
     ];
     if let Err(failure) = run_ops(&config, ops) {
@@ -39,10 +39,10 @@ fn manifest_level_regression_seed_1() {
 #[test]
 fn printed_test_is_current() {
     use manifest_level::Fault;
-    use manifest_level_fuzz::reduce::reduce;
-    use manifest_level_fuzz::regression::regression_test_for;
-    use manifest_level_fuzz::runner::{plan, run, RunConfig};
-    use manifest_level_fuzz::shrink::ShrinkLimits;
+    use manifest_level_fuzz::level::reduce::reduce;
+    use manifest_level_fuzz::level::regression::regression_test_for;
+    use manifest_level_fuzz::level::runner::{plan, run, RunConfig};
+    use manifest_level_fuzz::support::shrink::ShrinkLimits;
 
     let config = RunConfig {
         fault: Some(Fault::NextTableInclusive),

@@ -2,7 +2,7 @@
 //! that it catches a planted bug.
 
 use manifest_level::{Error, NodePool, SegmentedArray};
-use manifest_level_fuzz::segmented_array_fuzz::{
+use manifest_level_fuzz::segmented_array::{
     run, run_ops, ElementKind, Faults, Op, Position, Record24, Record64, Report,
     SegmentedArrayFuzzConfig, Setup,
 };
@@ -386,7 +386,7 @@ fn record_types_have_the_documented_layout() {
 #[should_panic(expected = "insert_sorted index")]
 fn planted_fault_regression() {
     #[allow(unused_imports)]
-    use manifest_level_fuzz::segmented_array_fuzz::{
+    use manifest_level_fuzz::segmented_array::{
         run_ops, ElementKind::*, Faults, Op, Op::*, Position::*, Setup,
     };
     let setup = Setup {
@@ -416,8 +416,8 @@ fn planted_fault_regression() {
 /// without the fault.
 #[test]
 fn shrinks_planted_fault_failures() {
-    use manifest_level_fuzz::segmented_array_fuzz::{failure_signature, shrink_failure};
-    use manifest_level_fuzz::shrink::ShrinkLimits;
+    use manifest_level_fuzz::segmented_array::{failure_signature, shrink_failure};
+    use manifest_level_fuzz::support::shrink::ShrinkLimits;
 
     let faults = Faults {
         search_off_by_one: true,

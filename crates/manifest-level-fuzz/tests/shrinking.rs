@@ -6,11 +6,11 @@
 //! Run with `--nocapture` to see the table (fault, seed, ops before -> after, runs).
 
 use manifest_level::Fault;
-use manifest_level_fuzz::ops::FuzzOp;
-use manifest_level_fuzz::reduce::{reduce, FailureSignature, Reduced};
-use manifest_level_fuzz::runner::{fault_name, plan, run, run_ops, RunConfig};
-use manifest_level_fuzz::shrink::ShrinkLimits;
-use manifest_level_fuzz::trace::Trace;
+use manifest_level_fuzz::level::ops::FuzzOp;
+use manifest_level_fuzz::level::reduce::{reduce, FailureSignature, Reduced};
+use manifest_level_fuzz::level::runner::{fault_name, plan, run, run_ops, RunConfig};
+use manifest_level_fuzz::support::shrink::ShrinkLimits;
+use manifest_level_fuzz::level::trace::Trace;
 
 /// The faults the faithful op set catches (see `tests/faults.rs`).
 const FAITHFUL: [Fault; 6] = [
@@ -84,7 +84,7 @@ fn shrink_fault_with(fault: Fault, node_size: usize) -> (Vec<FuzzOp>, Reduced) {
 fn assert_shrinks_extended(fault: Fault) {
     assert!(EXTENDED_ONLY.contains(&fault));
     let (ops, reduced) = assert_shrinks(fault);
-    assert!(reduced.config.check == manifest_level_fuzz::deep::CheckMode::Deep);
+    assert!(reduced.config.check == manifest_level_fuzz::level::environment::deep::CheckMode::Deep);
     // The reproducer needs extended ops (the faithful op set never fails this way).
     assert!(
         reduced.ops.iter().any(FuzzOp::is_extended),

@@ -4,10 +4,10 @@
 use std::collections::HashSet;
 use std::process::Command;
 
-use manifest_level_fuzz::deep::CheckMode;
-use manifest_level_fuzz::ops::{OpKind, OpSet, Weights};
-use manifest_level_fuzz::runner::{plan, run, streams, RunConfig};
-use manifest_level_fuzz::swarm::{swarm_weights, SWARM_SCALE, SWARM_WEIGHT_MAX};
+use manifest_level_fuzz::level::environment::deep::CheckMode;
+use manifest_level_fuzz::level::ops::{OpKind, OpSet, Weights};
+use manifest_level_fuzz::level::runner::{plan, run, streams, RunConfig};
+use manifest_level_fuzz::level::swarm::{swarm_weights, SWARM_SCALE, SWARM_WEIGHT_MAX};
 
 fn swarm(seed: u64, op_set: OpSet) -> RunConfig {
     RunConfig {
@@ -127,7 +127,7 @@ fn the_cli_reports_which_ops_were_on() {
         line,
         format!(
             "swarm: {}",
-            manifest_level_fuzz::swarm::describe(&weights, OpSet::Extended)
+            manifest_level_fuzz::level::swarm::describe(&weights, OpSet::Extended)
         )
     );
     assert!(stdout.contains("ops=extended"), "{stdout}");

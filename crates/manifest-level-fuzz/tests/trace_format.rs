@@ -1,9 +1,9 @@
 //! The serde form of ops, as traces store them (one JSON object per line). Pinned: a
 //! change breaks every recorded trace.
 
-use manifest_level_fuzz::generate::{generate_ops, Params};
-use manifest_level_fuzz::ops::{FuzzOp, OpKind, Weights};
-use manifest_level_fuzz::prng::Prng;
+use manifest_level_fuzz::level::generate::{generate_ops, Params};
+use manifest_level_fuzz::level::ops::{FuzzOp, OpKind, Weights};
+use manifest_level_fuzz::support::prng::Prng;
 
 #[test]
 fn ops_serialize_as_tagged_objects() {

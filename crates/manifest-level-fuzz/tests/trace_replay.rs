@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use manifest_level::Fault;
-use manifest_level_fuzz::ops::{FuzzOp, Weights};
-use manifest_level_fuzz::reduce::FailureSignature;
-use manifest_level_fuzz::runner::{plan, run, run_ops, RunConfig};
-use manifest_level_fuzz::trace::{Trace, FORMAT_VERSION};
+use manifest_level_fuzz::level::ops::{FuzzOp, Weights};
+use manifest_level_fuzz::level::reduce::FailureSignature;
+use manifest_level_fuzz::level::runner::{plan, run, run_ops, RunConfig};
+use manifest_level_fuzz::level::trace::{Trace, FORMAT_VERSION};
 
 mod common;
 use common::{stderr, stdout};
@@ -131,7 +131,7 @@ fn header_format() {
     };
     let trace = Trace::new(&config, vec![FuzzOp::InsertTables { count: 1 }]).with_failure(Some(
         FailureSignature::Check {
-            check: manifest_level_fuzz::environment::Check::TableCountVisible,
+            check: manifest_level_fuzz::level::environment::Check::TableCountVisible,
         },
     ));
     let text = trace.to_json_lines();

@@ -24,11 +24,11 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use manifest_level::Fault;
 use manifest_level::{NODE_ALIGN, NODE_SIZE_MAX};
 
-use crate::deep::CheckMode;
-use crate::generate::TABLE_COUNT_MAX_DEFAULT;
-use crate::ops::OpSet;
-use crate::prng::parse_seed;
-use crate::runner::{self, RunConfig, NODE_SIZE_DEFAULT, TABLE_COUNT_MAX_LIMIT};
+use crate::level::environment::deep::CheckMode;
+use crate::level::generate::TABLE_COUNT_MAX_DEFAULT;
+use crate::level::ops::OpSet;
+use crate::support::prng::parse_seed;
+use crate::level::runner::{self, RunConfig, NODE_SIZE_DEFAULT, TABLE_COUNT_MAX_LIMIT};
 
 /// Exit code of a failed run.
 pub const EXIT_FAILURE: u8 = 1;
@@ -64,14 +64,14 @@ pub enum Command {
     Run(RunArgs),
     /// Fuzz the segmented array alone against a `Vec` model, deterministically from a
     /// seed, across element types and node sizes.
-    SegmentedArray(crate::segmented_array_fuzz::SegmentedArrayArgs),
+    SegmentedArray(crate::segmented_array::SegmentedArrayArgs),
     /// Run many seeds on all cores (a range, or for a while), saving every result to a
     /// findings file as it finishes and shrinking failures; `--shard k/n` splits a range
     /// across machines.
     Campaign(crate::campaign::CampaignArgs),
     /// Measure the fuzzer's throughput: seeds 1..=5 at --events-max 200000 by default,
     /// median of several runs per seed, ops/s per seed and in all.
-    Bench(crate::bench::BenchArgs),
+    Bench(crate::level::bench::BenchArgs),
 }
 
 /// Arguments of one fuzzer run.
@@ -129,11 +129,11 @@ pub struct RunArgs {
 
     /// `--record FILE`, `--replay FILE`.
     #[command(flatten)]
-    pub trace: crate::trace::TraceArgs,
+    pub trace: crate::level::trace::TraceArgs,
 
     /// `--no-shrink`, `--shrink-out FILE`, `--shrink-attempts N`, `--shrink-time D`.
     #[command(flatten)]
-    pub shrink: crate::reduce::ShrinkArgs,
+    pub shrink: crate::level::reduce::ShrinkArgs,
 }
 
 impl RunArgs {
@@ -208,7 +208,7 @@ pub fn main() -> ExitCode {
         None => (Some(command.clone()), &matches),
     };
     if let Some(run_command) = run_command {
-        if let Err(error) = crate::trace::check_replay_args(&run_command, run_matches) {
+        if let Err(error) = crate::level::trace::check_replay_args(&run_command, run_matches) {
             error.exit();
         }
     }
@@ -221,15 +221,15 @@ pub fn execute(cli: Cli) -> ExitCode {
     match cli.command {
         None => run_fuzzer(&cli.run),
         Some(Command::Run(args)) => run_fuzzer(&args),
-        Some(Command::SegmentedArray(args)) => crate::segmented_array_fuzz::run_cli(&args),
+        Some(Command::SegmentedArray(args)) => crate::segmented_array::run_cli(&args),
         Some(Command::Campaign(args)) => crate::campaign::run_cli(&args),
-        Some(Command::Bench(args)) => crate::bench::run_cli(&args),
+        Some(Command::Bench(args)) => crate::level::bench::run_cli(&args),
     }
 }
 
 fn run_fuzzer(args: &RunArgs) -> ExitCode {
     if let Some(path) = &args.trace.replay {
-        return crate::trace::replay_cli(path, args.verbose > 0, &args.trace, &args.shrink);
+        return crate::level::trace::replay_cli(path, args.verbose > 0, &args.trace, &args.shrink);
     }
     if args.seed.is_none() && !args.smoke {
         // Drawn seeds are printed before anything else, so even a crash reproduces.
@@ -261,7 +261,7 @@ fn run_config(config: &RunConfig, args: &RunArgs) -> ExitCode {
     if config.swarm {
         println!(
             "swarm: {}",
-            crate::swarm::describe(&plan.weights, config.ops)
+            crate::level::swarm::describe(&plan.weights, config.ops)
         );
     }
     #[cfg(feature = "fault-injection")]
@@ -269,7 +269,7 @@ fn run_config(config: &RunConfig, args: &RunArgs) -> ExitCode {
         println!("planted fault: {}", runner::fault_name(fault));
     }
     if let Some(path) = &args.trace.record {
-        let trace = crate::trace::Trace::new(config, plan.ops.clone());
+        let trace = crate::level::trace::Trace::new(config, plan.ops.clone());
         if let Err(error) = trace.write(path) {
             let _ = Cli::command()
                 .error(ErrorKind::Io, format!("--record: {error}"))
@@ -285,7 +285,7 @@ fn run_config(config: &RunConfig, args: &RunArgs) -> ExitCode {
         }
         Err(failure) => {
             eprintln!("{failure}");
-            crate::reduce::shrink_and_report(config, &plan.ops, &failure, &args.shrink);
+            crate::level::reduce::shrink_and_report(config, &plan.ops, &failure, &args.shrink);
             ExitCode::from(EXIT_FAILURE)
         }
     }

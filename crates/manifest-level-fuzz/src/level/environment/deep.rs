@@ -68,12 +68,12 @@ use manifest_level::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::environment::{check, check_eq, Check, CheckFailure, Environment};
-use crate::extended::check_level_b;
-use crate::generate::RETAINED_MAX;
-use crate::model::{Key, Model, Table};
-use crate::prng::Prng;
-use crate::sample::{pick_edge_key, pick_range, pick_snapshot};
+use crate::level::environment::{check, check_eq, Check, CheckFailure, Environment};
+use crate::level::environment::extended::check_level_b;
+use crate::level::generate::RETAINED_MAX;
+use crate::level::model::{Key, Model, Table};
+use crate::support::prng::Prng;
+use crate::level::sample::{pick_edge_key, pick_range, pick_snapshot};
 
 /// How much a run checks after every op.
 #[derive(

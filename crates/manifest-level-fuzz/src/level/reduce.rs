@@ -1,7 +1,7 @@
 //! Shrinking a failed run: from a seed's thousands of ops to the few that still fail the
 //! same check.
 //!
-//! [`reduce`] drives the generic delta debugger of [`shrink`](crate::shrink) over
+//! [`reduce`] drives the generic delta debugger of [`shrink`](crate::support::shrink) over
 //! [`FuzzOp`]s, with [`run_ops`] as the predicate:
 //!
 //! - a candidate *fails* only if [`run_ops`] fails with the same [`FailureSignature`] as
@@ -20,12 +20,12 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::environment::Check;
-use crate::ops::FuzzOp;
-use crate::regression::regression_test_for;
-use crate::runner::{run_ops, FailureCause, RunConfig, RunFailure};
-use crate::shrink::{shrink, ShrinkLimits, ShrinkStep};
-use crate::trace::{replay_command, Trace};
+use crate::level::environment::Check;
+use crate::level::ops::FuzzOp;
+use crate::level::regression::regression_test_for;
+use crate::level::runner::{run_ops, FailureCause, RunConfig, RunFailure};
+use crate::support::shrink::{shrink, ShrinkLimits, ShrinkStep};
+use crate::level::trace::{replay_command, Trace};
 
 /// What makes two failures "the same" for shrinking.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -377,7 +377,7 @@ pub fn shrink_and_report(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runner::run;
+    use crate::level::runner::run;
 
     #[test]
     fn simpler_counts() {

@@ -26,12 +26,12 @@ use manifest_level::Fault;
 use manifest_level::{NodePool, NODE_ALIGN, NODE_COUNT_MAX, NODE_SIZE_MAX};
 use serde::{Deserialize, Serialize};
 
-use crate::deep::{CheckMode, DeepChecker, DeepStats};
-use crate::environment::{CheckFailure, Environment};
-use crate::generate::{generate_more, GenerateContext, InvalidOp, Params, INSERT_COUNT_MAX};
-use crate::model::Table;
-use crate::ops::{FuzzOp, OpCounts, OpSet, Weights};
-use crate::prng::Prng;
+use crate::level::environment::deep::{CheckMode, DeepChecker, DeepStats};
+use crate::level::environment::{CheckFailure, Environment};
+use crate::level::generate::{generate_more, GenerateContext, InvalidOp, Params, INSERT_COUNT_MAX};
+use crate::level::model::Table;
+use crate::level::ops::{FuzzOp, OpCounts, OpSet, Weights};
+use crate::support::prng::Prng;
 
 /// The op count cap when none is given (spec §4.1).
 pub const EVENTS_MAX_DEFAULT: u64 = 200_000;
@@ -74,16 +74,16 @@ pub struct RunConfig {
     /// the extended op set; ignored when `swarm` is on).
     pub weights: Weights,
     /// What to check after every op (`--check`): the seed's checks, or those and the deep
-    /// checks of [`crate::deep`]. Does not change the ops or the tables.
+    /// checks of [`crate::level::environment::deep`]. Does not change the ops or the tables.
     #[serde(default, skip_serializing_if = "is_default")]
     pub check: CheckMode,
     /// Which ops the run may contain (`--ops`): the seed's five, or the extended set of
-    /// [`crate::extended`] (which also needs `weights` for its kinds: see
+    /// [`crate::level::environment::extended`] (which also needs `weights` for its kinds: see
     /// [`RunConfig::with_ops`]).
     #[serde(default, skip_serializing_if = "is_default")]
     pub ops: OpSet,
     /// Swarm testing (`--swarm`): the weights are drawn from the seed (see
-    /// [`crate::swarm`]) instead of taken from `weights`.
+    /// [`crate::level::swarm`]) instead of taken from `weights`.
     #[serde(default, skip_serializing_if = "is_default")]
     pub swarm: bool,
     /// Whether to log every op to stderr before executing it (`-v`). Not part of a
@@ -95,7 +95,7 @@ pub struct RunConfig {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        with = "crate::trace::fault_by_name"
+        with = "crate::level::trace::fault_by_name"
     )]
     pub fault: Option<Fault>,
 }
@@ -139,10 +139,10 @@ impl RunConfig {
     }
 
     /// The weights the run draws with: `weights`, or with `swarm` the seed's own
-    /// (see [`crate::swarm`]).
+    /// (see [`crate::level::swarm`]).
     pub fn effective_weights(&self) -> Weights {
         if self.swarm {
-            crate::swarm::swarm_weights(&mut streams(self.seed).swarm, self.ops)
+            crate::level::swarm::swarm_weights(&mut streams(self.seed).swarm, self.ops)
         } else {
             self.weights
         }
@@ -282,11 +282,11 @@ pub struct Streams {
     pub ops: Prng,
     /// Table contents and every other choice that changes the state.
     pub tables: Prng,
-    /// The deep checks' choices ([`crate::deep`]).
+    /// The deep checks' choices ([`crate::level::environment::deep`]).
     pub deep: Prng,
-    /// The choices of read-only and misuse ops ([`crate::extended`]).
+    /// The choices of read-only and misuse ops ([`crate::level::environment::extended`]).
     pub query: Prng,
-    /// Swarm weights ([`crate::swarm`]).
+    /// Swarm weights ([`crate::level::swarm`]).
     pub swarm: Prng,
 }
 

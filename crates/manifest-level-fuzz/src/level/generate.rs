@@ -35,8 +35,8 @@ use core::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ops::{FuzzOp, OpKind, OpSet, WalkDirection, Weights};
-use crate::prng::Prng;
+use crate::level::ops::{FuzzOp, OpKind, OpSet, WalkDirection, Weights};
+use crate::support::prng::Prng;
 
 /// The seed's table limit per level.
 pub const TABLE_COUNT_MAX_DEFAULT: u32 = 1024;

@@ -5,8 +5,8 @@
 
 use manifest_level::{KeyRange, SNAPSHOT_LATEST};
 
-use crate::model::{Key, Table};
-use crate::prng::Prng;
+use crate::level::model::{Key, Table};
+use crate::support::prng::Prng;
 
 /// A snapshot to query at: latest, the current one, a retained one, or any snapshot
 /// issued so far (`1..=current`), with equal probability (a retained one only when some

@@ -14,11 +14,11 @@
 //! `FuzzOp::Variant { .. }` literals when their `Debug` form is one, else through
 //! `serde_json`. Either way the printed test runs exactly the shrunk trace.
 //!
-//! [`run_ops`]: crate::runner::run_ops
+//! [`run_ops`]: crate::level::runner::run_ops
 
-use crate::ops::{FuzzOp, OpSet};
-use crate::reduce::Reduced;
-use crate::runner::RunConfig;
+use crate::level::ops::{FuzzOp, OpSet};
+use crate::level::reduce::Reduced;
+use crate::level::runner::RunConfig;
 
 /// Config fields printed as literals (the rest, when they differ from the base the
 /// literal starts from, print through `serde_json`).
@@ -54,7 +54,7 @@ pub fn regression_test_for(reduced: &Reduced) -> String {
 }
 
 /// A `#[test]` function called `name`, documented by `comment`, that runs `ops` under
-/// `config` with [`run_ops`](crate::runner::run_ops) and panics with the failure report if
+/// `config` with [`run_ops`](crate::level::runner::run_ops) and panics with the failure report if
 /// the run fails.
 pub fn regression_test(name: &str, comment: &str, config: &RunConfig, ops: &[FuzzOp]) -> String {
     let mut text = String::new();
@@ -63,8 +63,8 @@ pub fn regression_test(name: &str, comment: &str, config: &RunConfig, ops: &[Fuz
     }
     text.push_str("#[test]\n");
     text.push_str(&format!("fn {name}() {{\n"));
-    text.push_str("    use manifest_level_fuzz::ops::FuzzOp;\n");
-    text.push_str("    use manifest_level_fuzz::runner::{run_ops, RunConfig};\n\n");
+    text.push_str("    use manifest_level_fuzz::level::ops::FuzzOp;\n");
+    text.push_str("    use manifest_level_fuzz::level::runner::{run_ops, RunConfig};\n\n");
     text.push_str(&config_literal(config));
     text.push_str("    let ops: &[FuzzOp] = &[\n");
     for op in ops {
@@ -81,7 +81,7 @@ pub fn regression_test(name: &str, comment: &str, config: &RunConfig, ops: &[Fuz
 /// `    let config = RunConfig { ..., ..RunConfig::new(seed) };\n`, listing the fields that
 /// differ from the base: [`RunConfig::new`], or for the extended op set
 /// `RunConfig::new(seed).with_ops(OpSet::Extended)` (whose weights are
-/// [`Weights::EXTENDED`](crate::ops::Weights::EXTENDED)).
+/// [`Weights::EXTENDED`](crate::level::ops::Weights::EXTENDED)).
 fn config_literal(config: &RunConfig) -> String {
     let (base, base_text) = match config.ops {
         OpSet::Faithful => (
@@ -91,7 +91,7 @@ fn config_literal(config: &RunConfig) -> String {
         OpSet::Extended => (
             RunConfig::new(config.seed).with_ops(OpSet::Extended),
             format!(
-                "RunConfig::new({}).with_ops(manifest_level_fuzz::ops::OpSet::Extended)",
+                "RunConfig::new({}).with_ops(manifest_level_fuzz::level::ops::OpSet::Extended)",
                 config.seed
             ),
         ),
@@ -109,19 +109,19 @@ fn config_literal(config: &RunConfig) -> String {
     if config.weights != base.weights {
         if !config.weights.has_extended() {
             fields.push(format!(
-                "weights: manifest_level_fuzz::ops::Weights::from_array({:?})",
+                "weights: manifest_level_fuzz::level::ops::Weights::from_array({:?})",
                 config.weights.as_array()
             ));
         } else {
             fields.push(format!(
-                "weights: manifest_level_fuzz::ops::Weights::from_all({:?})",
+                "weights: manifest_level_fuzz::level::ops::Weights::from_all({:?})",
                 config.weights.all()
             ));
         }
     }
     if config.check != base.check {
         fields.push(format!(
-            "check: manifest_level_fuzz::deep::CheckMode::{:?}",
+            "check: manifest_level_fuzz::level::environment::deep::CheckMode::{:?}",
             config.check
         ));
     }
@@ -132,7 +132,7 @@ fn config_literal(config: &RunConfig) -> String {
     if let Some(fault) = config.fault {
         fields.push(format!(
             "fault: Some(manifest_level::Fault::{})",
-            crate::runner::fault_name(fault)
+            crate::level::runner::fault_name(fault)
         ));
     }
     // Fields this printer does not know, through their serde form.
@@ -166,7 +166,7 @@ fn config_literal(config: &RunConfig) -> String {
 fn op_literal(op: &FuzzOp) -> String {
     let debug = match op {
         FuzzOp::NextTableWalk { direction } => format!(
-            "NextTableWalk {{ direction: manifest_level_fuzz::ops::WalkDirection::{direction:?} }}"
+            "NextTableWalk {{ direction: manifest_level_fuzz::level::ops::WalkDirection::{direction:?} }}"
         ),
         op => format!("{op:?}"),
     };
@@ -281,8 +281,8 @@ mod tests {
         );
         assert_eq!(
             text,
-            "/// c\n#[test]\nfn t() {\n    use manifest_level_fuzz::ops::FuzzOp;\n    \
-             use manifest_level_fuzz::runner::{run_ops, RunConfig};\n\n    \
+            "/// c\n#[test]\nfn t() {\n    use manifest_level_fuzz::level::ops::FuzzOp;\n    \
+             use manifest_level_fuzz::level::runner::{run_ops, RunConfig};\n\n    \
              let config = RunConfig::new(4);\n    let ops: &[FuzzOp] = &[\n        \
              FuzzOp::InsertTables { count: 2 },\n        FuzzOp::TakeSnapshot,\n    ];\n    \
              if let Err(failure) = run_ops(&config, ops) {\n        panic!(\"{failure}\");\n    \
@@ -294,7 +294,7 @@ mod tests {
             &RunConfig {
                 events_max: Some(9),
                 node_size: 256,
-                weights: crate::ops::Weights::from_array([1, 0, 0, 0, 2]),
+                weights: crate::level::ops::Weights::from_array([1, 0, 0, 0, 2]),
                 ..RunConfig::new(4)
             },
             &[],
@@ -302,15 +302,15 @@ mod tests {
         assert!(text.contains(
             "    let config = RunConfig {\n        events_max: Some(9),\n        \
              node_size: 256,\n        weights: \
-             manifest_level_fuzz::ops::Weights::from_array([1, 0, 0, 0, 2]),\n        \
+             manifest_level_fuzz::level::ops::Weights::from_array([1, 0, 0, 0, 2]),\n        \
              ..RunConfig::new(4)\n    };\n"
         ));
     }
 
     #[test]
     fn prints_extended_configs() {
-        use crate::deep::CheckMode;
-        use crate::ops::{WalkDirection, Weights};
+        use crate::level::environment::deep::CheckMode;
+        use crate::level::ops::{WalkDirection, Weights};
         let ops = [
             FuzzOp::Compact {
                 inputs: 2,
@@ -323,15 +323,15 @@ mod tests {
         let text = regression_test("t", "c", &RunConfig::deep(7), &ops);
         assert!(text.contains(
             "    let config = RunConfig {\n        \
-             check: manifest_level_fuzz::deep::CheckMode::Deep,\n        \
-             ..RunConfig::new(7).with_ops(manifest_level_fuzz::ops::OpSet::Extended)\n    };\n"
+             check: manifest_level_fuzz::level::environment::deep::CheckMode::Deep,\n        \
+             ..RunConfig::new(7).with_ops(manifest_level_fuzz::level::ops::OpSet::Extended)\n    };\n"
         ));
         assert!(text.contains(
             "        FuzzOp::Compact {\n            inputs: 2,\n            outputs: 1,\n        },\n"
         ));
         assert!(text.contains(
             "        FuzzOp::NextTableWalk {\n            \
-             direction: manifest_level_fuzz::ops::WalkDirection::Descending,\n        },\n"
+             direction: manifest_level_fuzz::level::ops::WalkDirection::Descending,\n        },\n"
         ));
         let mut weights = Weights::EXTENDED.all();
         weights[7] = 0;
@@ -343,7 +343,7 @@ mod tests {
         };
         let text = regression_test("t", "c", &swarm, &[]);
         assert!(text.contains(&format!(
-            "        weights: manifest_level_fuzz::ops::Weights::from_all({weights:?}),\n"
+            "        weights: manifest_level_fuzz::level::ops::Weights::from_all({weights:?}),\n"
         )));
         assert!(text.contains("        swarm: true,\n"));
         assert!(!text.contains("check:"));

@@ -17,7 +17,7 @@
 
 use manifest_level::{KeyRange, TableInfo, SNAPSHOT_LATEST};
 
-use crate::prng::Prng;
+use crate::support::prng::Prng;
 
 /// The key type the fuzzer uses.
 pub type Key = u64;

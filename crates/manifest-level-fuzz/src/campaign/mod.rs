@@ -37,12 +37,12 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
 use crate::cli::{Cli, EXIT_FAILURE, EXIT_USAGE};
-use crate::deep::CheckMode;
-use crate::ops::{FuzzOp, OpSet};
-use crate::reduce::{default_shrunk_trace_path, reduce, FailureSignature};
-use crate::runner::{self, RunConfig, RunFailure};
-use crate::shrink::ShrinkLimits;
-use crate::trace::{replay_command, Trace};
+use crate::level::environment::deep::CheckMode;
+use crate::level::ops::{FuzzOp, OpSet};
+use crate::level::reduce::{default_shrunk_trace_path, reduce, FailureSignature};
+use crate::level::runner::{self, RunConfig, RunFailure};
+use crate::support::shrink::ShrinkLimits;
+use crate::level::trace::{replay_command, Trace};
 
 /// Which seeds a campaign runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -655,7 +655,7 @@ pub struct CampaignArgs {
     pub events_max: Option<u64>,
 
     /// The level's capacity, in tables.
-    #[arg(long, value_name = "N", default_value_t = crate::generate::TABLE_COUNT_MAX_DEFAULT)]
+    #[arg(long, value_name = "N", default_value_t = crate::level::generate::TABLE_COUNT_MAX_DEFAULT)]
     pub table_count_max: u32,
 
     /// Node size of the node pool, in bytes.
@@ -700,7 +700,7 @@ pub struct CampaignArgs {
 }
 
 fn parse_seed_arg(text: &str) -> Result<u64, String> {
-    crate::prng::parse_seed(text).map_err(|error| error.to_string())
+    crate::support::prng::parse_seed(text).map_err(|error| error.to_string())
 }
 
 impl CampaignArgs {

@@ -15,15 +15,15 @@
 //!
 //! [`encode_manifest_level`] is the inverse for the op list of any run it can express (the
 //! seed corpus in `fuzz/seeds/manifest_level` is seed runs encoded this way). A decoded
-//! input runs through [`run_ops`](crate::runner::run_ops), and its config and ops make a
-//! [`Trace`](crate::trace::Trace) that `--replay` runs: the trace's config records the op
+//! input runs through [`run_ops`](crate::level::runner::run_ops), and its config and ops make a
+//! [`Trace`](crate::level::trace::Trace) that `--replay` runs: the trace's config records the op
 //! set and check mode, so the replay is the same run.
 //!
 //! ```
-//! use manifest_level_fuzz::deep::CheckMode;
-//! use manifest_level_fuzz::fuzz_input::{decode_manifest_level, OPS_MAX};
-//! use manifest_level_fuzz::ops::OpSet;
-//! use manifest_level_fuzz::runner::run_ops;
+//! use manifest_level_fuzz::level::environment::deep::CheckMode;
+//! use manifest_level_fuzz::level::fuzz_input::{decode_manifest_level, OPS_MAX};
+//! use manifest_level_fuzz::level::ops::OpSet;
+//! use manifest_level_fuzz::level::runner::run_ops;
 //!
 //! let bytes: Vec<u8> = (0..200u32).map(|i| (i * 37 % 251) as u8).collect();
 //! let (config, ops) = decode_manifest_level(&bytes);
@@ -34,10 +34,10 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 
-use crate::generate::GenerateContext;
-use crate::ops::{FuzzOp, OpKind, OpSet, Weights, KIND_COUNT};
-use crate::prng::Prng;
-use crate::runner::RunConfig;
+use crate::level::generate::GenerateContext;
+use crate::level::ops::{FuzzOp, OpKind, OpSet, Weights, KIND_COUNT};
+use crate::support::prng::Prng;
+use crate::level::runner::RunConfig;
 
 /// The most ops one input decodes to.
 ///

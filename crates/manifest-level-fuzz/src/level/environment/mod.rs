@@ -11,19 +11,22 @@
 //! With the extended op set ([`Environment::new_extended`]) the environment also keeps
 //! the retained snapshots, a second level B with its own model, a stream of random
 //! choices for read-only ops, and references taken before mutations (for the misuse
-//! ops); the extended ops run in [`crate::extended`]. The deep checks after every op are
-//! in [`crate::deep`].
+//! ops); the extended ops run in [`crate::level::environment::extended`]. The deep checks after every op are
+//! in [`crate::level::environment::deep`].
+
+pub mod deep;
+pub mod extended;
 
 use core::fmt;
 
 use manifest_level::{KeyRange, ManifestLevel, NodePool, Query, TableRef, SNAPSHOT_LATEST};
 use serde::{Deserialize, Serialize};
 
-use crate::extended::{Extended, StaleSlot};
-use crate::generate::Params;
-use crate::model::{generate_table_avoiding, Key, Model, Table, KEY_SPACE_PER_TABLE, VALUE_COUNT};
-use crate::ops::{FuzzOp, OpSet};
-use crate::prng::Prng;
+use crate::level::environment::extended::{Extended, StaleSlot};
+use crate::level::generate::Params;
+use crate::level::model::{generate_table_avoiding, Key, Model, Table, KEY_SPACE_PER_TABLE, VALUE_COUNT};
+use crate::level::ops::{FuzzOp, OpSet};
+use crate::support::prng::Prng;
 
 /// What a failed check was checking. Stable names (see [`Check::name`]) for reports and
 /// for comparing failures (a shrunk reproducer must fail the same check).
@@ -399,7 +402,7 @@ impl<'pool> Environment<'pool> {
     /// Executes `op` on the level and the model and checks them (spec §4.4, §4.5).
     ///
     /// The op must be valid in the current state (as generated, or checked with
-    /// [`GenerateContext::apply`](crate::generate::GenerateContext::apply)); otherwise
+    /// [`GenerateContext::apply`](crate::level::generate::GenerateContext::apply)); otherwise
     /// it reports a failure like a bug would (for example [`Check::EnoughTables`]).
     ///
     /// # Panics
@@ -563,7 +566,7 @@ impl<'pool> Environment<'pool> {
     ///
     /// With retained snapshots (extended op set), the tables must also be invisible to
     /// every retained snapshot, and only those retired before the oldest snapshot still
-    /// read are taken (see [`crate::generate`]).
+    /// read are taken (see [`crate::level::generate`]).
     pub fn remove_invisible(&mut self, count: u32) -> Result<(), CheckFailure> {
         if let Some(ext) = &mut self.ext {
             ext.capture_stale(&self.level, &self.model, StaleSlot::Remove)?;

@@ -45,7 +45,7 @@ use std::panic::{self, AssertUnwindSafe};
 
 use manifest_level::{Cursor, Element, Error, NodePool, SegmentedArray};
 
-use crate::prng::Prng;
+use crate::support::prng::Prng;
 
 /// The smallest node size a [`Setup`] uses, in bytes.
 pub const NODE_SIZE_MIN: u32 = 32;
@@ -762,7 +762,7 @@ impl Trace {
         text.push_str("#[test]\n");
         text.push_str(&format!("fn {name}() {{\n"));
         text.push_str("    #[allow(unused_imports)]\n");
-        text.push_str("    use manifest_level_fuzz::segmented_array_fuzz::{\n");
+        text.push_str("    use manifest_level_fuzz::segmented_array::{\n");
         text.push_str("        run_ops, ElementKind::*, Faults, Op, Op::*, Position::*, Setup,\n");
         text.push_str("    };\n");
         text.push_str(&format!("    let setup = {:?};\n", self.setup));
@@ -2079,14 +2079,14 @@ fn simpler_ops(op: &Op) -> Vec<Op> {
     simpler
 }
 
-/// Shrinks a failure's op list (deterministic delta debugging, [`crate::shrink::shrink`])
+/// Shrinks a failure's op list (deterministic delta debugging, [`crate::support::shrink::shrink`])
 /// to a locally minimal one that still fails the same check ([`failure_signature`]), and
 /// returns the shrunk trace with its failure. Every op list is valid, so every candidate
 /// is a real run.
 pub fn shrink_failure(
     failure: &Failure,
     faults: Faults,
-    limits: crate::shrink::ShrinkLimits,
+    limits: crate::support::shrink::ShrinkLimits,
 ) -> (Trace, Failure) {
     let setup = failure.trace.setup;
     let signature = failure_signature(failure).to_string();
@@ -2094,7 +2094,7 @@ pub fn shrink_failure(
         Err(found) => failure_signature(&found) == signature,
         Ok(_) => false,
     };
-    let shrunk = crate::shrink::shrink(
+    let shrunk = crate::support::shrink::shrink(
         failure.trace.ops.clone(),
         limits,
         fails,
@@ -2163,7 +2163,7 @@ pub struct SegmentedArrayArgs {
 }
 
 fn parse_seed_arg(text: &str) -> Result<u64, String> {
-    crate::prng::parse_seed(text).map_err(|error| error.to_string())
+    crate::support::prng::parse_seed(text).map_err(|error| error.to_string())
 }
 
 fn parse_element_kind(text: &str) -> Result<ElementKind, String> {

@@ -11,9 +11,9 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::campaign::{parse_seed_range, SeedPlan};
-use crate::deep::CheckMode;
-use crate::ops::OpSet;
-use crate::runner::{self, RunConfig};
+use crate::level::environment::deep::CheckMode;
+use crate::level::ops::OpSet;
+use crate::level::runner::{self, RunConfig};
 
 /// Arguments of `bench`.
 #[derive(Clone, Debug, Args)]

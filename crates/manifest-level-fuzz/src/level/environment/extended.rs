@@ -6,7 +6,7 @@
 //!   the tables invisible to latest, the current snapshot *and every retained one*
 //!   (`Query::invisible(&[retained.., current])`), checks each against the model, and
 //!   removes only those retired before the oldest snapshot still read (see
-//!   [`crate::generate`] for why).
+//!   [`crate::level::generate`] for why).
 //! - **Compaction** ([`FuzzOp::Compact`]): retires a run of consecutive live tables at the
 //!   current snapshot, takes a snapshot, and inserts replacements that cover exactly the
 //!   run's key range, cut at random points or at the old tables' boundaries. The old
@@ -41,12 +41,12 @@ use manifest_level::{
     SNAPSHOT_LATEST, SNAPSHOT_MAX_LIVE,
 };
 
-use crate::environment::{check, check_eq, Check, CheckFailure, Environment};
-use crate::generate::{Params, RETAINED_MAX};
-use crate::model::{Key, Model, Table, VALUE_COUNT};
-use crate::ops::{FuzzOp, WalkDirection};
-use crate::prng::Prng;
-use crate::sample::{pick_edge_key, pick_range, pick_snapshot};
+use crate::level::environment::{check, check_eq, Check, CheckFailure, Environment};
+use crate::level::generate::{Params, RETAINED_MAX};
+use crate::level::model::{Key, Model, Table, VALUE_COUNT};
+use crate::level::ops::{FuzzOp, WalkDirection};
+use crate::support::prng::Prng;
+use crate::level::sample::{pick_edge_key, pick_range, pick_snapshot};
 
 /// The most `next_table` steps one walk takes.
 pub const WALK_STEPS_MAX: usize = 64;

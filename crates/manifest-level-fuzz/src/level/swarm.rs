@@ -22,8 +22,8 @@
 //! The draws come from the seed's own swarm stream, so the weights are a function of the
 //! seed and the op set alone, and do not disturb the draws of the ops or the tables.
 
-use crate::ops::{OpKind, OpSet, Weights, KIND_COUNT};
-use crate::prng::Prng;
+use crate::level::ops::{OpKind, OpSet, Weights, KIND_COUNT};
+use crate::support::prng::Prng;
 
 /// The largest weight a swarm draws, before scaling.
 pub const SWARM_WEIGHT_MAX: u64 = 10;

@@ -31,9 +31,9 @@ use clap::CommandFactory;
 use serde::{Deserialize, Serialize};
 
 use crate::cli::{Cli, EXIT_FAILURE, EXIT_USAGE};
-use crate::ops::FuzzOp;
-use crate::reduce::{shrink_and_report, FailureSignature, ShrinkArgs};
-use crate::runner::{run_ops, FailureCause, RunConfig};
+use crate::level::ops::FuzzOp;
+use crate::level::reduce::{shrink_and_report, FailureSignature, ShrinkArgs};
+use crate::level::runner::{run_ops, FailureCause, RunConfig};
 
 /// The trace format this fuzzer writes and reads.
 pub const FORMAT_VERSION: u64 = 1;
@@ -428,14 +428,14 @@ fn excerpt(text: &str) -> String {
 /// `serde` for `RunConfig::fault`: the fault by name ([`fault_name`], [`parse_fault`]), so
 /// the library's `Fault` needs no `serde` and the names match `--inject-fault`.
 ///
-/// [`fault_name`]: crate::runner::fault_name
-/// [`parse_fault`]: crate::runner::parse_fault
+/// [`fault_name`]: crate::level::runner::fault_name
+/// [`parse_fault`]: crate::level::runner::parse_fault
 #[cfg(feature = "fault-injection")]
 pub mod fault_by_name {
     use manifest_level::Fault;
     use serde::{Deserialize, Deserializer, Serializer};
 
-    use crate::runner::{fault_name, parse_fault};
+    use crate::level::runner::{fault_name, parse_fault};
 
     /// Writes `Some(fault)` as its name, `None` as `null`.
     pub fn serialize<S: Serializer>(
@@ -461,7 +461,7 @@ pub mod fault_by_name {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runner::{plan, RunConfig};
+    use crate::level::runner::{plan, RunConfig};
 
     fn sample() -> Trace {
         let config = RunConfig {
@@ -479,7 +479,7 @@ mod tests {
         assert!(text.starts_with(r#"{"format_version":1,"generator":"manifest-level-fuzz "#));
         assert_eq!(Trace::parse(&text).unwrap(), trace);
         let shrunk = trace.with_failure(Some(FailureSignature::Check {
-            check: crate::environment::Check::TableCountVisible,
+            check: crate::level::environment::Check::TableCountVisible,
         }));
         assert_eq!(Trace::parse(&shrunk.to_json_lines()).unwrap(), shrunk);
     }
