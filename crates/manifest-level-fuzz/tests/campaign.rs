@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use manifest_level_fuzz::campaign::{Finding, SeedStatus, ShrunkRecord};
+use manifest_level_fuzz::campaign::level_job::ShrunkRecord;
+use manifest_level_fuzz::campaign::{Finding, SeedStatus};
 
 mod common;
 use common::{stderr, stdout, BIN};

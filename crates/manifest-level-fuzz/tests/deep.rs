@@ -7,12 +7,14 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use manifest_level::{NodePool, TableInfo};
-use manifest_level_fuzz::level::environment::deep::{full_interval, CheckMode, DeepChecker, FULL_TABLES};
+use manifest_level_fuzz::level::environment::deep::{
+    full_interval, CheckMode, DeepChecker, FULL_TABLES,
+};
 use manifest_level_fuzz::level::environment::{Check, Environment};
 use manifest_level_fuzz::level::generate::{generate_ops, Params};
 use manifest_level_fuzz::level::ops::{FuzzOp, OpSet};
-use manifest_level_fuzz::support::prng::Prng;
 use manifest_level_fuzz::level::runner::{run, RunConfig};
+use manifest_level_fuzz::support::prng::Prng;
 
 /// Counts the allocations of a thread while its `COUNTING` flag is set.
 struct CountingAllocator;

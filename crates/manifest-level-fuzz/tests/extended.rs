@@ -8,7 +8,9 @@ use manifest_level_fuzz::level::environment::deep::CheckMode;
 use manifest_level_fuzz::level::environment::Check;
 use manifest_level_fuzz::level::generate::validate_ops_for;
 use manifest_level_fuzz::level::ops::{FuzzOp, OpCounts, OpKind, OpSet, WalkDirection};
-use manifest_level_fuzz::level::runner::{plan, run, run_ops, run_ops_then, FailureCause, RunConfig};
+use manifest_level_fuzz::level::runner::{
+    plan, run, run_ops, run_ops_then, FailureCause, RunConfig,
+};
 
 fn extended(seed: u64, events_max: u64) -> RunConfig {
     RunConfig {

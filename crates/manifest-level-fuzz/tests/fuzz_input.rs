@@ -15,10 +15,10 @@ use manifest_level_fuzz::level::fuzz_input::{
 };
 use manifest_level_fuzz::level::generate::validate_ops_for;
 use manifest_level_fuzz::level::ops::{OpKind, OpSet, Weights, KIND_COUNT};
-use manifest_level_fuzz::support::prng::Prng;
 use manifest_level_fuzz::level::reduce::FailureSignature;
 use manifest_level_fuzz::level::runner::{plan, run_ops, RunConfig};
 use manifest_level_fuzz::level::trace::Trace;
+use manifest_level_fuzz::support::prng::Prng;
 
 /// `len` pseudo-random bytes from `seed`.
 fn random_bytes(seed: u64, len: usize) -> Vec<u8> {

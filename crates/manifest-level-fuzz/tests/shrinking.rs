@@ -9,8 +9,8 @@ use manifest_level::Fault;
 use manifest_level_fuzz::level::ops::FuzzOp;
 use manifest_level_fuzz::level::reduce::{reduce, FailureSignature, Reduced};
 use manifest_level_fuzz::level::runner::{fault_name, plan, run, run_ops, RunConfig};
-use manifest_level_fuzz::support::shrink::ShrinkLimits;
 use manifest_level_fuzz::level::trace::Trace;
+use manifest_level_fuzz::support::shrink::ShrinkLimits;
 
 /// The faults the faithful op set catches (see `tests/faults.rs`).
 const FAITHFUL: [Fault; 6] = [

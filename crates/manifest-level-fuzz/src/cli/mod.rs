@@ -13,10 +13,14 @@
 //! New modes plug in as variants of [`Command`] with their own argument structs; new
 //! flags of the default run go into [`RunArgs`].
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
+pub mod bench;
+pub mod campaign;
+pub mod replay;
+pub mod segmented_array;
+pub mod shrink;
+pub mod values;
+
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::error::ErrorKind;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -24,11 +28,13 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use manifest_level::Fault;
 use manifest_level::{NODE_ALIGN, NODE_SIZE_MAX};
 
+use self::values::{check_mode_parser, op_set_parser};
 use crate::level::environment::deep::CheckMode;
 use crate::level::generate::TABLE_COUNT_MAX_DEFAULT;
 use crate::level::ops::OpSet;
-use crate::support::prng::parse_seed;
 use crate::level::runner::{self, RunConfig, NODE_SIZE_DEFAULT, TABLE_COUNT_MAX_LIMIT};
+use crate::support::prng::parse_seed;
+use crate::support::seed::entropy_seed;
 
 /// Exit code of a failed run.
 pub const EXIT_FAILURE: u8 = 1;
@@ -64,14 +70,14 @@ pub enum Command {
     Run(RunArgs),
     /// Fuzz the segmented array alone against a `Vec` model, deterministically from a
     /// seed, across element types and node sizes.
-    SegmentedArray(crate::segmented_array::SegmentedArrayArgs),
+    SegmentedArray(segmented_array::SegmentedArrayArgs),
     /// Run many seeds on all cores (a range, or for a while), saving every result to a
     /// findings file as it finishes and shrinking failures; `--shard k/n` splits a range
     /// across machines.
-    Campaign(crate::campaign::CampaignArgs),
+    Campaign(campaign::CampaignArgs),
     /// Measure the fuzzer's throughput: seeds 1..=5 at --events-max 200000 by default,
     /// median of several runs per seed, ops/s per seed and in all.
-    Bench(crate::level::bench::BenchArgs),
+    Bench(bench::BenchArgs),
 }
 
 /// Arguments of one fuzzer run.
@@ -114,13 +120,13 @@ pub struct RunArgs {
     /// then the whole level against the model: every visibility class both ways, random
     /// key ranges, counters, find/contains, key_range_contains, verify). Same ops and
     /// tables either way.
-    #[arg(long, value_enum, value_name = "MODE", default_value_t = CheckMode::Faithful)]
+    #[arg(long, value_name = "MODE", default_value = "faithful", value_parser = check_mode_parser())]
     pub check: CheckMode,
 
     /// Which ops to draw: `faithful` (the seed's five) or `extended` (also retained
     /// snapshots, compaction, next_table walks, overlap queries against a second level,
     /// reset, and misuse that must fail with the right error).
-    #[arg(long = "ops", value_enum, value_name = "SET", default_value_t = OpSet::Faithful)]
+    #[arg(long = "ops", value_name = "SET", default_value = "faithful", value_parser = op_set_parser())]
     pub op_set: OpSet,
 
     /// Swarm testing: this seed draws its own op weights, switching some ops off.
@@ -129,11 +135,11 @@ pub struct RunArgs {
 
     /// `--record FILE`, `--replay FILE`.
     #[command(flatten)]
-    pub trace: crate::level::trace::TraceArgs,
+    pub trace: replay::TraceArgs,
 
     /// `--no-shrink`, `--shrink-out FILE`, `--shrink-attempts N`, `--shrink-time D`.
     #[command(flatten)]
-    pub shrink: crate::level::reduce::ShrinkArgs,
+    pub shrink: shrink::ShrinkArgs,
 }
 
 impl RunArgs {
@@ -186,17 +192,6 @@ fn parse_node_size(text: &str) -> Result<usize, String> {
     Ok(value)
 }
 
-/// A seed from the clock and the OS's per-process hash keys.
-pub fn entropy_seed() -> u64 {
-    let mut hasher = RandomState::new().build_hasher();
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_nanos());
-    hasher.write_u128(nanos);
-    hasher.write_u32(std::process::id());
-    hasher.finish()
-}
-
 /// Parses the process arguments and runs; the process's exit code.
 pub fn main() -> ExitCode {
     let mut command = Cli::command();
@@ -208,7 +203,7 @@ pub fn main() -> ExitCode {
         None => (Some(command.clone()), &matches),
     };
     if let Some(run_command) = run_command {
-        if let Err(error) = crate::level::trace::check_replay_args(&run_command, run_matches) {
+        if let Err(error) = replay::check_replay_args(&run_command, run_matches) {
             error.exit();
         }
     }
@@ -221,15 +216,15 @@ pub fn execute(cli: Cli) -> ExitCode {
     match cli.command {
         None => run_fuzzer(&cli.run),
         Some(Command::Run(args)) => run_fuzzer(&args),
-        Some(Command::SegmentedArray(args)) => crate::segmented_array::run_cli(&args),
-        Some(Command::Campaign(args)) => crate::campaign::run_cli(&args),
-        Some(Command::Bench(args)) => crate::level::bench::run_cli(&args),
+        Some(Command::SegmentedArray(args)) => segmented_array::run_cli(&args),
+        Some(Command::Campaign(args)) => campaign::run_cli(&args),
+        Some(Command::Bench(args)) => bench::run_cli(&args),
     }
 }
 
 fn run_fuzzer(args: &RunArgs) -> ExitCode {
     if let Some(path) = &args.trace.replay {
-        return crate::level::trace::replay_cli(path, args.verbose > 0, &args.trace, &args.shrink);
+        return replay::replay_cli(path, args.verbose > 0, &args.trace, &args.shrink);
     }
     if args.seed.is_none() && !args.smoke {
         // Drawn seeds are printed before anything else, so even a crash reproduces.
@@ -285,7 +280,7 @@ fn run_config(config: &RunConfig, args: &RunArgs) -> ExitCode {
         }
         Err(failure) => {
             eprintln!("{failure}");
-            crate::level::reduce::shrink_and_report(config, &plan.ops, &failure, &args.shrink);
+            shrink::shrink_and_report(config, &plan.ops, &failure, &args.shrink);
             ExitCode::from(EXIT_FAILURE)
         }
     }

@@ -36,8 +36,8 @@ use arbitrary::{Arbitrary, Unstructured};
 
 use crate::level::generate::GenerateContext;
 use crate::level::ops::{FuzzOp, OpKind, OpSet, Weights, KIND_COUNT};
-use crate::support::prng::Prng;
 use crate::level::runner::RunConfig;
+use crate::support::prng::Prng;
 
 /// The most ops one input decodes to.
 ///

@@ -2,8 +2,8 @@
 //! drawn with ([`Weights`]).
 //!
 //! An op is plain data: a run is a list of ops, generated from a seed
-//! ([`generate`](crate::level::generate)) or given explicitly (a recorded trace, a shrunk
-//! reproducer), and executed by the [`Environment`](crate::level::environment::Environment).
+//! ([`generate`](super::generate)) or given explicitly (a recorded trace, a shrunk
+//! reproducer), and executed by the [`Environment`](super::environment::Environment).
 //! Ops serialize with `serde` as internally tagged objects, one per JSON line in a trace:
 //!
 //! ```text
@@ -33,7 +33,7 @@ use crate::support::prng::Prng;
 /// with the right typed error and change nothing.
 ///
 /// Counts are always at least 1; which counts are valid depends on the state the earlier
-/// ops left (see [`GenerateContext::apply`](crate::level::generate::GenerateContext::apply)).
+/// ops left (see [`GenerateContext::apply`](super::generate::GenerateContext::apply)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum FuzzOp {
@@ -53,7 +53,7 @@ pub enum FuzzOp {
     TakeSnapshot,
     /// Remove the last `count` tables invisible to latest, to the current snapshot and to
     /// every retained snapshot (among those retired before the oldest snapshot still
-    /// read: see [`GenerateContext`](crate::level::generate::GenerateContext)).
+    /// read: see [`GenerateContext`](super::generate::GenerateContext)).
     RemoveInvisible {
         /// Number of tables.
         count: u32,
@@ -64,7 +64,7 @@ pub enum FuzzOp {
         count: u32,
     },
     /// Extended: a reader retains the current snapshot (at most
-    /// [`RETAINED_MAX`](crate::level::generate::RETAINED_MAX) at once); tables it sees may not be
+    /// [`RETAINED_MAX`](super::generate::RETAINED_MAX) at once); tables it sees may not be
     /// removed until it is released.
     RetainSnapshot,
     /// Extended: the reader holding the `index`-th retained snapshot (in retain order)
@@ -78,7 +78,7 @@ pub enum FuzzOp {
     /// exactly the same key range (the last shares `key_max` with the last input).
     Compact {
         /// Number of tables retired (at most
-        /// [`COMPACT_INPUTS_MAX`](crate::level::generate::COMPACT_INPUTS_MAX)).
+        /// [`COMPACT_INPUTS_MAX`](super::generate::COMPACT_INPUTS_MAX)).
         inputs: u32,
         /// Number of replacement tables, `1..=inputs`.
         outputs: u32,
@@ -238,9 +238,7 @@ impl fmt::Display for FuzzOp {
 }
 
 /// Which ops a run draws from.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OpSet {
     /// The seed's five ops ([`OpKind::FAITHFUL`]), exactly as spec §4 describes them.
@@ -252,6 +250,14 @@ pub enum OpSet {
 }
 
 impl OpSet {
+    /// Every op set, in the order `--help` lists them.
+    pub const ALL: [OpSet; 2] = [OpSet::Faithful, OpSet::Extended];
+
+    /// The set called `name` (see [`OpSet::name`]).
+    pub fn from_name(name: &str) -> Option<OpSet> {
+        OpSet::ALL.into_iter().find(|set| set.name() == name)
+    }
+
     /// The kinds of the set.
     pub fn kinds(self) -> &'static [OpKind] {
         match self {

@@ -16,9 +16,6 @@
 #![allow(clippy::result_large_err)]
 
 use core::fmt;
-use std::cell::{Cell, RefCell};
-use std::panic::{self, AssertUnwindSafe};
-use std::sync::Once;
 use std::time::{Duration, Instant};
 
 #[cfg(feature = "fault-injection")]
@@ -31,6 +28,7 @@ use crate::level::environment::{CheckFailure, Environment};
 use crate::level::generate::{generate_more, GenerateContext, InvalidOp, Params, INSERT_COUNT_MAX};
 use crate::level::model::Table;
 use crate::level::ops::{FuzzOp, OpCounts, OpSet, Weights};
+use crate::support::panic::catch_panic;
 use crate::support::prng::Prng;
 
 /// The op count cap when none is given (spec §4.1).
@@ -95,7 +93,7 @@ pub struct RunConfig {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        with = "crate::level::trace::fault_by_name"
+        with = "fault_by_name"
     )]
     pub fault: Option<Fault>,
 }
@@ -637,65 +635,12 @@ fn execute<R>(
     Ok((report, inspected))
 }
 
-thread_local! {
-    /// Whether panics on this thread are being caught by a run (so the hook stays quiet).
-    static QUIET: Cell<bool> = const { Cell::new(false) };
-    /// The last quiet panic's location, recorded by the hook.
-    static PANIC_LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
-}
-
-/// Marks the current thread as running ops until dropped.
-struct QuietPanics;
-
-impl QuietPanics {
-    fn enter() -> QuietPanics {
-        QUIET.with(|quiet| quiet.set(true));
-        PANIC_LOCATION.with(|location| location.borrow_mut().take());
-        QuietPanics
-    }
-}
-
-impl Drop for QuietPanics {
-    fn drop(&mut self) {
-        QUIET.with(|quiet| quiet.set(false));
-    }
-}
-
-/// Installs (once per process) a panic hook that records the location of panics raised
-/// while a run executes ops on this thread, without printing them (the run reports
-/// them), and defers to the previous hook for every other panic.
-fn install_panic_hook() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        let previous = panic::take_hook();
-        panic::set_hook(Box::new(move |info| {
-            if QUIET.with(Cell::get) {
-                let location = info.location().map(|l| l.to_string());
-                PANIC_LOCATION.with(|slot| *slot.borrow_mut() = location);
-            } else {
-                previous(info);
-            }
-        }));
-    });
-}
-
-/// Runs `f`, turning a panic into [`FailureCause::Panic`] with its message and location.
-/// The panic is not printed (the caller reports it); panics outside such a call, and on
-/// other threads, reach the previous panic hook as usual.
+/// Runs `f`, turning a panic into [`FailureCause::Panic`] with its message and location
+/// (see [`catch_panic`]).
 fn catch_panics<T>(f: impl FnOnce() -> T) -> Result<T, FailureCause> {
-    install_panic_hook();
-    let _quiet = QuietPanics::enter();
-    panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
-        let payload = payload.as_ref();
-        let message = if let Some(message) = payload.downcast_ref::<&str>() {
-            (*message).to_string()
-        } else if let Some(message) = payload.downcast_ref::<String>() {
-            message.clone()
-        } else {
-            "(non-string panic payload)".to_string()
-        };
-        let location = PANIC_LOCATION.with(|slot| slot.borrow_mut().take());
-        FailureCause::Panic { message, location }
+    catch_panic(f).map_err(|caught| FailureCause::Panic {
+        message: caught.message,
+        location: caught.location,
     })
 }
 
@@ -746,8 +691,6 @@ mod tests {
             panic!("the panic was not caught");
         };
         assert!(message.contains("index out of bounds"), "{message}");
-        // Quiet mode ends with the call.
-        assert!(!QUIET.with(Cell::get));
     }
 
     #[test]
@@ -822,5 +765,38 @@ mod tests {
         assert_eq!(report.final_tables, 0);
         assert_eq!(report.peak_tables, 5);
         assert_eq!(report.final_snapshot, 2);
+    }
+}
+
+/// `serde` for `RunConfig::fault`: the fault by name ([`fault_name`], [`parse_fault`]), so
+/// the library's `Fault` needs no `serde` and the names match `--inject-fault`.
+///
+/// [`fault_name`]: crate::level::runner::fault_name
+/// [`parse_fault`]: crate::level::runner::parse_fault
+#[cfg(feature = "fault-injection")]
+pub mod fault_by_name {
+    use manifest_level::Fault;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::level::runner::{fault_name, parse_fault};
+
+    /// Writes `Some(fault)` as its name, `None` as `null`.
+    pub fn serialize<S: Serializer>(
+        fault: &Option<Fault>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match fault {
+            Some(fault) => serializer.serialize_str(&fault_name(*fault)),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    /// Reads a fault name (as `--inject-fault` takes it) or `null`.
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Fault>, D::Error> {
+        Option::<String>::deserialize(deserializer)?
+            .map(|name| parse_fault(&name).map_err(serde::de::Error::custom))
+            .transpose()
     }
 }

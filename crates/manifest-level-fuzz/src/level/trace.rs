@@ -18,22 +18,19 @@
 //! - `failure`, when present, is the failure the trace is known to produce (a shrunk
 //!   trace records the check it still fails), so a replay can say whether it reproduced.
 //!
-//! Replaying runs the ops with [`run_ops`] under the header's
+//! Replaying runs the ops with [`run_ops`](super::runner::run_ops) under the header's
 //! config: the same tables, the same checks, the same digest as the recorded run.
 
 use core::fmt;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
-use clap::CommandFactory;
 use serde::{Deserialize, Serialize};
 
-use crate::cli::{Cli, EXIT_FAILURE, EXIT_USAGE};
 use crate::level::ops::FuzzOp;
-use crate::level::reduce::{shrink_and_report, FailureSignature, ShrinkArgs};
-use crate::level::runner::{run_ops, FailureCause, RunConfig};
+use crate::level::reduce::FailureSignature;
+use crate::level::runner::RunConfig;
 
 /// The trace format this fuzzer writes and reads.
 pub const FORMAT_VERSION: u64 = 1;
@@ -266,142 +263,6 @@ fn parse_header(text: &str) -> Result<TraceHeader, TraceError> {
     Ok(header)
 }
 
-/// The trace flags of a run: `--record FILE` and `--replay FILE`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, clap::Args)]
-pub struct TraceArgs {
-    /// Write the run's configuration and ops to FILE as a trace (JSON lines: a header
-    /// with format_version and the whole config, then one op per line) before running.
-    #[arg(long, value_name = "FILE")]
-    pub record: Option<PathBuf>,
-
-    /// Run the trace in FILE again, bit for bit: the configuration comes from its header,
-    /// so flags that set the configuration (--seed, --events-max, --table-count-max,
-    /// --node-size, --inject-fault, ...) are rejected with it; -v, --record and the
-    /// shrink flags are allowed.
-    #[arg(long, value_name = "FILE", conflicts_with = "smoke")]
-    pub replay: Option<PathBuf>,
-}
-
-/// The arguments that may be given with `--replay` (they do not change the run).
-pub const REPLAY_COMPATIBLE_ARGS: [&str; 9] = [
-    "replay",
-    "record",
-    "verbose",
-    "no_shrink",
-    "shrink_out",
-    "shrink_attempts",
-    "shrink_time",
-    "help",
-    "version",
-];
-
-/// Rejects `--replay` together with an argument that sets the run's configuration: the
-/// configuration comes from the trace's header, and silently preferring either would
-/// make a replay that is not the recorded run (or not the command line's). `command` is
-/// the (sub)command whose `matches` these are. An error exits with code 2.
-pub fn check_replay_args(
-    command: &clap::Command,
-    matches: &clap::ArgMatches,
-) -> Result<(), clap::Error> {
-    use clap::parser::ValueSource;
-    let has_replay = command.get_arguments().any(|arg| arg.get_id() == "replay");
-    if !has_replay || matches.value_source("replay") != Some(ValueSource::CommandLine) {
-        return Ok(());
-    }
-    let conflicting: Vec<String> = command
-        .get_arguments()
-        .filter(|arg| !REPLAY_COMPATIBLE_ARGS.contains(&arg.get_id().as_str()))
-        .filter(|arg| {
-            let id = arg.get_id().as_str();
-            matches.value_source(id) == Some(ValueSource::CommandLine)
-        })
-        .map(|arg| match arg.get_long() {
-            Some(long) => format!("--{long}"),
-            None => arg.get_id().to_string(),
-        })
-        .collect();
-    if conflicting.is_empty() {
-        return Ok(());
-    }
-    let mut command = command.clone();
-    Err(command.error(
-        clap::error::ErrorKind::ArgumentConflict,
-        format!(
-            "--replay takes the run's configuration from the trace header; {} cannot be \
-             given with it",
-            conflicting.join(", ")
-        ),
-    ))
-}
-
-/// The CLI's `--replay FILE`: reads the trace (a bad one is a usage error, exit 2), runs
-/// its ops under its config (`verbose` logs every op), and reports like a seed run:
-/// exit 0 if every check holds, else the failure, whether it is the one the trace
-/// recorded, and (unless `--no-shrink`) its shrunk form; exit 1.
-pub fn replay_cli(
-    path: &Path,
-    verbose: bool,
-    trace_args: &TraceArgs,
-    shrink_args: &ShrinkArgs,
-) -> ExitCode {
-    let usage_error = |message: String| {
-        let _ = Cli::command()
-            .error(clap::error::ErrorKind::ValueValidation, message)
-            .print();
-        ExitCode::from(EXIT_USAGE)
-    };
-    let trace = match Trace::read(path) {
-        Ok(trace) => trace,
-        Err(error) => return usage_error(format!("--replay {}: {error}", path.display())),
-    };
-    let config = RunConfig {
-        log_ops: verbose,
-        ..trace.config().clone()
-    };
-    println!(
-        "replay: {}: {} ops, config {}",
-        path.display(),
-        trace.ops.len(),
-        serde_json::to_string(trace.config()).expect("a config serializes")
-    );
-    if let Some(expected) = &trace.header.failure {
-        println!("replay: the trace records the failure: {expected}");
-    }
-    if let Some(record) = &trace_args.record {
-        if let Err(error) = Trace::new(&config, trace.ops.clone()).write(record) {
-            return usage_error(format!("--record: {error}"));
-        }
-        println!("recorded: {}", record.display());
-    }
-    match run_ops(&config, &trace.ops) {
-        Ok(report) => {
-            println!("{report}");
-            if let Some(expected) = &trace.header.failure {
-                println!("replay: the recorded failure ({expected}) did not happen");
-            }
-            ExitCode::SUCCESS
-        }
-        Err(failure) if matches!(failure.cause, FailureCause::InvalidOp(_)) => {
-            usage_error(format!("--replay {}: {}", path.display(), failure.cause))
-        }
-        Err(failure) => {
-            eprintln!("{failure}");
-            match (&trace.header.failure, FailureSignature::of(&failure)) {
-                (Some(expected), Some(found)) if *expected == found => {
-                    eprintln!("replay: reproduced the recorded failure: {found}");
-                }
-                (Some(expected), found) => eprintln!(
-                    "replay: the trace records {expected}, but this run failed with {}",
-                    found.map_or_else(|| failure.cause.to_string(), |f| f.to_string())
-                ),
-                (None, _) => {}
-            }
-            shrink_and_report(&config, &trace.ops, &failure, shrink_args);
-            ExitCode::from(EXIT_FAILURE)
-        }
-    }
-}
-
 /// The command that replays the trace at `path` (with `--features fault-injection` when
 /// the config plants a fault).
 pub fn replay_command(config: &RunConfig, path: &Path) -> String {
@@ -422,39 +283,6 @@ fn excerpt(text: &str) -> String {
     match text.char_indices().nth(MAX) {
         Some((end, _)) => format!("{}...", &text[..end]),
         None => text.to_string(),
-    }
-}
-
-/// `serde` for `RunConfig::fault`: the fault by name ([`fault_name`], [`parse_fault`]), so
-/// the library's `Fault` needs no `serde` and the names match `--inject-fault`.
-///
-/// [`fault_name`]: crate::level::runner::fault_name
-/// [`parse_fault`]: crate::level::runner::parse_fault
-#[cfg(feature = "fault-injection")]
-pub mod fault_by_name {
-    use manifest_level::Fault;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    use crate::level::runner::{fault_name, parse_fault};
-
-    /// Writes `Some(fault)` as its name, `None` as `null`.
-    pub fn serialize<S: Serializer>(
-        fault: &Option<Fault>,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match fault {
-            Some(fault) => serializer.serialize_str(&fault_name(*fault)),
-            None => serializer.serialize_none(),
-        }
-    }
-
-    /// Reads a fault name (as `--inject-fault` takes it) or `null`.
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Option<Fault>, D::Error> {
-        Option::<String>::deserialize(deserializer)?
-            .map(|name| parse_fault(&name).map_err(serde::de::Error::custom))
-            .transpose()
     }
 }
 

@@ -3,5 +3,7 @@
 //! failure signatures and the versioned trace file format. Depends on `std` (and `serde`
 //! for the trace format) only.
 
+pub mod panic;
 pub mod prng;
+pub mod seed;
 pub mod shrink;

@@ -68,17 +68,15 @@ use manifest_level::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::level::environment::{check, check_eq, Check, CheckFailure, Environment};
 use crate::level::environment::extended::check_level_b;
+use crate::level::environment::{check, check_eq, Check, CheckFailure, Environment};
 use crate::level::generate::RETAINED_MAX;
 use crate::level::model::{Key, Model, Table};
-use crate::support::prng::Prng;
 use crate::level::sample::{pick_edge_key, pick_range, pick_snapshot};
+use crate::support::prng::Prng;
 
 /// How much a run checks after every op.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckMode {
     /// The seed's checks: the tables each op touches, then the counters and
@@ -90,6 +88,14 @@ pub enum CheckMode {
 }
 
 impl CheckMode {
+    /// Every mode, in the order `--help` lists them.
+    pub const ALL: [CheckMode; 2] = [CheckMode::Faithful, CheckMode::Deep];
+
+    /// The mode called `name` (see [`CheckMode::name`]).
+    pub fn from_name(name: &str) -> Option<CheckMode> {
+        CheckMode::ALL.into_iter().find(|mode| mode.name() == name)
+    }
+
     /// `faithful` or `deep`.
     pub fn name(self) -> &'static str {
         match self {

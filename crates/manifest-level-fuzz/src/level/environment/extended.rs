@@ -45,8 +45,8 @@ use crate::level::environment::{check, check_eq, Check, CheckFailure, Environmen
 use crate::level::generate::{Params, RETAINED_MAX};
 use crate::level::model::{Key, Model, Table, VALUE_COUNT};
 use crate::level::ops::{FuzzOp, WalkDirection};
-use crate::support::prng::Prng;
 use crate::level::sample::{pick_edge_key, pick_range, pick_snapshot};
+use crate::support::prng::Prng;
 
 /// The most `next_table` steps one walk takes.
 pub const WALK_STEPS_MAX: usize = 64;

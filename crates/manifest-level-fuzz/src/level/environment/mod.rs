@@ -24,7 +24,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::level::environment::extended::{Extended, StaleSlot};
 use crate::level::generate::Params;
-use crate::level::model::{generate_table_avoiding, Key, Model, Table, KEY_SPACE_PER_TABLE, VALUE_COUNT};
+use crate::level::model::{
+    generate_table_avoiding, Key, Model, Table, KEY_SPACE_PER_TABLE, VALUE_COUNT,
+};
 use crate::level::ops::{FuzzOp, OpSet};
 use crate::support::prng::Prng;
 
