@@ -41,12 +41,12 @@ use core::mem::MaybeUninit;
 
 use crate::error::Error;
 use crate::node_pool::{NodeId, NodePool};
-use crate::table_info::{Key, TableInfo};
 
 /// An element of a [`SegmentedArray`]: a `Copy` value with an ordered key.
 ///
 /// The array keeps the key of every node's first element, which [`SegmentedArray::lower_bound`]
-/// searches. Integers are their own key; a [`TableInfo`] is keyed by `key_max`.
+/// searches. Integers are their own key; a [`TableInfo`](super::TableInfo) is keyed by
+/// `key_max`.
 pub trait Element: Copy + Debug {
     /// The ordered key of an element.
     type Key: Copy + Ord + Debug;
@@ -66,14 +66,6 @@ macro_rules! impl_element_for_int {
     )*};
 }
 impl_element_for_int!(u8, u16, u32, u64, u128);
-
-impl<K: Key> Element for TableInfo<K> {
-    type Key = K;
-    #[inline]
-    fn key(&self) -> K {
-        self.key_max
-    }
-}
 
 /// A position in a [`SegmentedArray`]: a node and an index inside it.
 ///

@@ -249,3 +249,13 @@ impl<K: Key> TableInfo<K> {
             && self.checksum == other.checksum
     }
 }
+
+/// A table is keyed by `key_max`, the first part of its level's `(key_max, snapshot_min)`
+/// order.
+impl<K: Key> Element for TableInfo<K> {
+    type Key = K;
+    #[inline]
+    fn key(&self) -> K {
+        self.key_max
+    }
+}
