@@ -809,11 +809,14 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
                 continue;
             }
             let reference = self.reference(index as u32);
+            // Each cursor passes every table of B at most once over the whole sweep.
             while low.next_if(|b| b.key_max < table.key_min).is_some() {
                 low_passed += 1;
+                debug_assert!(low_passed <= other.len());
             }
             while high.next_if(|b| b.key_min <= table.key_max).is_some() {
                 high_passed += 1;
+                debug_assert!(high_passed <= other.len());
             }
             let count = high_passed.saturating_sub(low_passed);
             if count as usize > max {
@@ -1005,7 +1008,13 @@ impl<'a, K: Key> Iterator for LevelIter<'a, '_, K> {
         if self.done {
             return None;
         }
+        // Each round takes one of the `back - front` tables left in `inner`; the last round
+        // may find none.
+        let rounds_max = self.back - self.front + 1;
+        let mut rounds = 0;
         loop {
+            rounds += 1;
+            debug_assert!(rounds <= rounds_max);
             let (index, table) = match self.query.direction {
                 Direction::Ascending => {
                     let table = self.inner.next()?;

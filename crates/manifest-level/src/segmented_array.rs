@@ -760,7 +760,14 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
             let mut block_start = self.block_starts[node / INDEX_NODES];
             let mut offset = self.offsets[node] + self.counts[node];
             let mut first = node + 1;
+            // Each round finishes one index block: at most `blocks` rounds.
+            let mut rounds = 0;
             while first < node_count {
+                assert!(
+                    rounds < blocks,
+                    "reindexing takes one round per index block"
+                );
+                rounds += 1;
                 if first % INDEX_NODES == 0 {
                     block_start += offset;
                     self.block_starts.push(block_start);
