@@ -159,16 +159,16 @@ fn generate_level(rng: &mut Rng, n: usize, slot_width: u64, width: (u64, u64)) -
             snapshot_min,
             key_min,
             key_max,
-            rng.range(1, 10_000) as u32,
+            rng.between(1, 10_000) as u32,
         )
     };
     for (slot, &pair) in is_pair.iter().enumerate() {
         let base = slot as u64 * slot_width;
         let key_min = base + rng.below(8);
-        let key_max = key_min + rng.range(width.0, width.1);
+        let key_max = key_min + rng.between(width.0, width.1);
         assert!(key_max < base + slot_width);
         if pair {
-            let snapshot_min = rng.range(1, 800);
+            let snapshot_min = rng.between(1, 800);
             let snapshot_max = snapshot_min + rng.below(100);
             let mut old = table(rng, snapshot_min, key_min, key_max);
             old.snapshot_max = snapshot_max;
@@ -177,12 +177,12 @@ fn generate_level(rng: &mut Rng, n: usize, slot_width: u64, width: (u64, u64)) -
             let new_key_max = if rng.chance(1, 2) {
                 key_max
             } else {
-                rng.range(key_min + width.0, key_max)
+                rng.between(key_min + width.0, key_max)
             };
             tables.push(old);
             tables.push(table(rng, snapshot_max + 1, key_min, new_key_max));
         } else {
-            let snapshot_min = rng.range(1, 1_000);
+            let snapshot_min = rng.between(1, 1_000);
             tables.push(table(rng, snapshot_min, key_min, key_max));
         }
     }
@@ -199,7 +199,7 @@ fn sorted(tables: &[Table]) -> Vec<Table> {
 
 impl Workload {
     fn new(n: usize) -> Workload {
-        let mut rng = Rng::new(0x5EED ^ n as u64);
+        let mut rng = Rng::multiply_shift(0x5EED ^ n as u64);
         let tables = generate_level(&mut rng, n, SLOT_WIDTH, (0, 40));
         let k = (n / 16).min(256);
         let held = tables[n - k..].to_vec();

@@ -34,7 +34,7 @@ enum Change {
 impl Workload {
     fn new(seed: u64, slot_count: usize, slot_width: u64) -> Workload {
         Workload {
-            rng: Rng::new(seed),
+            rng: Rng::multiply_shift(seed),
             slot_count,
             slot_width,
             slots: vec![(None, 0); slot_count],
@@ -58,7 +58,7 @@ impl Workload {
                 }
                 let base = slot as u64 * self.slot_width;
                 // Narrow ranges often share key_max with an earlier table of the slot.
-                let key_max = base + self.rng.range(self.slot_width / 2, self.slot_width - 1);
+                let key_max = base + self.rng.between(self.slot_width / 2, self.slot_width - 1);
                 let key_min = key_max - self.rng.below(key_max - base + 1);
                 self.address += 1;
                 let table = TableInfo::new(
@@ -71,7 +71,7 @@ impl Workload {
                     } else {
                         key_max
                     },
-                    self.rng.range(1, 100) as u32,
+                    self.rng.between(1, 100) as u32,
                 );
                 self.slots[slot].0 = Some(table);
                 self.tables.push(table);
@@ -136,7 +136,7 @@ impl Workload {
         match self.rng.below(4) {
             0 => SNAPSHOT_LATEST,
             1 => self.snapshot,
-            _ => self.rng.range(1, self.snapshot),
+            _ => self.rng.between(1, self.snapshot),
         }
     }
 }
@@ -194,7 +194,7 @@ fn compare<L: LevelOps>(name: &str, real: &ManifestLevel<'_, u64>, other: &L, w:
             1 => Some(key_range.key_min()),
             // Anywhere, also outside the range.
             2 => Some(w.rng.below(w.key_max() + 10)),
-            _ => Some(w.rng.range(
+            _ => Some(w.rng.between(
                 key_range.key_min(),
                 key_range.key_max().min(w.key_max() + 10),
             )),

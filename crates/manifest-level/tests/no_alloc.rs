@@ -10,6 +10,10 @@ use manifest_level::{
     GROWTH_FACTOR, SNAPSHOT_LATEST,
 };
 
+#[path = "common/rng.rs"]
+mod rng;
+use rng::Rng;
+
 /// Counts allocations made by the current thread while its window is open. Both the switch
 /// and the count are per thread: tests running at the same time on other threads (the
 /// harness, or another test) neither count nor disturb the count.
@@ -67,23 +71,6 @@ fn counted<R>(f: impl FnOnce() -> R) -> (R, usize) {
     (result, COUNT.with(Cell::get) - start)
 }
 
-/// SplitMix64 (no allocation).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 #[test]
 fn the_counter_sees_allocations() {
     let (boxed, count) = counted(|| Box::new(42u64));
@@ -110,7 +97,7 @@ fn no_allocation_after_construction() {
     // The tables now in `level`, sorted by key_min; no two overlap at all, so the level
     // invariant holds for every snapshot. Reserved for the most the level can hold.
     let mut model: Vec<TableInfo<u64>> = Vec::with_capacity(TABLES_MAX as usize);
-    let mut rng = Rng(0xA110C);
+    let mut rng = Rng::from_state(0xA110C);
     // A fixed level B for the overlap query: adjacent tables of width 4096.
     for i in 0..SPAN / 4096 {
         other
@@ -147,8 +134,14 @@ fn no_allocation_after_construction() {
                         continue;
                     }
                     let key_max = key_min + rng.below(room.min(64));
-                    let table =
-                        TableInfo::new(rng.next().into(), address, snapshot, key_min, key_max, 8);
+                    let table = TableInfo::new(
+                        rng.next_u64().into(),
+                        address,
+                        snapshot,
+                        key_min,
+                        key_max,
+                        8,
+                    );
                     address += 1;
                     match level.insert_table(table) {
                         Ok(_) => model.insert(at, table),

@@ -8,76 +8,8 @@ use manifest_level::{
     SNAPSHOT_MAX_LIVE,
 };
 
-/// SplitMix64: tiny, fast, and its output is fixed forever, so seeds reproduce.
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed ^ 0x5EED_0F7E_57A7)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    pub fn next_u128(&mut self) -> u128 {
-        (u128::from(self.next_u64()) << 64) | u128::from(self.next_u64())
-    }
-
-    /// Uniform in `0..n` (tiny modulo bias is irrelevant here). `n > 0`.
-    pub fn below(&mut self, n: u64) -> u64 {
-        assert!(n > 0);
-        self.next_u64() % n
-    }
-
-    /// Uniform in `0..n` as usize. `n > 0`.
-    pub fn index(&mut self, n: usize) -> usize {
-        self.below(n as u64) as usize
-    }
-
-    /// Uniform in `lo..=hi`.
-    pub fn between(&mut self, lo: u64, hi: u64) -> u64 {
-        assert!(lo <= hi);
-        if hi - lo == u64::MAX {
-            return self.next_u64();
-        }
-        lo + self.below(hi - lo + 1)
-    }
-
-    /// True with probability `num / den`.
-    pub fn chance(&mut self, num: u64, den: u64) -> bool {
-        self.below(den) < num
-    }
-
-    pub fn pick<'a, T>(&mut self, slice: &'a [T]) -> &'a T {
-        &slice[self.index(slice.len())]
-    }
-
-    pub fn shuffle<T>(&mut self, slice: &mut [T]) {
-        for i in (1..slice.len()).rev() {
-            let j = self.index(i + 1);
-            slice.swap(i, j);
-        }
-    }
-
-    /// An index drawn from cumulative `weights`.
-    pub fn weighted(&mut self, weights: &[u64]) -> usize {
-        let total: u64 = weights.iter().sum();
-        let mut draw = self.below(total);
-        for (i, &w) in weights.iter().enumerate() {
-            if draw < w {
-                return i;
-            }
-            draw -= w;
-        }
-        unreachable!()
-    }
-}
+mod rng;
+pub use rng::Rng;
 
 /// A key type for the tests: maps a small "domain coordinate" monotonically onto keys, so
 /// u128 runs exercise the high bits.
