@@ -1107,13 +1107,6 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
     /// (with their `counts` set): returns the other nodes to the pool and rebuilds the
     /// fences, offsets and block starts of the ones left.
     fn keep_packed_nodes(&mut self, kept: usize) {
-            let fence = self.node_elements(node as u32)[0].key();
-            self.set_fence(node, fence);
-        }
-        self.reindex_after(0);
-    }
-
-    /// The fewest elements [`SegmentedArray::pack`] leaves in every node but the last:
         for node in self.nodes.drain(kept..) {
             self.pool.release(node);
         }
@@ -1121,6 +1114,13 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         self.offsets.truncate(kept);
         self.fences.truncate(kept);
         for node in 0..kept {
+            let fence = self.node_elements(node as u32)[0].key();
+            self.set_fence(node, fence);
+        }
+        self.reindex_after(0);
+    }
+
+    /// The fewest elements [`SegmentedArray::pack`] leaves in every node but the last:
     /// the capacity less 1/16 of it (rounded down), so 30 of 32, 15 of 16, all of 8.
     pub fn pack_target(&self) -> u32 {
         self.node_capacity - self.node_capacity / 16
