@@ -231,7 +231,7 @@ pub struct LeastOverlap<K> {
 /// fences already give a search over contiguous keys down to one node, and the search then
 /// reads `key_max` in that node, the node an insert or remove must touch anyway; a second
 /// array would double every insert's and remove's work and need absolute indexes to find a
-/// table from its key (see BENCHMARKS.md for what the change measured).
+/// table from its key (BENCHMARKS.md has the measurements).
 ///
 /// ```
 /// use manifest_level::{ManifestLevel, NodePool, Query, TableInfo, SNAPSHOT_LATEST};

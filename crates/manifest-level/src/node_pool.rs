@@ -1,10 +1,10 @@
 //! [`NodePool`]: a fixed set of fixed-size memory nodes, reserved once and shared by arrays.
 //!
 //! The crate's `unsafe` functions live here (the segmented array calls them, each call with
-//! a `SAFETY` argument; its only other `unsafe` is a prefetch hint). The pool hands out node *ids*; whoever acquired an id
-//! owns that node's memory exclusively until it releases the id, so typed views of different
-//! ids never alias. The segmented array tracks how many elements of each node it has
-//! initialized and only reads those.
+//! a `SAFETY` argument; its only other `unsafe` is a prefetch hint). The pool hands out node
+//! *ids*; whoever acquired an id owns that node's memory exclusively until it releases the
+//! id, so typed views of different ids never alias. The segmented array tracks how many
+//! elements of each node it has initialized and only reads those.
 
 use core::cell::{Cell, UnsafeCell};
 use core::mem::{align_of, size_of, MaybeUninit};

@@ -26,9 +26,9 @@
 //! block's `offsets`. An insert or remove inside a node updates its count, the offsets after
 //! it in its block and the starts of the later blocks: O(INDEX_NODES + node_count /
 //! INDEX_NODES) instead of the O(node_count) of one flat prefix array of node starts (the
-//! `indexes` array of TigerBeetle's segmented array, which was 90% of an insert at 262,144
-//! tables). Splits and merges, which shift the side tables anyway, recompute both from the
-//! changed node on.
+//! `indexes` array of TigerBeetle's segmented array, whose update would be most of an
+//! insert at 262,144 tables). Splits and merges, which shift the side tables anyway,
+//! recompute both from the changed node on.
 //!
 //! Invariants (checked by [`SegmentedArray::verify`]): every node holds at least one
 //! element; every node except the last is at least half full; a full node splits into two
@@ -1020,12 +1020,12 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
     /// Inserting in random order leaves nodes about 70% full on average; a packed array
     /// takes fewer nodes and iterates through fewer, longer runs of memory. Nodes are filled
     /// up to the target only, so the free 1/16 lets the next inserts land without splitting
-    /// (an insert into a full node splits it, which shifts the side tables after it: at
-    /// 262,144 tables, 4.5 µs instead of 150 ns). A node that already holds more than the
-    /// target when the packing reaches it keeps its elements (packing never moves elements
-    /// backwards, into nodes not yet read), so packing a packed array moves nothing, and
-    /// nodes filled past the target since the last packing stay that full. Each element is
-    /// copied at most once: O(len + nodes), no allocation.
+    /// (an insert into a full node splits it, which shifts the side tables after it: many
+    /// times the cost of an insert without a split, see BENCHMARKS.md). A node that already
+    /// holds more than the target when the packing reaches it keeps its elements (packing
+    /// never moves elements backwards, into nodes not yet read), so packing a packed array
+    /// moves nothing, and nodes filled past the target since the last packing stay that
+    /// full. Each element is copied at most once: O(len + nodes), no allocation.
     ///
     /// ```
     /// use manifest_level::{NodePool, SegmentedArray};
@@ -1327,10 +1327,10 @@ const COUNTING_SEARCH_BYTES_MIN: usize = 1 << 20;
 ///
 /// With `counting`, up to [`LINEAR_SEARCH_MAX`] elements are counted, branch-free: the
 /// loads do not depend on each other, so the cache lines of a node (a `TableInfo` is a line
-/// each) arrive in parallel instead of one per bisection step. Measured at 262,144 tables
-/// (2 KiB nodes, interleaved best rounds): insert 166 -> 153 ns, find 210 -> 183 ns. On a
-/// level that fits in cache it cost the seed fuzzer's workload (1,024 tables) about 5% of
-/// its throughput, hence the switch. Otherwise, and for longer slices, bisects.
+/// each) arrive in parallel instead of one per bisection step: inserts and lookups on large
+/// levels are faster (BENCHMARKS.md). On a level that fits in cache counting costs the seed
+/// fuzzer's workload (1,024 tables) about 5% of its throughput, hence the switch between
+/// the two. Otherwise, and for longer slices, bisects.
 #[inline]
 fn sorted_count<E>(sorted: &[E], counting: bool, less: impl Fn(&E) -> bool) -> usize {
     if counting && sorted.len() <= LINEAR_SEARCH_MAX {
@@ -1347,8 +1347,8 @@ const BLOCK_NODES: usize = 32;
 
 /// Search blocks per group: a key search starts by counting over one fence per group
 /// (`group_fences`: 23 at 262,144 tables on 2 KiB nodes, three cache lines), then over the
-/// group's 16 block fences. This replaced a bisection over all the block fences (~190 at
-/// that size): eight dependent loads that took about a fifth of a key search.
+/// group's 16 block fences, instead of a bisection over all the block fences (~190 at that
+/// size): eight dependent loads, about a fifth of a key search.
 const GROUP_BLOCKS: usize = 16;
 
 /// Nodes per group of search blocks.
@@ -1472,8 +1472,8 @@ const PREFETCH_BYTES_MAX: usize = 1024;
 
 /// Hints the CPU to load the first [`PREFETCH_BYTES_MAX`] bytes of `elements` into cache.
 ///
-/// Iterating backwards too: prefetching a node's end instead was measured slower (2 KiB
-/// nodes, 262,144 tables: 9.6-10.4 against 8.2-8.6 ns per table).
+/// Iterating backwards too: prefetching a node's end instead measures slower (2 KiB nodes,
+/// 262,144 tables).
 #[inline(always)]
 fn prefetch<T>(elements: &[T]) {
     #[cfg(target_arch = "x86_64")]

@@ -127,7 +127,7 @@ impl<K: Key> KeyRange<K> {
 /// (both inclusive). While it is live, `snapshot_max` is [`SNAPSHOT_MAX_LIVE`]; compaction
 /// retires it by setting `snapshot_max` to the snapshot at which it stops being visible.
 ///
-/// Equality (`==`) compares all seven fields, as the spec's `equal` does.
+/// Equality (`==`) compares all seven fields, as `equal` in docs/SEMANTICS.md §1 does.
 ///
 /// ```
 /// use manifest_level::{TableInfo, SNAPSHOT_LATEST};

@@ -1,6 +1,6 @@
-//! Every caller mistake of spec §2 is a typed error that leaves the level exactly as it was:
-//! full contents both ways, length, counters, key_range_latest, generation, node count and
-//! the pool's free count.
+//! Every caller mistake of docs/SEMANTICS.md §2 is a typed error that leaves the level
+//! exactly as it was: full contents both ways, length, counters, key_range_latest,
+//! generation, node count and the pool's free count.
 
 mod common;
 

@@ -4,7 +4,8 @@
 //! Every step is one random operation (insert tables that keep the level invariant, retire
 //! tables at the current snapshot, take or drop snapshots, remove tables that no retained
 //! snapshot sees, remove live tables; once per run, reset); after it, everything observable is
-//! compared with the model, recomputed by brute force from the spec's definitions.
+//! compared with the model, recomputed by brute force from the definitions of
+//! docs/SEMANTICS.md §1 and §2.
 
 mod common;
 

@@ -1,6 +1,6 @@
-//! Shared helpers of the integration tests: a tiny deterministic PRNG, a reference model of
-//! a level written from the spec's definitions (not from the library's helpers), and a
-//! generator of tables that keeps the level invariant.
+//! Shared helpers of the integration tests: a deterministic PRNG (`rng.rs`), a reference
+//! model of a level written from the definitions of docs/SEMANTICS.md §1 and §2 (not from
+//! the library's helpers), and a generator of tables that keeps the level invariant.
 #![allow(dead_code)]
 
 use manifest_level::{
@@ -45,7 +45,7 @@ impl TestKey for u128 {
     }
 }
 
-// ---- The reference model, from the spec's definitions --------------------------------------
+// ---- The reference model, from the definitions of docs/SEMANTICS.md §1 and §2 -------------
 
 /// `visible(t, s)` ⇔ `snapshot_min <= s <= snapshot_max`.
 pub fn vis<K>(t: &TableInfo<K>, s: u64) -> bool {
