@@ -114,12 +114,8 @@ fn report_failure(args: &SegmentedArrayArgs, failure: &Failure) {
     let (trace, shrunk) = if args.no_shrink {
         (failure.trace.clone(), failure.clone())
     } else {
-        // Shrinking reruns failing sequences; keep their panic messages off the terminal.
-        let hook = std::panic::take_hook();
-        std::panic::set_hook(Box::new(|_| {}));
-        let shrunk = shrink_failure(failure, args.faults(), Default::default());
-        std::panic::set_hook(hook);
-        shrunk
+        // Panics while shrinking are caught quietly (`support::panic`).
+        shrink_failure(failure, args.faults(), Default::default())
     };
     if !args.no_shrink {
         println!(
