@@ -4,14 +4,10 @@
 
 use super::element::ElementKind;
 use super::ops::{Op, Position};
-use super::runner::Trace;
+use super::trace::Trace;
 
 /// The most ops a fuzz input decodes to ([`Trace::from_fuzz_input`]).
 pub const INPUT_OPS_MAX: usize = 256;
-
-/// The largest capacity a fuzz input decodes to: the checks after every op are linear in
-/// the length, and libFuzzer wants thousands of inputs a second.
-pub const INPUT_CAPACITY_MAX: u32 = 512;
 
 pub(super) fn encode_position(position: &Position, bytes: &mut Vec<u8>) {
     match *position {

@@ -46,36 +46,7 @@ impl Generator {
         if !self.growing && len == 0 {
             self.phase_left = 0;
         }
-        let (grow, shrink) = if self.growing { (6, 2) } else { (2, 6) };
-        let sibling = u64::from(harness.sibling.is_some());
-        let weights: [u64; Op::KINDS] = if sorted {
-            // insert, slice, sorted, remove, range, lower_bound, cursors, iterate, sibling, clear
-            [
-                grow,
-                grow,
-                3 * grow,
-                shrink,
-                2 * shrink,
-                6,
-                2,
-                2,
-                sibling * 2,
-                1,
-            ]
-        } else {
-            [
-                2 * grow,
-                3 * grow,
-                0,
-                2 * shrink,
-                3 * shrink,
-                1,
-                2,
-                2,
-                sibling * 2,
-                1,
-            ]
-        };
+        let weights = kind_weights(sorted, self.growing, harness.sibling.is_some());
         let kind = self.prng.weighted(&weights);
         // Clear rarely: one in eight of the draws above.
         if kind == 9 && !self.prng.chance(1, 8) {
@@ -92,36 +63,11 @@ impl Generator {
                 at: self.position(harness, false),
                 count: self.count(harness, capacity - len),
             },
-            2 => {
-                let key_max = harness.setup.key_max;
-                let key = if len > 0 && self.prng.boolean() {
-                    harness.model[self.prng.index(len as usize)].domain_key()
-                } else {
-                    self.prng.int_inclusive(key_max)
-                };
-                let spread = match self.prng.weighted(&[4, 3, 3]) {
-                    0 => 0,
-                    1 => self.prng.range_inclusive(1, 8) as u32,
-                    _ => key_max.min(u64::from(u32::MAX)) as u32,
-                };
-                Op::InsertSorted {
-                    count: self.count(harness, capacity - len),
-                    key,
-                    spread,
-                }
-            }
+            2 => self.insert_sorted(harness),
             3 => Op::Remove {
                 at: self.position(harness, true),
             },
-            4 => {
-                let at = self.position(harness, true);
-                let index = harness.resolve(at);
-                let mut count = self.count(harness, len.saturating_sub(index));
-                if count == 0 {
-                    count = 1;
-                }
-                Op::RemoveRange { at, count }
-            }
+            4 => self.remove_range(harness),
             5 => Op::LowerBound {
                 key: self.search_key(harness),
             },
@@ -129,20 +75,60 @@ impl Generator {
                 at: self.position(harness, false),
                 count: self.count(harness, u32::MAX),
             },
-            7 => Op::Iterate {
-                start: self.position(harness, false),
-                len: self.count(harness, u32::MAX),
-                pattern: match self.prng.weighted(&[1, 1, 3]) {
-                    0 => 0,
-                    1 => u64::MAX,
-                    _ => self.prng.next_u64(),
-                },
-            },
+            7 => self.iterate(harness),
             8 => Op::Sibling {
                 grow: self.prng.boolean(),
                 count: self.count(harness, u32::MAX),
             },
             _ => Op::Clear,
+        }
+    }
+
+    /// `count` sorted inserts of keys near an existing element's or anywhere in the
+    /// domain, with a spread of none, a little, or the whole domain.
+    fn insert_sorted<T: FuzzElement>(&mut self, harness: &Harness<'_, T>) -> Op {
+        let len = harness.len();
+        let capacity = harness.setup.capacity;
+        let key_max = harness.setup.key_max;
+        let key = if len > 0 && self.prng.boolean() {
+            harness.model[self.prng.index(len as usize)].domain_key()
+        } else {
+            self.prng.int_inclusive(key_max)
+        };
+        let spread = match self.prng.weighted(&[4, 3, 3]) {
+            0 => 0,
+            1 => self.prng.range_inclusive(1, 8) as u32,
+            _ => key_max.min(u64::from(u32::MAX)) as u32,
+        };
+        Op::InsertSorted {
+            count: self.count(harness, capacity - len),
+            key,
+            spread,
+        }
+    }
+
+    /// A range removal of at least one element from a position inside the array.
+    fn remove_range<T: FuzzElement>(&mut self, harness: &Harness<'_, T>) -> Op {
+        let len = harness.len();
+        let at = self.position(harness, true);
+        let index = harness.resolve(at);
+        let mut count = self.count(harness, len.saturating_sub(index));
+        if count == 0 {
+            count = 1;
+        }
+        Op::RemoveRange { at, count }
+    }
+
+    /// A range iteration driven from the front, the back, or both by a random pattern.
+    fn iterate<T: FuzzElement>(&mut self, harness: &Harness<'_, T>) -> Op {
+        Op::Iterate {
+            start: self.position(harness, false),
+            len: self.count(harness, u32::MAX),
+            pattern: match self.prng.weighted(&[1, 1, 3]) {
+                0 => 0,
+                1 => u64::MAX,
+                _ => self.prng.next_u64(),
+            },
         }
     }
 
@@ -224,5 +210,41 @@ impl Generator {
             5 => u64::MAX,
             _ => prng.int_inclusive(key_max),
         }
+    }
+}
+
+/// The weight of each op kind (by [`Op::kind_index`]): growing phases favour inserts,
+/// shrinking ones removes; sorted mode draws sorted inserts and searches, positional mode
+/// none of the former; the sibling op only where there is a sibling array.
+fn kind_weights(sorted: bool, growing: bool, has_sibling: bool) -> [u64; Op::KINDS] {
+    let (grow, shrink) = if growing { (6, 2) } else { (2, 6) };
+    let sibling = u64::from(has_sibling);
+    if sorted {
+        // insert, slice, sorted, remove, range, lower_bound, cursors, iterate, sibling, clear
+        [
+            grow,
+            grow,
+            3 * grow,
+            shrink,
+            2 * shrink,
+            6,
+            2,
+            2,
+            sibling * 2,
+            1,
+        ]
+    } else {
+        [
+            2 * grow,
+            3 * grow,
+            0,
+            2 * shrink,
+            3 * shrink,
+            1,
+            2,
+            2,
+            sibling * 2,
+            1,
+        ]
     }
 }

@@ -7,7 +7,7 @@ use manifest_level::{Cursor, Error, NodePool, SegmentedArray};
 
 use super::element::{mix, FuzzElement};
 use super::ops::{Op, Position};
-use super::runner::{Faults, Report};
+use super::report::Report;
 use super::setup::Setup;
 
 /// A check that failed inside one op.
@@ -260,33 +260,8 @@ impl<'pool, T: FuzzElement> Harness<'pool, T> {
         }
         match result {
             Ok(()) => Ok(true),
-            Err(error @ Error::NodePoolExhausted { needed, free }) => {
-                let PoolBefore {
-                    free: free_before,
-                    bound,
-                    single_needs_node,
-                } = before;
-                if u64::from(free_before) >= bound {
-                    return Err(mismatch(
-                        "no pool exhaustion while the pool has enough nodes",
-                        format!("Ok (pool has {free_before} free, insert needs at most {bound})"),
-                        error,
-                    ));
-                }
-                if needed <= free {
-                    return Err(mismatch(
-                        "pool error reports needed > free",
-                        "needed > free",
-                        error,
-                    ));
-                }
-                if single && (!single_needs_node || free_before != 0) {
-                    return Err(mismatch(
-                        "a single insert runs out of nodes only when it must acquire one and none is free",
-                        format!("Ok (free {free_before}, needs a node: {single_needs_node})"),
-                        error,
-                    ));
-                }
+            Err(error @ Error::NodePoolExhausted { .. }) => {
+                judge_pool_exhausted(&error, before, single)?;
                 self.note_error(&error);
                 Ok(false)
             }
@@ -326,269 +301,316 @@ impl<'pool, T: FuzzElement> Harness<'pool, T> {
         }
     }
 
+    /// Runs `op` on the array and the model, comparing its answer with the model's.
     pub(super) fn apply(&mut self, op: Op) -> Result<(), Mismatch> {
         self.report.op_counts[op.kind_index()] += 1;
         match op {
-            Op::Insert { at } => {
-                let index = self.resolve(at);
-                let element = self.new_element(self.key_for_position(index));
-                self.resolved = format!("index {index}, element {element:?}");
-                let before = self.pool_before_insert(index, 1);
-                let result = self.array.insert(index, element);
-                if self.judge_insert(result, index, 1, before, true)? {
-                    self.model.insert(index as usize, element);
-                    self.report.inserted += 1;
-                }
-            }
-            Op::InsertSlice { at, count } => {
-                let index = self.resolve(at);
-                let key = self.key_for_position(index);
-                let elements: Vec<T> = (0..count)
-                    .map(|_| {
-                        let key = if self.setup.sorted {
-                            key
-                        } else {
-                            self.positional_key()
-                        };
-                        self.new_element(key)
-                    })
-                    .collect();
-                self.resolved = format!("index {index}, {count} elements");
-                let before = self.pool_before_insert(index, u32::from(count));
-                let result = self.array.insert_slice(index, &elements);
-                if self.judge_insert(result, index, u32::from(count), before, false)? {
-                    let at = index as usize;
-                    self.model.splice(at..at, elements);
-                    self.report.inserted += u64::from(count);
-                }
-            }
-            Op::InsertSorted { count, key, spread } => {
-                self.resolved = if self.setup.sorted {
-                    format!("{count} sorted inserts")
-                } else {
-                    format!("{count} appends (positional mode)")
-                };
-                for i in 0..count {
-                    let offset = match u64::from(spread).checked_add(1) {
-                        Some(range) => mix(self.serial) % range,
-                        None => mix(self.serial),
-                    };
-                    let element = self.new_element(key.saturating_add(offset));
-                    if !self.setup.sorted {
-                        // Positional mode: append.
-                        let index = self.len();
-                        self.progress = Some(i);
-                        let before = self.pool_before_insert(index, 1);
-                        let result = self.array.insert(index, element);
-                        if !self.judge_insert(result, index, 1, before, true)? {
-                            break;
-                        }
-                        self.model.push(element);
-                    } else {
-                        let expected_index =
-                            self.model.partition_point(|e| e.key() < element.key()) as u32;
-                        self.progress = Some(i);
-                        let before = self.pool_before_insert(expected_index, 1);
-                        let result = self.array.insert_sorted(element);
-                        let plain = result.map(|index| (index != expected_index).then_some(index));
-                        if let Ok(Some(found)) = plain {
-                            return Err(mismatch(
-                                "insert_sorted index (the model's partition_point)",
-                                expected_index,
-                                found,
-                            ));
-                        }
-                        let result = plain.map(|_| ());
-                        if !self.judge_insert(result, expected_index, 1, before, true)? {
-                            break;
-                        }
-                        self.model.insert(expected_index as usize, element);
-                    }
-                    self.report.inserted += 1;
-                }
-            }
-            Op::Remove { at } => {
-                let len = self.len();
-                let index = match at {
-                    // Aim inside the array: `Index` resolves modulo `len`, not `len + 1`.
-                    Position::Index(index) if len > 0 => index % len,
-                    other => self.resolve(other),
-                };
-                self.resolved = format!("index {index}");
-                let result = self.array.remove(index);
-                match result {
-                    Ok(element) if index < len => {
-                        let expected = self.model.remove(index as usize);
-                        ensure_eq("removed element", expected, element)?;
-                        self.report.removed += 1;
-                    }
-                    other => {
-                        let other = other.map(|_| ());
-                        self.judge_remove(other, index, 1)?;
-                    }
-                }
-            }
-            Op::RemoveRange { at, count } => {
-                let index = self.resolve(at);
-                let count = u32::from(count);
-                self.resolved = format!("index {index}, count {count}");
-                let result = self.array.remove_range(index, count);
-                if self.judge_remove(result, index, count)? {
-                    let at = index as usize;
-                    self.model.drain(at..at + count as usize);
-                    self.report.removed += u64::from(count);
-                }
-            }
-            Op::LowerBound { key } => {
-                if self.setup.sorted {
-                    let array_key = T::key_of(key);
-                    let expected = self.model.partition_point(|e| e.key() < array_key) as u32;
-                    self.resolved = format!("key {array_key:?}");
-                    self.report.searches += 1;
-                    ensure_eq(
-                        "lower_bound (the model's partition_point)",
-                        expected,
-                        self.array.lower_bound(array_key),
-                    )?;
-                } else {
-                    let index = (key % (u64::from(self.len()) + 1)) as u32;
-                    self.resolved = format!("get({index})");
-                    ensure_eq("get", self.model.get(index as usize), self.array.get(index))?;
-                }
-            }
-            Op::Cursors { at, count } => {
-                let len = self.len();
-                let first = self.resolve(at).min(len);
-                let last = first.saturating_add(u32::from(count)).min(len);
-                self.resolved = format!("indexes {first}..={last}");
-                let mut previous: Option<Cursor> = None;
-                for index in first..=last {
-                    let cursor = self.array.cursor(index);
-                    ensure_eq("index(cursor(i)) == i", index, self.array.index(cursor))?;
-                    let expected = self.model.get(index as usize);
-                    ensure_eq(
-                        "element_at(cursor(i))",
-                        expected,
-                        self.array.element_at(cursor),
-                    )?;
-                    ensure_eq("get(i)", expected, self.array.get(index))?;
-                    if index == len {
-                        ensure_eq(
-                            "cursor(len) == end_cursor()",
-                            self.array.end_cursor(),
-                            cursor,
-                        )?;
-                    } else if cursor.relative >= self.array.node_len(cursor.node) {
-                        return Err(mismatch(
-                            "cursor inside its node",
-                            "relative < node_len",
-                            cursor,
-                        ));
-                    }
-                    if let Some(previous) = previous {
-                        if index < len {
-                            let next_in_node = Cursor {
-                                node: previous.node,
-                                relative: previous.relative + 1,
-                            };
-                            let next_node = Cursor {
-                                node: previous.node + 1,
-                                relative: 0,
-                            };
-                            if cursor != next_in_node && cursor != next_node {
-                                return Err(mismatch(
-                                    "consecutive cursors step by one element",
-                                    format!("{next_in_node:?} or {next_node:?}"),
-                                    cursor,
-                                ));
-                            }
-                        }
-                    }
-                    previous = Some(cursor);
-                }
-            }
+            Op::Insert { at } => self.apply_insert(at),
+            Op::InsertSlice { at, count } => self.apply_insert_slice(at, count),
+            Op::InsertSorted { count, key, spread } => self.apply_insert_sorted(count, key, spread),
+            Op::Remove { at } => self.apply_remove(at),
+            Op::RemoveRange { at, count } => self.apply_remove_range(at, count),
+            Op::LowerBound { key } => self.apply_lower_bound(key),
+            Op::Cursors { at, count } => self.apply_cursors(at, count),
             Op::Iterate {
                 start,
                 len: range_len,
                 pattern,
-            } => {
-                let len = self.len();
-                let start = self.resolve(start).min(len);
-                let end = start.saturating_add(u32::from(range_len)).min(len);
-                self.resolved = format!("range {start}..{end}");
-                let expected = &self.model[start as usize..end as usize];
-                let mut iter = self.array.range(start, end);
-                let (mut front, mut back) = (0usize, expected.len());
-                for step in 0.. {
-                    ensure_eq("iterator len", back - front, iter.len())?;
-                    if front == back {
-                        break;
-                    }
-                    if (pattern >> (step % 64)) & 1 == 1 {
-                        back -= 1;
-                        ensure_eq("next_back()", Some(&expected[back]), iter.next_back())?;
-                    } else {
-                        ensure_eq("next()", Some(&expected[front]), iter.next())?;
-                        front += 1;
-                    }
-                }
-                ensure_eq("next() when exhausted", None, iter.next())?;
-                ensure_eq("next_back() when exhausted", None, iter.next_back())?;
-            }
-            Op::Sibling { grow, count } => {
-                let Some(sibling) = self.sibling.as_mut() else {
-                    self.resolved = "no sibling array".into();
-                    return Ok(());
-                };
-                let len = sibling.len();
-                if grow {
-                    let index = len / 2;
-                    let elements: Vec<u64> = (0..u64::from(count))
-                        .map(|i| mix(self.serial.wrapping_add(i) ^ 0x51B))
-                        .collect();
-                    self.serial += u64::from(count);
-                    let room = sibling.capacity() - len;
-                    let free = self.pool.free_count();
-                    let half = u64::from(sibling.node_capacity() / 2);
-                    let bound = (u64::from(len) + u64::from(count))
-                        .div_ceil(half)
-                        .saturating_sub(u64::from(sibling.node_count()));
-                    self.resolved = format!("sibling insert {count} at {index}");
-                    match sibling.insert_slice(index, &elements) {
-                        Ok(()) if u32::from(count) <= room => {
-                            let at = index as usize;
-                            self.sibling_model.splice(at..at, elements);
-                        }
-                        Err(Error::CapacityExhausted { .. }) if u32::from(count) > room => {
-                            self.report.capacity_errors += 1;
-                        }
-                        Err(Error::NodePoolExhausted { .. })
-                            if u32::from(count) <= room && u64::from(free) < bound =>
-                        {
-                            self.report.pool_errors += 1;
-                        }
-                        other => {
-                            return Err(mismatch(
-                                "sibling insert_slice result",
-                                format!("room {room}, free nodes {free}, bound {bound}"),
-                                other,
-                            ))
-                        }
-                    }
+            } => self.apply_iterate(start, range_len, pattern),
+            Op::Sibling { grow, count } => self.apply_sibling(grow, count),
+            Op::Clear => self.apply_clear(),
+        }
+    }
+
+    /// `insert` of one element at a resolved position.
+    fn apply_insert(&mut self, at: Position) -> Result<(), Mismatch> {
+        let index = self.resolve(at);
+        let element = self.new_element(self.key_for_position(index));
+        self.resolved = format!("index {index}, element {element:?}");
+        let before = self.pool_before_insert(index, 1);
+        let result = self.array.insert(index, element);
+        if self.judge_insert(result, index, 1, before, true)? {
+            self.model.insert(index as usize, element);
+            self.report.inserted += 1;
+        }
+        Ok(())
+    }
+
+    /// `insert_slice` of `count` elements at a resolved position (all or nothing).
+    fn apply_insert_slice(&mut self, at: Position, count: u16) -> Result<(), Mismatch> {
+        let index = self.resolve(at);
+        let key = self.key_for_position(index);
+        let elements: Vec<T> = (0..count)
+            .map(|_| {
+                let key = if self.setup.sorted {
+                    key
                 } else {
-                    let count = u32::from(count).min(len);
-                    self.resolved = format!("sibling remove {count} from 0");
-                    let result = sibling.remove_range(0, count);
-                    ensure_eq("sibling remove_range", Ok(()), result)?;
-                    self.sibling_model.drain(..count as usize);
+                    self.positional_key()
+                };
+                self.new_element(key)
+            })
+            .collect();
+        self.resolved = format!("index {index}, {count} elements");
+        let before = self.pool_before_insert(index, u32::from(count));
+        let result = self.array.insert_slice(index, &elements);
+        if self.judge_insert(result, index, u32::from(count), before, false)? {
+            let at = index as usize;
+            self.model.splice(at..at, elements);
+            self.report.inserted += u64::from(count);
+        }
+        Ok(())
+    }
+
+    /// `count` single inserts: `insert_sorted` in sorted mode, appends in positional mode.
+    fn apply_insert_sorted(&mut self, count: u16, key: u64, spread: u32) -> Result<(), Mismatch> {
+        self.resolved = if self.setup.sorted {
+            format!("{count} sorted inserts")
+        } else {
+            format!("{count} appends (positional mode)")
+        };
+        for i in 0..count {
+            let offset = match u64::from(spread).checked_add(1) {
+                Some(range) => mix(self.serial) % range,
+                None => mix(self.serial),
+            };
+            let element = self.new_element(key.saturating_add(offset));
+            if !self.setup.sorted {
+                // Positional mode: append.
+                let index = self.len();
+                self.progress = Some(i);
+                let before = self.pool_before_insert(index, 1);
+                let result = self.array.insert(index, element);
+                if !self.judge_insert(result, index, 1, before, true)? {
+                    break;
                 }
+                self.model.push(element);
+            } else {
+                let expected_index = self.model.partition_point(|e| e.key() < element.key()) as u32;
+                self.progress = Some(i);
+                let before = self.pool_before_insert(expected_index, 1);
+                let result = self.array.insert_sorted(element);
+                let plain = result.map(|index| (index != expected_index).then_some(index));
+                if let Ok(Some(found)) = plain {
+                    return Err(mismatch(
+                        "insert_sorted index (the model's partition_point)",
+                        expected_index,
+                        found,
+                    ));
+                }
+                let result = plain.map(|_| ());
+                if !self.judge_insert(result, expected_index, 1, before, true)? {
+                    break;
+                }
+                self.model.insert(expected_index as usize, element);
             }
-            Op::Clear => {
-                self.array.clear();
-                self.report.removed += self.model.len() as u64;
-                self.model.clear();
+            self.report.inserted += 1;
+        }
+        Ok(())
+    }
+
+    /// `remove` of one element (positions aim inside the array).
+    fn apply_remove(&mut self, at: Position) -> Result<(), Mismatch> {
+        let len = self.len();
+        let index = match at {
+            // Aim inside the array: `Index` resolves modulo `len`, not `len + 1`.
+            Position::Index(index) if len > 0 => index % len,
+            other => self.resolve(other),
+        };
+        self.resolved = format!("index {index}");
+        let result = self.array.remove(index);
+        match result {
+            Ok(element) if index < len => {
+                let expected = self.model.remove(index as usize);
+                ensure_eq("removed element", expected, element)?;
+                self.report.removed += 1;
+            }
+            other => {
+                let other = other.map(|_| ());
+                self.judge_remove(other, index, 1)?;
             }
         }
+        Ok(())
+    }
+
+    /// `remove_range` of `count` elements from a resolved position (all or nothing).
+    fn apply_remove_range(&mut self, at: Position, count: u16) -> Result<(), Mismatch> {
+        let index = self.resolve(at);
+        let count = u32::from(count);
+        self.resolved = format!("index {index}, count {count}");
+        let result = self.array.remove_range(index, count);
+        if self.judge_remove(result, index, count)? {
+            let at = index as usize;
+            self.model.drain(at..at + count as usize);
+            self.report.removed += u64::from(count);
+        }
+        Ok(())
+    }
+
+    /// `lower_bound` against the model's `partition_point` (sorted mode), else `get`.
+    fn apply_lower_bound(&mut self, key: u64) -> Result<(), Mismatch> {
+        if self.setup.sorted {
+            let array_key = T::key_of(key);
+            let expected = self.model.partition_point(|e| e.key() < array_key) as u32;
+            self.resolved = format!("key {array_key:?}");
+            self.report.searches += 1;
+            ensure_eq(
+                "lower_bound (the model's partition_point)",
+                expected,
+                self.array.lower_bound(array_key),
+            )?;
+        } else {
+            let index = (key % (u64::from(self.len()) + 1)) as u32;
+            self.resolved = format!("get({index})");
+            ensure_eq("get", self.model.get(index as usize), self.array.get(index))?;
+        }
+        Ok(())
+    }
+
+    /// Cursor round trips over a run of indexes: `cursor`, `index`, `element_at`, `get`, `end_cursor`, and consecutive cursors one element apart.
+    fn apply_cursors(&mut self, at: Position, count: u16) -> Result<(), Mismatch> {
+        let len = self.len();
+        let first = self.resolve(at).min(len);
+        let last = first.saturating_add(u32::from(count)).min(len);
+        self.resolved = format!("indexes {first}..={last}");
+        let mut previous: Option<Cursor> = None;
+        for index in first..=last {
+            let cursor = self.array.cursor(index);
+            ensure_eq("index(cursor(i)) == i", index, self.array.index(cursor))?;
+            let expected = self.model.get(index as usize);
+            ensure_eq(
+                "element_at(cursor(i))",
+                expected,
+                self.array.element_at(cursor),
+            )?;
+            ensure_eq("get(i)", expected, self.array.get(index))?;
+            if index == len {
+                ensure_eq(
+                    "cursor(len) == end_cursor()",
+                    self.array.end_cursor(),
+                    cursor,
+                )?;
+            } else if cursor.relative >= self.array.node_len(cursor.node) {
+                return Err(mismatch(
+                    "cursor inside its node",
+                    "relative < node_len",
+                    cursor,
+                ));
+            }
+            if let Some(previous) = previous {
+                if index < len {
+                    let next_in_node = Cursor {
+                        node: previous.node,
+                        relative: previous.relative + 1,
+                    };
+                    let next_node = Cursor {
+                        node: previous.node + 1,
+                        relative: 0,
+                    };
+                    if cursor != next_in_node && cursor != next_node {
+                        return Err(mismatch(
+                            "consecutive cursors step by one element",
+                            format!("{next_in_node:?} or {next_node:?}"),
+                            cursor,
+                        ));
+                    }
+                }
+            }
+            previous = Some(cursor);
+        }
+        Ok(())
+    }
+
+    /// A range iterator driven from both ends by `pattern`, against the model's slice.
+    fn apply_iterate(
+        &mut self,
+        start: Position,
+        range_len: u16,
+        pattern: u64,
+    ) -> Result<(), Mismatch> {
+        let len = self.len();
+        let start = self.resolve(start).min(len);
+        let end = start.saturating_add(u32::from(range_len)).min(len);
+        self.resolved = format!("range {start}..{end}");
+        let expected = &self.model[start as usize..end as usize];
+        let mut iter = self.array.range(start, end);
+        let (mut front, mut back) = (0usize, expected.len());
+        // Every step takes one element from an end, so `len + 1` steps see the iterator
+        // empty.
+        for step in 0..=expected.len() {
+            ensure_eq("iterator len", back - front, iter.len())?;
+            if front == back {
+                break;
+            }
+            if (pattern >> (step % 64)) & 1 == 1 {
+                back -= 1;
+                ensure_eq("next_back()", Some(&expected[back]), iter.next_back())?;
+            } else {
+                ensure_eq("next()", Some(&expected[front]), iter.next())?;
+                front += 1;
+            }
+        }
+        assert_eq!(front, back, "the loop bound lets every element be taken");
+        ensure_eq("next() when exhausted", None, iter.next())?;
+        ensure_eq("next_back() when exhausted", None, iter.next_back())?;
+        Ok(())
+    }
+
+    /// Grows or shrinks the second array sharing the pool (a source of pool exhaustion).
+    fn apply_sibling(&mut self, grow: bool, count: u16) -> Result<(), Mismatch> {
+        let Some(sibling) = self.sibling.as_mut() else {
+            self.resolved = "no sibling array".into();
+            return Ok(());
+        };
+        let len = sibling.len();
+        if grow {
+            let index = len / 2;
+            let elements: Vec<u64> = (0..u64::from(count))
+                .map(|i| mix(self.serial.wrapping_add(i) ^ 0x51B))
+                .collect();
+            self.serial += u64::from(count);
+            let room = sibling.capacity() - len;
+            let free = self.pool.free_count();
+            let half = u64::from(sibling.node_capacity() / 2);
+            let bound = (u64::from(len) + u64::from(count))
+                .div_ceil(half)
+                .saturating_sub(u64::from(sibling.node_count()));
+            self.resolved = format!("sibling insert {count} at {index}");
+            match sibling.insert_slice(index, &elements) {
+                Ok(()) if u32::from(count) <= room => {
+                    let at = index as usize;
+                    self.sibling_model.splice(at..at, elements);
+                }
+                Err(Error::CapacityExhausted { .. }) if u32::from(count) > room => {
+                    self.report.capacity_errors += 1;
+                }
+                Err(Error::NodePoolExhausted { .. })
+                    if u32::from(count) <= room && u64::from(free) < bound =>
+                {
+                    self.report.pool_errors += 1;
+                }
+                other => {
+                    return Err(mismatch(
+                        "sibling insert_slice result",
+                        format!("room {room}, free nodes {free}, bound {bound}"),
+                        other,
+                    ))
+                }
+            }
+        } else {
+            let count = u32::from(count).min(len);
+            self.resolved = format!("sibling remove {count} from 0");
+            let result = sibling.remove_range(0, count);
+            ensure_eq("sibling remove_range", Ok(()), result)?;
+            self.sibling_model.drain(..count as usize);
+        }
+        Ok(())
+    }
+
+    /// `clear`: every element goes, every node back to the pool.
+    fn apply_clear(&mut self) -> Result<(), Mismatch> {
+        self.array.clear();
+        self.report.removed += self.model.len() as u64;
+        self.model.clear();
         Ok(())
     }
 
@@ -648,6 +670,50 @@ pub(super) fn compare<'a, V: PartialEq + fmt::Debug + 'a>(
         if e != f {
             return Err(mismatch(format!("{check}: element {position}"), e, f));
         }
+    }
+    Ok(())
+}
+
+/// Planted bugs, to prove the fuzzer catches them (need the `fault-injection` feature).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Faults {
+    /// `lower_bound` skips one element when its answer is the first of a node
+    /// (`SegmentedArray::inject_search_fault`).
+    pub search_off_by_one: bool,
+}
+
+/// Checks a `NodePoolExhausted` from an insert: allowed only when the pool had fewer free
+/// nodes than the insert could need, with `needed > free`, and for a single insert only
+/// when it had to acquire a node and none was free.
+fn judge_pool_exhausted(error: &Error, before: PoolBefore, single: bool) -> Result<(), Mismatch> {
+    let Error::NodePoolExhausted { needed, free } = *error else {
+        unreachable!("called with a pool error");
+    };
+    let PoolBefore {
+        free: free_before,
+        bound,
+        single_needs_node,
+    } = before;
+    if u64::from(free_before) >= bound {
+        return Err(mismatch(
+            "no pool exhaustion while the pool has enough nodes",
+            format!("Ok (pool has {free_before} free, insert needs at most {bound})"),
+            error,
+        ));
+    }
+    if needed <= free {
+        return Err(mismatch(
+            "pool error reports needed > free",
+            "needed > free",
+            error,
+        ));
+    }
+    if single && (!single_needs_node || free_before != 0) {
+        return Err(mismatch(
+            "a single insert runs out of nodes only when it must acquire one and none is free",
+            format!("Ok (free {free_before}, needs a node: {single_needs_node})"),
+            error,
+        ));
     }
     Ok(())
 }

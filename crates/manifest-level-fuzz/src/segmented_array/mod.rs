@@ -43,19 +43,24 @@
 pub mod element;
 pub mod fuzz_input;
 pub mod generate;
-mod harness;
+pub mod harness;
 pub mod ops;
 pub mod reduce;
 pub mod regression;
+pub mod report;
 pub mod runner;
 pub mod setup;
+pub mod trace;
 
 pub use element::{ElementKind, Record24, Record64, CAPACITY_MAX, NODE_SIZE_MAX, NODE_SIZE_MIN};
-pub use fuzz_input::{INPUT_CAPACITY_MAX, INPUT_OPS_MAX};
+pub use fuzz_input::INPUT_OPS_MAX;
+pub use harness::Faults;
 pub use ops::{Op, Position};
 pub use reduce::{failure_signature, shrink_failure};
-pub use runner::{run, run_ops, Failure, Faults, Report, SegmentedArrayFuzzConfig, Trace};
-pub use setup::Setup;
+pub use report::{Failure, Report};
+pub use runner::{run, run_ops, SegmentedArrayFuzzConfig};
+pub use setup::{Setup, INPUT_CAPACITY_MAX};
+pub use trace::Trace;
 
 #[cfg(test)]
 mod tests {

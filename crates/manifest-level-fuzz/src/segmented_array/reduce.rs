@@ -1,7 +1,10 @@
 //! Shrinking a failed segmented-array run to a minimal op list that fails the same check.
 
+use super::harness::Faults;
 use super::ops::{Op, Position};
-use super::runner::{run_ops, Failure, Faults, Trace};
+use super::report::Failure;
+use super::runner::run_ops;
+use super::trace::Trace;
 
 /// What makes two failures "the same" for shrinking: the failed check, without the
 /// details after a `:` (an element position, which moves as ops are dropped).
@@ -9,107 +12,97 @@ pub fn failure_signature(failure: &Failure) -> &str {
     failure.check.split(':').next().unwrap_or(&failure.check)
 }
 
-/// Simpler variants of one op, simplest first (for shrinking): smaller counts, plainer
-/// positions, narrower key windows.
+/// Simpler variants of one op, simplest first (for shrinking): smaller counts, then a
+/// zero spread or pattern, then plainer positions (the ends) for inserts and removes.
 pub(super) fn simpler_ops(op: &Op) -> Vec<Op> {
-    fn smaller(count: u16) -> Vec<u16> {
-        let mut counts = Vec::new();
-        for candidate in [1, count / 2, count - count / 4] {
-            if candidate >= 1 && candidate < count && !counts.contains(&candidate) {
-                counts.push(candidate);
-            }
-        }
-        counts
-    }
-    fn plainer(at: Position) -> Vec<Position> {
-        [Position::Start, Position::End]
-            .into_iter()
-            .filter(|&plain| plain != at)
-            .collect()
-    }
     let mut simpler = Vec::new();
-    match *op {
-        Op::Insert { at } | Op::Remove { at } => {
-            for at in plainer(at) {
-                simpler.push(match op {
-                    Op::Insert { .. } => Op::Insert { at },
-                    _ => Op::Remove { at },
-                });
+    if let Some(count) = shrinkable_count(op) {
+        for candidate in [1, count / 2, count - count / 4] {
+            let variant = with_count(*op, candidate);
+            if candidate >= 1 && candidate < count && !simpler.contains(&variant) {
+                simpler.push(variant);
             }
         }
-        Op::InsertSlice { at, count } => {
-            simpler.extend(
-                smaller(count)
-                    .into_iter()
-                    .map(|count| Op::InsertSlice { at, count }),
-            );
-            simpler.extend(
-                plainer(at)
-                    .into_iter()
-                    .map(|at| Op::InsertSlice { at, count }),
-            );
-        }
-        Op::RemoveRange { at, count } => {
-            simpler.extend(
-                smaller(count)
-                    .into_iter()
-                    .map(|count| Op::RemoveRange { at, count }),
-            );
-            simpler.extend(
-                plainer(at)
-                    .into_iter()
-                    .map(|at| Op::RemoveRange { at, count }),
-            );
-        }
-        Op::InsertSorted { count, key, spread } => {
-            simpler.extend(smaller(count).into_iter().map(|count| Op::InsertSorted {
+    }
+    match *op {
+        Op::InsertSorted { count, key, spread } if spread > 0 => {
+            simpler.push(Op::InsertSorted {
                 count,
                 key,
-                spread,
-            }));
-            if spread > 0 {
-                simpler.push(Op::InsertSorted {
-                    count,
-                    key,
-                    spread: 0,
-                });
-            }
-        }
-        Op::Cursors { at, count } => {
-            simpler.extend(
-                smaller(count)
-                    .into_iter()
-                    .map(|count| Op::Cursors { at, count }),
-            );
+                spread: 0,
+            });
         }
         Op::Iterate {
             start,
             len,
             pattern,
-        } => {
-            simpler.extend(smaller(len).into_iter().map(|len| Op::Iterate {
+        } if pattern != 0 => {
+            simpler.push(Op::Iterate {
                 start,
                 len,
-                pattern,
-            }));
-            if pattern != 0 {
-                simpler.push(Op::Iterate {
-                    start,
-                    len,
-                    pattern: 0,
-                });
+                pattern: 0,
+            });
+        }
+        _ => {}
+    }
+    if let Some(at) = plain_position(op) {
+        for plain in [Position::Start, Position::End] {
+            if plain != at {
+                simpler.push(with_position(*op, plain));
             }
         }
-        Op::Sibling { grow, count } => {
-            simpler.extend(
-                smaller(count)
-                    .into_iter()
-                    .map(|count| Op::Sibling { grow, count }),
-            );
-        }
-        Op::LowerBound { .. } | Op::Clear => {}
     }
     simpler
+}
+
+/// The count shrinking may lower (an iteration's length counts too).
+fn shrinkable_count(op: &Op) -> Option<u16> {
+    match *op {
+        Op::InsertSlice { count, .. }
+        | Op::RemoveRange { count, .. }
+        | Op::InsertSorted { count, .. }
+        | Op::Cursors { count, .. }
+        | Op::Sibling { count, .. } => Some(count),
+        Op::Iterate { len, .. } => Some(len),
+        Op::Insert { .. } | Op::Remove { .. } | Op::LowerBound { .. } | Op::Clear => None,
+    }
+}
+
+/// `op` with its [`shrinkable_count`] replaced by `count`.
+fn with_count(mut op: Op, new: u16) -> Op {
+    match &mut op {
+        Op::InsertSlice { count, .. }
+        | Op::RemoveRange { count, .. }
+        | Op::InsertSorted { count, .. }
+        | Op::Cursors { count, .. }
+        | Op::Sibling { count, .. }
+        | Op::Iterate { len: count, .. } => *count = new,
+        Op::Insert { .. } | Op::Remove { .. } | Op::LowerBound { .. } | Op::Clear => {}
+    }
+    op
+}
+
+/// The position shrinking may move to an end: that of an insert or a removal.
+fn plain_position(op: &Op) -> Option<Position> {
+    match *op {
+        Op::Insert { at }
+        | Op::Remove { at }
+        | Op::InsertSlice { at, .. }
+        | Op::RemoveRange { at, .. } => Some(at),
+        _ => None,
+    }
+}
+
+/// `op` with its [`plain_position`] replaced by `new`.
+fn with_position(mut op: Op, new: Position) -> Op {
+    if let Op::Insert { at }
+    | Op::Remove { at }
+    | Op::InsertSlice { at, .. }
+    | Op::RemoveRange { at, .. } = &mut op
+    {
+        *at = new;
+    }
+    op
 }
 
 /// Shrinks a failure's op list (deterministic delta debugging, [`crate::support::shrink::shrink`])

@@ -1,6 +1,7 @@
 //! The ready-to-paste Rust test a shrunk segmented-array failure prints.
 
-use super::runner::{Faults, Trace};
+use super::harness::Faults;
+use super::trace::Trace;
 
 impl Trace {
     /// A ready-to-paste Rust test (for `crates/manifest-level-fuzz/tests/`) that replays

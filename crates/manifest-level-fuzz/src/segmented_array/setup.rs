@@ -3,8 +3,11 @@
 use std::fmt;
 
 use super::element::{ElementKind, CAPACITY_MAX, NODE_SIZE_MAX};
-use super::fuzz_input::INPUT_CAPACITY_MAX;
 use crate::support::prng::Prng;
+
+/// The largest capacity a fuzz input decodes to: the checks after every op are linear in
+/// the length, and libFuzzer wants thousands of inputs a second.
+pub const INPUT_CAPACITY_MAX: u32 = 512;
 
 /// The fixed parameters of one run. Any value is accepted: [`Setup::normalized`] clamps
 /// every field into its domain, and runs always use the normalized form.
@@ -143,3 +146,4 @@ impl fmt::Display for Setup {
         )
     }
 }
+
