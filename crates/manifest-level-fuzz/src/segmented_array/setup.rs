@@ -146,4 +146,3 @@ impl fmt::Display for Setup {
         )
     }
 }
-
