@@ -138,7 +138,7 @@ fn header_format() {
     let header = text.lines().next().unwrap();
     let expected = format!(
         concat!(
-            r#"{{"format_version":{},"generator":"manifest-level-fuzz {}","#,
+            r#"{{"format_version":{},"target":"level","generator":"manifest-level-fuzz {}","#,
             r#""config":{{"seed":1,"events_max":null,"table_count_max":1024,"node_size":1024,"#,
             r#""weights":{{"insert_tables":8,"update_tables":5,"take_snapshot":3,"#,
             r#""remove_invisible":3,"remove_visible":3}},"fault":"RetireKeepsCounters"}},"#,

@@ -18,31 +18,16 @@ use core::fmt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
+pub use crate::support::signature::message_prefix;
 
 use crate::level::environment::Check;
 use crate::level::ops::FuzzOp;
 use crate::level::runner::{run_ops, FailureCause, RunConfig, RunFailure};
 use crate::support::shrink::{shrink, ShrinkLimits, ShrinkStep};
 
-/// What makes two failures "the same" for shrinking.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum FailureSignature {
-    /// A check of the environment failed.
-    Check {
-        /// Which check.
-        check: Check,
-    },
-    /// Something panicked (usually an assertion inside the level).
-    Panic {
-        /// Where, when known (`file:line:column`).
-        location: Option<String>,
-        /// The start of the message, up to its first digit (values differ between the
-        /// original and the shrunk run; the words do not).
-        message_prefix: String,
-    },
-}
+/// What makes two level failures "the same" for shrinking: the same [`Check`], or a panic
+/// at the same place with the same message prefix.
+pub type FailureSignature = crate::support::signature::FailureSignature<Check>;
 
 impl FailureSignature {
     /// The signature of `failure`, or `None` when it is not a failure of the level (an
@@ -62,32 +47,6 @@ impl FailureSignature {
     pub fn matches(&self, failure: &RunFailure) -> bool {
         FailureSignature::of(failure).as_ref() == Some(self)
     }
-}
-
-/// `check table_count_visible`, `panic at src/x.rs:1:2: assertion failed`.
-impl fmt::Display for FailureSignature {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FailureSignature::Check { check } => write!(f, "check {check}"),
-            FailureSignature::Panic {
-                location: Some(location),
-                message_prefix,
-            } => write!(f, "panic at {location}: {message_prefix}"),
-            FailureSignature::Panic {
-                location: None,
-                message_prefix,
-            } => write!(f, "panic: {message_prefix}"),
-        }
-    }
-}
-
-/// The first line of a panic message up to its first digit, trimmed, at most 80 chars.
-pub fn message_prefix(message: &str) -> String {
-    let first_line = message.lines().next().unwrap_or("");
-    let cut = first_line
-        .find(|c: char| c.is_ascii_digit())
-        .unwrap_or(first_line.len());
-    first_line[..cut].trim_end().chars().take(80).collect()
 }
 
 /// Simpler versions of `op`, simplest first: its count lowered to 1, to half, and by one

@@ -7,3 +7,5 @@ pub mod panic;
 pub mod prng;
 pub mod seed;
 pub mod shrink;
+pub mod signature;
+pub mod trace_file;
