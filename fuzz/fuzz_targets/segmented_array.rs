@@ -18,7 +18,7 @@ fuzz_target!(|trace: Trace| {
     let faults = Faults {
         search_off_by_one: cfg!(feature = "plant-search-fault"),
     };
-    if let Err(failure) = run_ops(trace.setup, &trace.ops, faults) {
+    if let Err(failure) = run_ops(trace.setup(), &trace.ops, faults) {
         panic!("{failure}\n\nreplay: {:?}", failure.trace);
     }
 });

@@ -180,3 +180,77 @@ fn failing_run_exits_1_with_reproduce_command() {
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(stderr(&output), err);
 }
+
+/// The segmented-array fuzzer records, replays and shrinks through the shared trace
+/// format: a recorded seed replays (exit 0); a planted fault shrinks to a trace that
+/// replays to the same failure (exit 1); a bad trace is a usage error (exit 2).
+#[cfg(feature = "fault-injection")]
+#[test]
+fn segmented_array_traces_record_replay_and_shrink() {
+    let dir = std::env::temp_dir().join(format!("mlf-sa-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = |args: &[&str]| common::run_in(&dir, args);
+    let recorded = run(&[
+        "segmented-array",
+        "--seed",
+        "5",
+        "--ops",
+        "500",
+        "--record",
+        "sa.jsonl",
+    ]);
+    assert_eq!(recorded.status.code(), Some(0), "{}", stderr(&recorded));
+    assert!(stdout(&recorded).contains("recorded: sa.jsonl"));
+    let replayed = run(&["segmented-array", "--replay", "sa.jsonl"]);
+    assert_eq!(replayed.status.code(), Some(0), "{}", stderr(&replayed));
+    assert!(
+        stdout(&replayed).contains("500 ops passed"),
+        "{}",
+        stdout(&replayed)
+    );
+
+    let failing = [
+        "segmented-array",
+        "--seed",
+        "7",
+        "--ops",
+        "3000",
+        "--sorted",
+        "--inject-search-fault",
+        "--shrink-out",
+        "shrunk.jsonl",
+    ];
+    let failed = run(&failing);
+    assert_eq!(failed.status.code(), Some(1), "{}", stdout(&failed));
+    assert!(
+        stdout(&failed).contains("shrunk trace: shrunk.jsonl"),
+        "{}",
+        stdout(&failed)
+    );
+    let again = run(&["segmented-array", "--replay", "shrunk.jsonl", "--no-shrink"]);
+    assert_eq!(again.status.code(), Some(1), "{}", stdout(&again));
+    assert!(
+        stderr(&again).contains("replay: reproduced the recorded failure: check insert_sorted"),
+        "{}",
+        stderr(&again)
+    );
+
+    std::fs::write(dir.join("bad.jsonl"), "{\"format_version\":9}\n").unwrap();
+    for args in [
+        &["segmented-array", "--replay", "bad.jsonl"][..],
+        &["segmented-array", "--replay", "missing.jsonl"],
+        &["segmented-array", "--replay", "sa.jsonl", "--seed", "3"],
+        &["--replay", "sa.jsonl"],
+    ] {
+        let output = run(args);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+    let level_reader = run(&["--replay", "sa.jsonl"]);
+    assert!(stderr(&level_reader).contains("segmented-array --replay"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

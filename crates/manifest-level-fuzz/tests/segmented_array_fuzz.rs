@@ -4,7 +4,7 @@
 use manifest_level::{Error, NodePool, SegmentedArray};
 use manifest_level_fuzz::segmented_array::{
     run, run_ops, ElementKind, Faults, Op, Position, Record24, Record64, Report,
-    SegmentedArrayFuzzConfig, Setup,
+    SegmentedArrayFuzzConfig, Setup, Trace,
 };
 
 fn config(seed: u64, ops: u64) -> SegmentedArrayFuzzConfig {
@@ -105,7 +105,7 @@ fn deterministic_and_replayable() {
         assert_eq!(first, second, "seed {seed} is not deterministic");
         let trace = first.trace.clone().expect("recorded");
         assert_eq!(trace.ops.len(), 800);
-        let replay = run_ops(trace.setup, &trace.ops, Faults::default()).expect("replay passes");
+        let replay = run_ops(trace.setup(), &trace.ops, Faults::default()).expect("replay passes");
         assert_eq!(
             Report {
                 seed: Some(seed),
@@ -159,7 +159,7 @@ fn catches_planted_search_fault() {
         assert!(text.contains(&format!("seed {seed}")) && text.contains("expected"));
         ops_to_catch.push(failure.op_index + 1);
 
-        let replay = run_ops(failure.trace.setup, &failure.trace.ops, faults)
+        let replay = run_ops(failure.trace.setup(), &failure.trace.ops, faults)
             .expect_err("the trace replays the failure");
         assert_eq!(
             (
@@ -430,12 +430,16 @@ fn shrinks_planted_fault_failures() {
             ..config(seed, 3_000)
         })
         .expect_err("caught");
-        let (trace, shrunk) = shrink_failure(&failure, faults, ShrinkLimits::default());
+        let (trace, shrunk) = shrink_failure(&failure, ShrinkLimits::default());
         assert_eq!(failure_signature(&shrunk), failure_signature(&failure));
         assert!(trace.ops.len() <= failure.trace.ops.len());
-        let replay = run_ops(trace.setup, &trace.ops, faults).expect_err("still fails");
+        let replay = run_ops(trace.setup(), &trace.ops, faults).expect_err("still fails");
         assert_eq!(replay.check, shrunk.check);
-        assert!(run_ops(trace.setup, &trace.ops, Faults::default()).is_ok());
+        assert!(run_ops(trace.setup(), &trace.ops, Faults::default()).is_ok());
+        // The shrunk trace carries its faults and its failure, and survives the file format.
+        assert_eq!(trace.faults(), faults);
+        assert_eq!(trace.header.failure, Some(failure_signature(&failure)));
+        assert_eq!(Trace::parse(&trace.to_json_lines()).unwrap(), trace);
         sizes.push((failure.trace.ops.len(), trace.ops.len()));
     }
     // Here: 77 -> 3, 12 -> 2, 410 -> 3, and 165 -> 25 (a `lower_bound` check that needs a
@@ -447,4 +451,59 @@ fn shrinks_planted_fault_failures() {
         "ops before -> after shrinking: {sizes:?}"
     );
     assert!(sizes.iter().filter(|&&(_, shrunk)| shrunk <= 3).count() >= 3);
+}
+
+/// Seed runs record into the shared trace format: the file replays to the same report, a
+/// level trace or a bad setup is rejected with a clear error, and so is a level reader
+/// given a segmented-array trace.
+#[test]
+fn traces_round_trip_through_the_shared_format() {
+    use manifest_level_fuzz::support::trace_file::TraceError;
+    for seed in 0..6 {
+        let report = pass(SegmentedArrayFuzzConfig {
+            record: true,
+            ..config(seed, 2_000)
+        });
+        let trace = report.trace.clone().expect("recorded");
+        let text = trace.to_json_lines();
+        assert!(text.starts_with(r#"{"format_version":1,"target":"segmented-array","#));
+        assert_eq!(text.lines().count(), trace.ops.len() + 1);
+        let parsed = Trace::parse(&text).expect("parses");
+        assert_eq!(parsed, trace);
+        let replay = run_ops(parsed.setup(), &parsed.ops, parsed.faults()).expect("passes");
+        assert_eq!(
+            (replay.len_final, replay.len_max, replay.op_counts),
+            (report.len_final, report.len_max, report.op_counts)
+        );
+        let as_level = manifest_level_fuzz::level::trace::Trace::parse(&text).unwrap_err();
+        assert!(
+            matches!(as_level, TraceError::WrongTarget { .. }),
+            "{as_level}"
+        );
+    }
+    let level = manifest_level_fuzz::level::trace::Trace::new(
+        &manifest_level_fuzz::level::runner::RunConfig::new(1),
+        Vec::new(),
+    );
+    let error = Trace::parse(&level.to_json_lines())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains(r#"target "level", not "segmented-array""#),
+        "{error}"
+    );
+    let trace = pass(SegmentedArrayFuzzConfig {
+        record: true,
+        ..config(3, 100)
+    })
+    .trace
+    .unwrap();
+    let text = trace.to_json_lines();
+    let bad = text.replacen(
+        &format!(r#""node_size":{}"#, trace.setup().node_size),
+        r#""node_size":17"#,
+        1,
+    );
+    let error = Trace::parse(&bad).unwrap_err().to_string();
+    assert!(error.contains("not normalized"), "{error}");
 }

@@ -10,7 +10,7 @@ use super::shrink::{shrink_and_report, ShrinkArgs};
 use super::{Cli, EXIT_FAILURE, EXIT_USAGE};
 use crate::level::reduce::FailureSignature;
 use crate::level::runner::{run_ops, FailureCause, RunConfig};
-use crate::level::trace::Trace;
+use crate::level::trace::{Trace, TraceError};
 
 /// The trace flags of a run: `--record FILE` and `--replay FILE`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, clap::Args)]
@@ -98,7 +98,16 @@ pub fn replay_cli(
     };
     let trace = match Trace::read(path) {
         Ok(trace) => trace,
-        Err(error) => return usage_error(format!("--replay {}: {error}", path.display())),
+        Err(error) => {
+            let hint = match &error {
+                TraceError::WrongTarget { found, .. } if found == "segmented-array" => format!(
+                    " (replay it with: manifest-level-fuzz segmented-array --replay {})",
+                    path.display()
+                ),
+                _ => String::new(),
+            };
+            return usage_error(format!("--replay {}: {error}{hint}", path.display()));
+        }
     };
     let config = RunConfig {
         log_ops: verbose,

@@ -1,6 +1,11 @@
 //! `manifest-level-fuzz segmented-array`: its flags, and what it prints.
 
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use super::{EXIT_FAILURE, EXIT_USAGE};
 use crate::segmented_array::*;
+use crate::support::trace_file::read_text;
 
 /// Arguments of `manifest-level-fuzz segmented-array`.
 #[derive(Clone, Debug, clap::Args)]
@@ -31,20 +36,35 @@ pub struct SegmentedArrayArgs {
     /// Also write each seed's first 256 ops as a libFuzzer input into DIR (seeds the
     /// corpus of the `segmented_array` cargo-fuzz target).
     #[arg(long, value_name = "DIR")]
-    pub write_corpus: Option<std::path::PathBuf>,
+    pub write_corpus: Option<PathBuf>,
     /// Instead of seeds, replay a libFuzzer input (a crash, say) of the
     /// `segmented_array` target: print the decoded trace, run it, and on failure print a
     /// regression test.
     #[cfg(feature = "arbitrary")]
     #[arg(long, value_name = "FILE", conflicts_with_all = ["seed", "write_corpus"])]
-    pub replay_input: Option<std::path::PathBuf>,
+    pub replay_input: Option<PathBuf>,
     /// Plant the off-by-one in `lower_bound` (a demo that the checks catch it).
     #[cfg(feature = "fault-injection")]
     #[arg(long)]
     pub inject_search_fault: bool,
+    /// Write the run's trace (setup, planted faults, every op; JSON lines in the format
+    /// `--replay` reads) to FILE. Needs a single seed.
+    #[arg(long, value_name = "FILE", conflicts_with = "seeds")]
+    pub record: Option<PathBuf>,
+    /// Run the trace in FILE again, bit for bit (its setup and faults come from its
+    /// header, so flags that set them are rejected with it).
+    #[arg(long, value_name = "FILE", conflicts_with_all = [
+        "seed", "seeds", "ops", "element", "node_size", "sorted", "positional",
+        "write_corpus", "record",
+    ])]
+    pub replay: Option<PathBuf>,
     /// On a failure, print the whole failing op list instead of shrinking it first.
     #[arg(long)]
     pub no_shrink: bool,
+    /// Where to write the shrunk trace of a failure [default:
+    /// segmented-array-fuzz-SEED-shrunk.jsonl].
+    #[arg(long, value_name = "FILE")]
+    pub shrink_out: Option<PathBuf>,
 }
 
 fn parse_seed_arg(text: &str) -> Result<u64, String> {
@@ -69,7 +89,7 @@ impl SegmentedArrayArgs {
                 (_, true) => Some(false),
                 _ => None,
             },
-            record: self.write_corpus.is_some(),
+            record: self.write_corpus.is_some() || self.record.is_some(),
             faults: self.faults(),
         }
     }
@@ -108,18 +128,16 @@ impl SegmentedArrayArgs {
     }
 }
 
-/// Shrinks a failure (unless `--no-shrink`) and prints the minimal ops and a regression
-/// test.
+/// Shrinks a failure (unless `--no-shrink`), prints the minimal ops, writes them as a
+/// trace, and prints a regression test.
 fn report_failure(args: &SegmentedArrayArgs, failure: &Failure) {
-    let (trace, shrunk) = if args.no_shrink {
-        (failure.trace.clone(), failure.clone())
+    let trace = if args.no_shrink {
+        failure.trace.clone()
     } else {
         // Panics while shrinking are caught quietly (`support::panic`).
-        shrink_failure(failure, args.faults(), Default::default())
-    };
-    if !args.no_shrink {
+        let (trace, shrunk) = shrink_failure(failure, Default::default());
         println!(
-            "\nshrunk {} ops -> {} ops, still failing check {:?}:",
+            "\nshrunk {} ops -> {} ops, still failing {}:",
             failure.trace.ops.len(),
             trace.ops.len(),
             failure_signature(failure)
@@ -128,52 +146,127 @@ fn report_failure(args: &SegmentedArrayArgs, failure: &Failure) {
             println!("    {index}: {op:?}");
         }
         println!("{shrunk}");
-    }
+        let path = args
+            .shrink_out
+            .clone()
+            .unwrap_or_else(|| default_shrunk_trace_path(failure.seed));
+        match trace.write(&path) {
+            Ok(()) => println!(
+                "shrunk trace: {} (replay: {})",
+                path.display(),
+                replay_command(&trace, &path)
+            ),
+            Err(error) => eprintln!("could not write the shrunk trace: {error}"),
+        }
+        trace
+    };
     println!(
         "\nregression test (paste into crates/manifest-level-fuzz/tests/):\n\n{}",
-        trace.regression_test("segmented_array_regression", args.faults())
+        trace.regression_test("segmented_array_regression")
     );
 }
 
-/// Runs `manifest-level-fuzz segmented-array`: exit 0 when every seed passes, 1 at the
-/// first failure (after printing it, the command that reproduces it, and a regression
-/// test), 1 also when a corpus file cannot be written.
-pub fn run_cli(args: &SegmentedArrayArgs) -> std::process::ExitCode {
-    use std::process::ExitCode;
+/// A usage error (bad flag value, unreadable or malformed input file): exit 2.
+fn usage_error(message: String) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(EXIT_USAGE)
+}
 
+/// Runs `manifest-level-fuzz segmented-array`: exit 0 when every seed (or the replayed
+/// trace) passes; 1 at the first failure, after printing it, the command that reproduces
+/// it, its shrunk form and a regression test; 2 for an unreadable or malformed input and
+/// for a file that cannot be written.
+pub fn run_cli(args: &SegmentedArrayArgs) -> ExitCode {
     #[cfg(feature = "arbitrary")]
     if let Some(path) = &args.replay_input {
-        let bytes = match std::fs::read(path) {
-            Ok(bytes) => bytes,
-            Err(error) => {
-                eprintln!("{}: {error}", path.display());
-                return ExitCode::FAILURE;
-            }
-        };
-        let trace = Trace::from_fuzz_input(&bytes);
-        println!("{trace:#?}");
-        return match run_ops(trace.setup, &trace.ops, args.faults()) {
-            Ok(report) => {
-                println!("{report}");
-                ExitCode::SUCCESS
-            }
-            Err(failure) => {
-                eprintln!("{failure}\n");
-                report_failure(args, &failure);
-                ExitCode::FAILURE
-            }
+        return replay_input_cli(args, path);
+    }
+    if let Some(path) = &args.replay {
+        return match read_text(path).and_then(|text| Trace::parse(&text)) {
+            Ok(trace) => replay_trace(args, path, &trace),
+            Err(error) => usage_error(format!("--replay {}: {error}", path.display())),
         };
     }
+    run_seeds(args)
+}
 
+/// `--replay-input FILE`: decodes a libFuzzer input, prints it, and runs it.
+#[cfg(feature = "arbitrary")]
+fn replay_input_cli(args: &SegmentedArrayArgs, path: &Path) -> ExitCode {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) => return usage_error(format!("{}: {error}", path.display())),
+    };
+    let trace = Trace::from_fuzz_input(&bytes);
+    let trace = Trace::of(trace.setup(), args.faults(), trace.ops);
+    println!("{trace:#?}");
+    run_trace(args, &trace)
+}
+
+/// `--replay FILE`: runs a trace read from a file and says whether the failure it
+/// records (if any) happened again.
+pub(super) fn replay_trace(args: &SegmentedArrayArgs, path: &Path, trace: &Trace) -> ExitCode {
+    println!(
+        "replay: {}: {} ops on {}",
+        path.display(),
+        trace.ops.len(),
+        trace.setup()
+    );
+    let expected = trace.header.failure.as_ref();
+    if let Some(expected) = expected {
+        println!("replay: the trace records the failure: {expected}");
+    }
+    let failure = match run_ops(trace.setup(), &trace.ops, trace.faults()) {
+        Ok(report) => {
+            println!("{report}");
+            if let Some(expected) = expected {
+                println!("replay: the recorded failure ({expected}) did not happen");
+            }
+            return ExitCode::SUCCESS;
+        }
+        Err(failure) => failure,
+    };
+    eprintln!("{failure}\n");
+    let found = failure_signature(&failure);
+    match expected {
+        Some(expected) if *expected == found => {
+            eprintln!("replay: reproduced the recorded failure: {found}");
+        }
+        Some(expected) => {
+            eprintln!("replay: the trace records {expected}, but this run failed with {found}");
+        }
+        None => {}
+    }
+    report_failure(args, &failure);
+    ExitCode::from(EXIT_FAILURE)
+}
+
+/// Runs an explicit trace and reports like a seed run.
+#[cfg(feature = "arbitrary")]
+fn run_trace(args: &SegmentedArrayArgs, trace: &Trace) -> ExitCode {
+    match run_ops(trace.setup(), &trace.ops, trace.faults()) {
+        Ok(report) => {
+            println!("{report}");
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            eprintln!("{failure}\n");
+            report_failure(args, &failure);
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+/// `--seeds N` seeds from `--seed` (drawn and printed when absent).
+fn run_seeds(args: &SegmentedArrayArgs) -> ExitCode {
     let first = args.seed.unwrap_or_else(|| {
-        let seed = crate::cli::entropy_seed();
+        let seed = crate::support::seed::entropy_seed();
         println!("seed: {seed}");
         seed
     });
     if let Some(dir) = &args.write_corpus {
         if let Err(error) = std::fs::create_dir_all(dir) {
-            eprintln!("{}: {error}", dir.display());
-            return ExitCode::FAILURE;
+            return usage_error(format!("--write-corpus {}: {error}", dir.display()));
         }
     }
     let started = std::time::Instant::now();
@@ -183,23 +276,18 @@ pub fn run_cli(args: &SegmentedArrayArgs) -> std::process::ExitCode {
             Ok(report) => {
                 ops += report.ops;
                 println!("{report}");
-                if let (Some(dir), Some(trace)) = (&args.write_corpus, &report.trace) {
-                    let input = Trace {
-                        setup: trace.setup,
-                        ops: trace.ops[..trace.ops.len().min(INPUT_OPS_MAX)].to_vec(),
-                    };
-                    let path = dir.join(format!("seed-{seed}"));
-                    if let Err(error) = std::fs::write(&path, input.to_fuzz_input()) {
-                        eprintln!("{}: {error}", path.display());
-                        return ExitCode::FAILURE;
-                    }
+                if let Err(message) = save_recording(args, seed, report.trace.as_ref()) {
+                    return usage_error(message);
                 }
             }
             Err(failure) => {
                 eprintln!("{failure}");
                 eprintln!("reproduce: {}", args.reproduce_command(seed));
+                if let Err(message) = save_recording(args, seed, Some(&failure.trace)) {
+                    eprintln!("error: {message}");
+                }
                 report_failure(args, &failure);
-                return ExitCode::FAILURE;
+                return ExitCode::from(EXIT_FAILURE);
             }
         }
     }
@@ -213,4 +301,29 @@ pub fn run_cli(args: &SegmentedArrayArgs) -> std::process::ExitCode {
         println!("corpus inputs written to {}", dir.display());
     }
     ExitCode::SUCCESS
+}
+
+/// Writes a seed's recorded ops where `--record` and `--write-corpus` ask.
+fn save_recording(
+    args: &SegmentedArrayArgs,
+    seed: u64,
+    trace: Option<&Trace>,
+) -> Result<(), String> {
+    let Some(trace) = trace else {
+        return Ok(());
+    };
+    if let Some(path) = &args.record {
+        trace
+            .write(path)
+            .map_err(|error| format!("--record: {error}"))?;
+        println!("recorded: {}", path.display());
+    }
+    if let Some(dir) = &args.write_corpus {
+        let prefix = trace.ops[..trace.ops.len().min(INPUT_OPS_MAX)].to_vec();
+        let input = Trace::of(trace.setup(), Faults::default(), prefix);
+        let path = dir.join(format!("seed-{seed}"));
+        std::fs::write(&path, input.to_fuzz_input())
+            .map_err(|error| format!("{}: {error}", path.display()))?;
+    }
+    Ok(())
 }

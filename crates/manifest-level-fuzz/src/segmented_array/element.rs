@@ -3,6 +3,7 @@
 use std::fmt;
 
 use manifest_level::Element;
+use serde::{Deserialize, Serialize};
 
 /// The smallest node size a [`Setup`] uses, in bytes.
 pub const NODE_SIZE_MIN: u32 = 32;
@@ -15,7 +16,8 @@ pub const NODE_SIZE_MAX: u32 = 4096;
 pub const CAPACITY_MAX: u32 = 4096;
 
 /// The element type of a run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ElementKind {
     /// `u32`, its own key.
     U32,

@@ -69,7 +69,7 @@ mod decode {
 
     use arbitrary::{Arbitrary, Result, Unstructured};
 
-    use super::super::{ElementKind, Op, Position, Setup, Trace, INPUT_OPS_MAX};
+    use super::super::{ElementKind, Faults, Op, Position, Setup, Trace, INPUT_OPS_MAX};
 
     impl<'a> Arbitrary<'a> for Setup {
         fn arbitrary(u: &mut Unstructured<'a>) -> Result<Setup> {
@@ -153,7 +153,7 @@ mod decode {
         while !u.is_empty() && ops.len() < INPUT_OPS_MAX {
             ops.push(Op::arbitrary(u).expect("decoding never fails"));
         }
-        Trace { setup, ops }
+        Trace::of(setup, Faults::default(), ops)
     }
 
     impl<'a> Arbitrary<'a> for Trace {
@@ -174,7 +174,7 @@ impl Trace {
     /// widths exactly).
     pub fn to_fuzz_input(&self) -> Vec<u8> {
         let mut bytes = Vec::new();
-        let setup = &self.setup;
+        let setup = &self.setup();
         let element = ElementKind::ALL
             .iter()
             .position(|&kind| kind == setup.element)

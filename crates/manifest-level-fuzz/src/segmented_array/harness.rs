@@ -4,17 +4,24 @@
 use std::fmt;
 
 use manifest_level::{Cursor, Error, NodePool, SegmentedArray};
+use serde::{Deserialize, Serialize};
 
 use super::element::{mix, FuzzElement};
 use super::ops::{Op, Position};
 use super::report::Report;
 use super::setup::Setup;
+use crate::support::panic::CaughtPanic;
 
 /// A check that failed inside one op.
 pub(super) struct Mismatch {
+    /// The check's name (stable across runs: what a failure signature keeps).
     pub(super) check: String,
+    /// Where in the check it failed (an element position, which moves while shrinking).
+    pub(super) detail: Option<String>,
     pub(super) expected: String,
     pub(super) found: String,
+    /// The panic, when the check is `no panic`.
+    pub(super) panic: Option<CaughtPanic>,
 }
 
 pub(super) fn mismatch(
@@ -24,8 +31,10 @@ pub(super) fn mismatch(
 ) -> Mismatch {
     Mismatch {
         check: check.into(),
+        detail: None,
         expected: format!("{expected:?}"),
         found: format!("{found:?}"),
+        panic: None,
     }
 }
 
@@ -665,17 +674,27 @@ pub(super) fn compare<'a, V: PartialEq + fmt::Debug + 'a>(
     expected: impl ExactSizeIterator<Item = &'a V>,
     found: impl ExactSizeIterator<Item = &'a V>,
 ) -> Result<(), Mismatch> {
-    ensure_eq(&format!("{check}: length"), expected.len(), found.len())?;
+    let at = |detail: String, mismatch: Mismatch| Mismatch {
+        detail: Some(detail),
+        ..mismatch
+    };
+    if expected.len() != found.len() {
+        return Err(at(
+            "length".into(),
+            mismatch(check, expected.len(), found.len()),
+        ));
+    }
     for (position, (e, f)) in expected.zip(found).enumerate() {
         if e != f {
-            return Err(mismatch(format!("{check}: element {position}"), e, f));
+            return Err(at(format!("element {position}"), mismatch(check, e, f)));
         }
     }
     Ok(())
 }
 
 /// Planted bugs, to prove the fuzzer catches them (need the `fault-injection` feature).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Faults {
     /// `lower_bound` skips one element when its answer is the first of a node
     /// (`SegmentedArray::inject_search_fault`).

@@ -56,11 +56,11 @@ pub use element::{ElementKind, Record24, Record64, CAPACITY_MAX, NODE_SIZE_MAX, 
 pub use fuzz_input::INPUT_OPS_MAX;
 pub use harness::Faults;
 pub use ops::{Op, Position};
-pub use reduce::{failure_signature, shrink_failure};
+pub use reduce::{default_shrunk_trace_path, failure_signature, shrink_failure};
 pub use report::{Failure, Report};
 pub use runner::{run, run_ops, SegmentedArrayFuzzConfig};
 pub use setup::{Setup, INPUT_CAPACITY_MAX};
-pub use trace::Trace;
+pub use trace::{replay_command, SegmentedArrayTarget, Trace, TraceConfig};
 
 #[cfg(test)]
 mod tests {
@@ -118,8 +118,8 @@ mod tests {
             };
             let trace = run(config).expect("passes").trace.expect("recorded");
             let decoded = Trace::from_fuzz_input(&trace.to_fuzz_input());
-            assert_eq!(decoded.setup, trace.setup.for_fuzz_input());
-            assert!(decoded.setup.capacity <= INPUT_CAPACITY_MAX);
+            assert_eq!(decoded.setup(), trace.setup().for_fuzz_input());
+            assert!(decoded.setup().capacity <= INPUT_CAPACITY_MAX);
             assert_eq!(decoded.ops, trace.ops[..INPUT_OPS_MAX]);
         }
         // Arbitrary bytes decode, and re-encode to a prefix-equivalent input.

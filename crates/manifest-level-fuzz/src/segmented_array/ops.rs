@@ -1,8 +1,11 @@
 //! The op model: plain data, total (any op is valid in any state), so seed runs, traces,
 //! shrunk reproducers and libFuzzer inputs all run through the same code.
 
+use serde::{Deserialize, Serialize};
+
 /// Where an op acts, resolved against the array when the op runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Position {
     /// Index 0.
     Start,
@@ -23,7 +26,8 @@ pub enum Position {
 }
 
 /// One step of a run. Every op is valid in every state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
     /// One [`SegmentedArray::insert`] at `at` (in sorted mode with a key that keeps the
     /// order: the key of the element at `at`, else of the last one).

@@ -1,15 +1,14 @@
 //! Shrinking a failed segmented-array run to a minimal op list that fails the same check.
 
-use super::harness::Faults;
 use super::ops::{Op, Position};
 use super::report::Failure;
 use super::runner::run_ops;
 use super::trace::Trace;
+use crate::support::signature::FailureSignature;
 
-/// What makes two failures "the same" for shrinking: the failed check, without the
-/// details after a `:` (an element position, which moves as ops are dropped).
-pub fn failure_signature(failure: &Failure) -> &str {
-    failure.check.split(':').next().unwrap_or(&failure.check)
+/// What makes two failures "the same" for shrinking ([`Failure::signature`]).
+pub fn failure_signature(failure: &Failure) -> FailureSignature<String> {
+    failure.signature()
 }
 
 /// Simpler variants of one op, simplest first (for shrinking): smaller counts, then a
@@ -111,11 +110,11 @@ fn with_position(mut op: Op, new: Position) -> Op {
 /// is a real run.
 pub fn shrink_failure(
     failure: &Failure,
-    faults: Faults,
     limits: crate::support::shrink::ShrinkLimits,
 ) -> (Trace, Failure) {
-    let setup = failure.trace.setup;
-    let signature = failure_signature(failure).to_string();
+    let setup = failure.trace.setup();
+    let faults = failure.trace.faults();
+    let signature = failure_signature(failure);
     let fails = |ops: &[Op]| match run_ops(setup, ops, faults) {
         Err(found) => failure_signature(&found) == signature,
         Ok(_) => false,
@@ -134,11 +133,14 @@ pub fn shrink_failure(
         },
         Ok(_) => unreachable!("shrinking keeps a failing sequence"),
     };
-    (
-        Trace {
-            setup,
-            ops: shrunk.ops,
-        },
-        shrunk_failure,
-    )
+    let trace = Trace::of(setup, faults, shrunk.ops).with_failure(Some(signature));
+    (trace, shrunk_failure)
+}
+
+/// Where the CLI writes the shrunk trace of a failing `seed` (the current directory).
+pub fn default_shrunk_trace_path(seed: Option<u64>) -> std::path::PathBuf {
+    match seed {
+        Some(seed) => format!("segmented-array-fuzz-{seed}-shrunk.jsonl").into(),
+        None => "segmented-array-fuzz-replay-shrunk.jsonl".into(),
+    }
 }

@@ -5,6 +5,8 @@ use std::fmt;
 use super::ops::Op;
 use super::setup::Setup;
 use super::trace::Trace;
+use crate::support::panic::CaughtPanic;
+use crate::support::signature::FailureSignature;
 
 /// What a passing run did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,14 +82,31 @@ pub struct Failure {
     pub op_index: u64,
     /// The failing op, with what its positions resolved to.
     pub op: String,
-    /// Which check failed.
+    /// Which check failed (`no panic` for a panic).
     pub check: String,
+    /// Where in the check, when it compares sequences (`length`, `element 3`).
+    pub detail: Option<String>,
     /// What the model expected.
     pub expected: String,
     /// What the array did.
     pub found: String,
+    /// The panic, when the check is `no panic`.
+    pub panic: Option<CaughtPanic>,
     /// The ops up to and including the failing one: replay with [`run_ops`].
     pub trace: Trace,
+}
+
+impl Failure {
+    /// What makes two failures the same bug: the check (without its [`Failure::detail`],
+    /// which moves as ops are dropped), or the panic's place and message prefix.
+    pub fn signature(&self) -> FailureSignature<String> {
+        match &self.panic {
+            Some(panic) => FailureSignature::of_panic(panic),
+            None => FailureSignature::Check {
+                check: self.check.clone(),
+            },
+        }
+    }
 }
 
 impl fmt::Display for Failure {
@@ -98,7 +117,10 @@ impl fmt::Display for Failure {
         }
         writeln!(f, ", op {}: {}", self.op_index, self.op)?;
         writeln!(f, "  setup: {}", self.setup)?;
-        writeln!(f, "  check: {}", self.check)?;
+        match &self.detail {
+            Some(detail) => writeln!(f, "  check: {}: {detail}", self.check)?,
+            None => writeln!(f, "  check: {}", self.check)?,
+        }
         writeln!(f, "  expected: {}", self.expected)?;
         write!(f, "  found:    {}", self.found)
     }

@@ -147,13 +147,17 @@ fn guarded(step: impl FnOnce() -> Result<(), Mismatch>) -> Result<(), Mismatch> 
     catch_panic(step).unwrap_or_else(|caught| {
         let location = caught
             .location
+            .as_ref()
             .map(|l| format!(" at {l}"))
             .unwrap_or_default();
-        Err(mismatch(
-            "no panic",
-            "the op and the checks complete",
-            format!("panic: {}{location}", caught.message),
-        ))
+        Err(Mismatch {
+            panic: Some(caught.clone()),
+            ..mismatch(
+                "no panic",
+                "the op and the checks complete",
+                format!("panic: {}{location}", caught.message),
+            )
+        })
     })
 }
 
@@ -173,7 +177,7 @@ pub(super) fn execute_typed<T: FuzzElement>(
     if let Err(found) = guarded(|| harness.check_all()) {
         std::mem::forget(harness);
         let before = (Op::Clear, "(before the first op)".to_string(), found);
-        return Err(failed(setup, seed, 0, ops, before));
+        return Err(failed(setup, faults, seed, (0, ops), before));
     }
     while let Some(op) = source.next(&harness) {
         ops.push(op);
@@ -188,7 +192,8 @@ pub(super) fn execute_typed<T: FuzzElement>(
             // After a panic the array may be inconsistent; dropping it could panic again.
             std::mem::forget(harness);
             let op_index = ops.len() as u64 - 1;
-            return Err(failed(setup, seed, op_index, ops, (op, resolved, found)));
+            let failure = failed(setup, faults, seed, (op_index, ops), (op, resolved, found));
+            return Err(failure);
         }
     }
     let mut report = harness.report.clone();
@@ -196,7 +201,7 @@ pub(super) fn execute_typed<T: FuzzElement>(
     report.ops = ops.len() as u64;
     report.len_final = harness.array.len();
     if record {
-        report.trace = Some(Trace { setup, ops });
+        report.trace = Some(Trace::of(setup, faults, ops));
     }
     Ok(report)
 }
@@ -205,9 +210,9 @@ pub(super) fn execute_typed<T: FuzzElement>(
 /// resolved to, and the check it failed.
 fn failed(
     setup: Setup,
+    faults: Faults,
     seed: Option<u64>,
-    op_index: u64,
-    ops: Vec<Op>,
+    (op_index, ops): (u64, Vec<Op>),
     (op, resolved, found): (Op, String, Mismatch),
 ) -> Failure {
     Failure {
@@ -220,8 +225,10 @@ fn failed(
             format!("{op:?} [{resolved}]")
         },
         check: found.check,
+        detail: found.detail,
         expected: found.expected,
         found: found.found,
-        trace: Trace { setup, ops },
+        panic: found.panic,
+        trace: Trace::of(setup, faults, ops),
     }
 }

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 use super::element::{ElementKind, CAPACITY_MAX, NODE_SIZE_MAX};
 use crate::support::prng::Prng;
 
@@ -11,7 +13,8 @@ pub const INPUT_CAPACITY_MAX: u32 = 512;
 
 /// The fixed parameters of one run. Any value is accepted: [`Setup::normalized`] clamps
 /// every field into its domain, and runs always use the normalized form.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Setup {
     /// The element type.
     pub element: ElementKind,

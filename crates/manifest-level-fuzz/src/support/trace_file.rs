@@ -39,16 +39,16 @@ pub const FORMAT_VERSION: u64 = 1;
 pub const DEFAULT_TARGET: &str = "level";
 
 /// A fuzz target's part of the format: its name, configuration, ops and checks. Implemented
-/// by a marker type (the bounds let headers and traces derive `Clone`, `Debug`, `PartialEq`).
-pub trait TraceTarget: Clone + fmt::Debug + PartialEq {
+/// by a marker type (the bounds let headers and traces derive `Clone`, `Debug`, `Eq`).
+pub trait TraceTarget: Clone + fmt::Debug + PartialEq + Eq {
     /// The name in the header's `target` field.
     const NAME: &'static str;
     /// The whole configuration of a run.
-    type Config: Clone + fmt::Debug + PartialEq + Serialize + DeserializeOwned;
+    type Config: Clone + fmt::Debug + Eq + Serialize + DeserializeOwned;
     /// One op of the target's op model.
-    type Op: Clone + fmt::Debug + PartialEq + Serialize + DeserializeOwned;
+    type Op: Clone + fmt::Debug + Eq + Serialize + DeserializeOwned;
     /// The target's check names, for [`FailureSignature`].
-    type Check: Clone + fmt::Debug + PartialEq + Serialize + DeserializeOwned;
+    type Check: Clone + fmt::Debug + Eq + Serialize + DeserializeOwned;
 
     /// Whether a parsed configuration is one the target can run.
     fn validate(config: &Self::Config) -> Result<(), String>;
@@ -64,7 +64,7 @@ pub trait TraceTarget: Clone + fmt::Debug + PartialEq {
 }
 
 /// The first line of a trace.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, bound = "")]
 pub struct TraceHeader<T: TraceTarget> {
     /// [`FORMAT_VERSION`].
@@ -89,7 +89,7 @@ fn default_target() -> String {
 }
 
 /// A run as data: its configuration and its ops.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Trace<T: TraceTarget> {
     /// The header (configuration, op count, known failure).
     pub header: TraceHeader<T>,
