@@ -138,7 +138,7 @@ fn planted_fault_is_recorded_and_shrunk() {
     );
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let out = stdout(&output);
-    assert!(out.starts_with("campaign: seeds 1..5, shard 0/1, 2 jobs, findings campaign-findings.jsonl, config {\"seed\":0,"), "{out}");
+    assert!(out.starts_with("campaign: level seeds 1..5, shard 0/1, 2 jobs, findings campaign-findings.jsonl, config {\"seed\":0,"), "{out}");
     assert!(out.contains("campaign: 4 seeds, 4 failed, "), "{out}");
     assert!(out.contains("ops/s"), "{out}");
     // Campaigns default to the extended op set with deep checks.
@@ -335,4 +335,81 @@ fn bad_campaign_arguments_exit_2() {
         assert!(err.contains(message), "{args:?}: {message:?} not in {err}");
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
+}
+
+/// `--target segmented-array` runs the array fuzzer as a campaign: a clean range passes
+/// (exit 0); with the planted search fault every failing seed is recorded, shrunk into a
+/// trace that replays to the same failure, and the summary counts it (exit 1); level-only
+/// flags are refused (exit 2).
+#[cfg(feature = "fault-injection")]
+#[test]
+fn segmented_array_campaign_records_and_shrinks() {
+    use manifest_level_fuzz::campaign::segmented_array_job::ShrunkArrayRecord;
+    let dir = scratch("segmented-array");
+    let target = [
+        "--target",
+        "segmented-array",
+        "--no-progress",
+        "--jobs",
+        "2",
+    ];
+    let clean = campaign(
+        &dir,
+        &[&target[..], &["--seeds", "0..6", "--events-max", "2000"]].concat(),
+    );
+    assert_eq!(clean.status.code(), Some(0), "{}", stderr(&clean));
+    assert!(
+        stdout(&clean).contains("campaign: 6 seeds, 0 failed"),
+        "{}",
+        stdout(&clean)
+    );
+
+    let findings_file = "faulty.jsonl";
+    let args = [
+        "--seeds",
+        "7..13",
+        "--events-max",
+        "3000",
+        "--inject-search-fault",
+        "--findings",
+        findings_file,
+    ];
+    let faulty = campaign(&dir, &[&target[..], &args[..]].concat());
+    assert_eq!(faulty.status.code(), Some(1), "{}", stdout(&faulty));
+    let findings = read_findings(&dir.join(findings_file));
+    let failed: Vec<u64> = seeds_of(&findings)
+        .into_iter()
+        .filter(|(_, status)| *status == SeedStatus::Fail)
+        .map(|(seed, _)| seed)
+        .collect();
+    assert!(!failed.is_empty(), "the planted fault is found");
+    let mut shrunk = 0;
+    for finding in &findings {
+        let Finding::Shrunk { seed, result } = finding else {
+            continue;
+        };
+        shrunk += 1;
+        assert!(failed.contains(seed));
+        let record: ShrunkArrayRecord = serde_json::from_value(result.clone()).unwrap();
+        assert!(record.ops_after <= record.ops_before && record.ops_after == record.ops.len());
+        let trace = record.trace.expect("trace written");
+        let replay = common::run_in(
+            &dir,
+            &["segmented-array", "--replay", &trace, "--no-shrink"],
+        );
+        assert_eq!(replay.status.code(), Some(1), "{}", stdout(&replay));
+        assert!(
+            stderr(&replay).contains("replay: reproduced the recorded failure"),
+            "{}",
+            stderr(&replay)
+        );
+    }
+    assert_eq!(shrunk, failed.len());
+
+    let refused = campaign(
+        &dir,
+        &[&target[..], &["--seeds", "0..2", "--swarm"]].concat(),
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr(&refused).contains("--swarm cannot be given with --target segmented-array"));
 }

@@ -8,8 +8,9 @@
 //! a seed is caught, recorded, and the campaign goes on.
 //!
 //! The generic part ([`run_campaign`], [`SeedPlan`], [`Shard`], [`Finding`]) knows nothing
-//! of the fuzzer; [`level_job::FuzzSeedJob`] runs the level fuzzer per seed and shrinks
-//! failures into traces.
+//! of the fuzzers; [`level_job::FuzzSeedJob`] runs the level fuzzer per seed and
+//! [`segmented_array_job::SegmentedArraySeedJob`] the segmented-array fuzzer, each
+//! shrinking failures into traces.
 //!
 //! The findings file, one JSON object per line:
 //!
@@ -34,6 +35,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
 pub mod level_job;
+pub mod segmented_array_job;
 
 use crate::support::panic::panic_message;
 use crate::support::seed::SeedPlan;
@@ -240,109 +242,169 @@ impl SeedSource {
 /// Runs the campaign and returns its totals. Errors only on I/O with the findings file.
 pub fn run_campaign(config: &CampaignConfig, job: &dyn SeedJob) -> io::Result<CampaignSummary> {
     assert!(config.jobs >= 1, "jobs must be at least 1");
-    let writer = FindingsWriter::open(&config.findings)?;
     let source = SeedSource {
         plan: config.plan,
         shard: config.shard,
         next: AtomicU64::new(0),
         started: Instant::now(),
     };
-    let bar = progress_bar(config, source.len());
-    let seeds_done = AtomicU64::new(0);
-    let failures = AtomicU64::new(0);
-    let ops_total = AtomicU64::new(0);
-    let io_error: Mutex<Option<io::Error>> = Mutex::new(None);
-
-    // The panic hook is left alone: the fuzzer's runner catches the level's panics with
-    // its own quiet hook (which records their location), and replacing the process's hook
-    // here would lose that. A panic escaping a job is caught below and recorded; the
-    // default hook prints it too, which is right for what is then a bug of the job.
-    let say = |message: String| {
-        // A hidden bar (--no-progress, or stderr is not a terminal) prints nothing.
-        if bar.is_hidden() {
-            eprintln!("{message}");
-        } else {
-            bar.println(message);
-        }
+    let workers = Workers {
+        job,
+        writer: FindingsWriter::open(&config.findings)?,
+        bar: progress_bar(config, source.len()),
+        source,
+        seeds_done: AtomicU64::new(0),
+        failures: AtomicU64::new(0),
+        ops_total: AtomicU64::new(0),
+        io_error: Mutex::new(None),
     };
-
+    // The panic hook is left alone: the fuzzers catch the code under test's panics with
+    // `support::panic` (which records their location), and replacing the process's hook
+    // here would lose that. A panic escaping a job is caught in `Workers::outcome` and
+    // recorded; the default hook prints it too, which is right for what is then a bug of
+    // the job.
     std::thread::scope(|scope| {
         for _ in 0..config.jobs {
-            scope.spawn(|| {
-                while let Some(seed) = source.next() {
-                    let started = Instant::now();
-                    let (status, outcome) = match catch_unwind(AssertUnwindSafe(|| job.run(seed))) {
-                        Ok(outcome) if outcome.failure.is_none() => (SeedStatus::Pass, outcome),
-                        Ok(outcome) => (SeedStatus::Fail, outcome),
-                        Err(payload) => (
-                            SeedStatus::Panic,
-                            SeedOutcome {
-                                ops: 0,
-                                failure: Some(panic_message(payload.as_ref())),
-                                reproduce: String::new(),
-                            },
-                        ),
-                    };
-                    let finding = Finding::Seed {
-                        seed,
-                        status,
-                        ops: outcome.ops,
-                        elapsed_ms: started.elapsed().as_millis() as u64,
-                        detail: outcome.failure.clone(),
-                        reproduce: outcome.reproduce.clone(),
-                    };
-                    let mut result = writer.write(&finding);
-                    if status != SeedStatus::Pass {
-                        failures.fetch_add(1, Ordering::Relaxed);
-                        say(format!(
-                            "seed {seed}: {status:?}: {}",
-                            finding_detail(&finding)
-                        ));
-                        if status == SeedStatus::Fail && result.is_ok() {
-                            let shrunk =
-                                catch_unwind(AssertUnwindSafe(|| job.shrink(seed, &outcome)));
-                            if let Ok(Some(shrunk)) = shrunk {
-                                result = writer.write(&Finding::Shrunk {
-                                    seed,
-                                    result: shrunk,
-                                });
-                            }
-                        }
-                    }
-                    if let Err(error) = result {
-                        *io_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(error);
-                        return;
-                    }
-                    ops_total.fetch_add(outcome.ops, Ordering::Relaxed);
-                    let done = seeds_done.fetch_add(1, Ordering::Relaxed) + 1;
-                    let elapsed = source.started.elapsed().as_secs_f64().max(1e-9);
-                    bar.set_position(done);
-                    bar.set_message(format!(
-                        "{:.0} ops/s, {} failed",
-                        ops_total.load(Ordering::Relaxed) as f64 / elapsed,
-                        failures.load(Ordering::Relaxed)
-                    ));
-                }
-            });
+            scope.spawn(|| workers.work());
         }
     });
-    bar.finish_and_clear();
-    if let Some(error) = io_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
-        return Err(error);
+    workers.finish()
+}
+
+/// What the worker threads of one campaign share.
+struct Workers<'a> {
+    job: &'a dyn SeedJob,
+    writer: FindingsWriter,
+    bar: ProgressBar,
+    source: SeedSource,
+    seeds_done: AtomicU64,
+    failures: AtomicU64,
+    ops_total: AtomicU64,
+    /// The first I/O error with the findings file: every worker stops at it.
+    io_error: Mutex<Option<io::Error>>,
+}
+
+impl Workers<'_> {
+    /// One worker: runs seeds until the plan is done or the findings file fails.
+    fn work(&self) {
+        while let Some(seed) = self.source.next() {
+            if self.stopped() {
+                return;
+            }
+            if let Err(error) = self.run_seed(seed) {
+                *self.io_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(error);
+                return;
+            }
+        }
     }
-    let summary = CampaignSummary {
-        seeds: seeds_done.into_inner(),
-        failures: failures.into_inner(),
-        ops: ops_total.into_inner(),
-        elapsed: source.started.elapsed(),
-    };
-    writer.write(&Finding::Summary {
-        seeds: summary.seeds,
-        failures: summary.failures,
-        ops: summary.ops,
-        elapsed_ms: summary.elapsed.as_millis() as u64,
-    })?;
-    Ok(summary)
+
+    fn stopped(&self) -> bool {
+        self.io_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+    }
+
+    /// Runs one seed, records it (and its shrunk form when it fails), and advances the
+    /// progress bar.
+    fn run_seed(&self, seed: u64) -> io::Result<()> {
+        let started = Instant::now();
+        let (status, outcome) = self.outcome(seed);
+        let finding = Finding::Seed {
+            seed,
+            status,
+            ops: outcome.ops,
+            elapsed_ms: started.elapsed().as_millis() as u64,
+            detail: outcome.failure.clone(),
+            reproduce: outcome.reproduce.clone(),
+        };
+        self.writer.write(&finding)?;
+        if status != SeedStatus::Pass {
+            self.failures.fetch_add(1, Ordering::Relaxed);
+            self.say(format!(
+                "seed {seed}: {status:?}: {}",
+                finding_detail(&finding)
+            ));
+        }
+        if status == SeedStatus::Fail {
+            self.record_shrunk(seed, &outcome)?;
+        }
+        self.ops_total.fetch_add(outcome.ops, Ordering::Relaxed);
+        self.progress();
+        Ok(())
+    }
+
+    /// The job's outcome for `seed`, with a panic escaping the job caught.
+    fn outcome(&self, seed: u64) -> (SeedStatus, SeedOutcome) {
+        match catch_unwind(AssertUnwindSafe(|| self.job.run(seed))) {
+            Ok(outcome) if outcome.failure.is_none() => (SeedStatus::Pass, outcome),
+            Ok(outcome) => (SeedStatus::Fail, outcome),
+            Err(payload) => (
+                SeedStatus::Panic,
+                SeedOutcome {
+                    ops: 0,
+                    failure: Some(panic_message(payload.as_ref())),
+                    reproduce: String::new(),
+                },
+            ),
+        }
+    }
+
+    /// Shrinks a failing seed and records the result (a panic while shrinking records
+    /// nothing more: the seed's own record is already written).
+    fn record_shrunk(&self, seed: u64, outcome: &SeedOutcome) -> io::Result<()> {
+        let shrunk = catch_unwind(AssertUnwindSafe(|| self.job.shrink(seed, outcome)));
+        match shrunk {
+            Ok(Some(result)) => self.writer.write(&Finding::Shrunk { seed, result }),
+            Ok(None) | Err(_) => Ok(()),
+        }
+    }
+
+    /// A line above the progress bar (or on stderr when there is none).
+    fn say(&self, message: String) {
+        // A hidden bar (--no-progress, or stderr is not a terminal) prints nothing.
+        if self.bar.is_hidden() {
+            eprintln!("{message}");
+        } else {
+            self.bar.println(message);
+        }
+    }
+
+    fn progress(&self) {
+        let done = self.seeds_done.fetch_add(1, Ordering::Relaxed) + 1;
+        let elapsed = self.source.started.elapsed().as_secs_f64().max(1e-9);
+        self.bar.set_position(done);
+        self.bar.set_message(format!(
+            "{:.0} ops/s, {} failed",
+            self.ops_total.load(Ordering::Relaxed) as f64 / elapsed,
+            self.failures.load(Ordering::Relaxed)
+        ));
+    }
+
+    /// The campaign's totals, recorded as the summary line.
+    fn finish(self) -> io::Result<CampaignSummary> {
+        self.bar.finish_and_clear();
+        if let Some(error) = self
+            .io_error
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner())
+        {
+            return Err(error);
+        }
+        let summary = CampaignSummary {
+            seeds: self.seeds_done.into_inner(),
+            failures: self.failures.into_inner(),
+            ops: self.ops_total.into_inner(),
+            elapsed: self.source.started.elapsed(),
+        };
+        self.writer.write(&Finding::Summary {
+            seeds: summary.seeds,
+            failures: summary.failures,
+            ops: summary.ops,
+            elapsed_ms: summary.elapsed.as_millis() as u64,
+        })?;
+        Ok(summary)
+    }
 }
 
 fn finding_detail(finding: &Finding) -> &str {
@@ -373,10 +435,6 @@ fn progress_bar(config: &CampaignConfig, len: Option<u64>) -> ProgressBar {
     bar.set_draw_target(ProgressDrawTarget::stderr_with_hz(4));
     bar
 }
-
-// ---------------------------------------------------------------------------------------
-// The fuzzer's campaigns: `manifest-level-fuzz campaign`.
-// ---------------------------------------------------------------------------------------
 
 /// `campaign: 1000 seeds, 0 failed, 51234567 ops, 1234567 ops/s, 41.5s`.
 impl fmt::Display for CampaignSummary {

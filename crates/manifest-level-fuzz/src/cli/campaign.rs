@@ -9,16 +9,18 @@ use clap::CommandFactory;
 use super::values::{check_mode_parser, op_set_parser};
 use super::{Cli, EXIT_FAILURE, EXIT_USAGE};
 use crate::campaign::level_job::FuzzSeedJob;
-use crate::campaign::{run_campaign, CampaignConfig, Shard};
+use crate::campaign::segmented_array_job::SegmentedArraySeedJob;
+use crate::campaign::{run_campaign, CampaignConfig, CampaignSummary, SeedJob, Shard};
 use crate::level::environment::deep::CheckMode;
 use crate::level::ops::OpSet;
 use crate::level::runner::RunConfig;
+use crate::segmented_array::{Faults, SegmentedArrayFuzzConfig};
 use crate::support::seed::{parse_duration, parse_seed_range, SeedPlan};
 use crate::support::shrink::ShrinkLimits;
 
 /// `manifest-level-fuzz campaign`: many seeds on all cores, each result saved as it ends.
-/// By default every seed runs the extended op set with deep checks
-/// ([`RunConfig::deep`]).
+/// By default every seed runs the level fuzzer with the extended op set and deep checks;
+/// `--target segmented-array` runs the segmented-array fuzzer instead.
 #[derive(Clone, Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("what").required(true).args(["seeds", "duration"])))]
 pub struct CampaignArgs {
@@ -54,29 +56,36 @@ pub struct CampaignArgs {
     #[arg(long, value_name = "DIR")]
     pub traces: Option<PathBuf>,
 
-    /// Cap on each seed's op count (default 200000).
+    /// What to fuzz: `level` (the manifest level) or `segmented-array` (the array alone).
+    #[arg(long, value_name = "TARGET", default_value = "level", value_parser = ["level", "segmented-array"])]
+    pub target: String,
+
+    /// Cap on each seed's op count [default: 200000 for the level, 10000 for the
+    /// segmented array].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub events_max: Option<u64>,
 
-    /// The level's capacity, in tables.
-    #[arg(long, value_name = "N", default_value_t = crate::level::generate::TABLE_COUNT_MAX_DEFAULT)]
-    pub table_count_max: u32,
+    /// The level's capacity, in tables [default: 1024] (level only).
+    #[arg(long, value_name = "N")]
+    pub table_count_max: Option<u32>,
 
-    /// Node size of the node pool, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = crate::level::runner::NODE_SIZE_DEFAULT)]
-    pub node_size: usize,
+    /// Node size in bytes [default: 1024 for the level; drawn per seed for the segmented
+    /// array].
+    #[arg(long, value_name = "BYTES")]
+    pub node_size: Option<usize>,
 
     /// What to check after every op: `deep` (the default in campaigns: the whole level
-    /// against the model) or `faithful` (the seed's checks only).
-    #[arg(long, value_name = "MODE", default_value = "deep", value_parser = check_mode_parser())]
-    pub check: CheckMode,
+    /// against the model) or `faithful` (the seed's checks only). Level only.
+    #[arg(long, value_name = "MODE", value_parser = check_mode_parser())]
+    pub check: Option<CheckMode>,
 
     /// Which ops to draw: `extended` (the default in campaigns: every public method) or
-    /// `faithful` (the seed's five).
-    #[arg(long = "ops", value_name = "SET", default_value = "extended", value_parser = op_set_parser())]
-    pub op_set: OpSet,
+    /// `faithful` (the seed's five). Level only.
+    #[arg(long = "ops", value_name = "SET", value_parser = op_set_parser())]
+    pub op_set: Option<OpSet>,
 
-    /// Swarm testing: each seed draws its own op weights, switching some ops off.
+    /// Swarm testing: each seed draws its own op weights, switching some ops off. Level
+    /// only.
     #[arg(long)]
     pub swarm: bool,
 
@@ -97,10 +106,16 @@ pub struct CampaignArgs {
     #[arg(long)]
     pub no_progress: bool,
 
-    /// Plant a deliberate bug in the level (to see a campaign find it), by name.
+    /// Plant a deliberate bug in the level (to see a campaign find it), by name. Level
+    /// only.
     #[cfg(feature = "fault-injection")]
     #[arg(long, value_name = "NAME", value_parser = crate::level::runner::parse_fault)]
     pub inject_fault: Option<manifest_level::Fault>,
+
+    /// Plant the off-by-one in the segmented array's `lower_bound`. Segmented array only.
+    #[cfg(feature = "fault-injection")]
+    #[arg(long)]
+    pub inject_search_fault: bool,
 }
 
 fn parse_seed_arg(text: &str) -> Result<u64, String> {
@@ -108,18 +123,66 @@ fn parse_seed_arg(text: &str) -> Result<u64, String> {
 }
 
 impl CampaignArgs {
-    /// The configuration every seed runs with (seed 0 in it).
+    /// The configuration every level seed runs with (seed 0 in it).
     pub fn base_config(&self) -> RunConfig {
         RunConfig {
             events_max: self.events_max,
-            table_count_max: self.table_count_max,
-            node_size: self.node_size,
-            check: self.check,
+            table_count_max: self
+                .table_count_max
+                .unwrap_or(crate::level::generate::TABLE_COUNT_MAX_DEFAULT),
+            node_size: self
+                .node_size
+                .unwrap_or(crate::level::runner::NODE_SIZE_DEFAULT),
+            check: self.check.unwrap_or(CheckMode::Deep),
             swarm: self.swarm,
             #[cfg(feature = "fault-injection")]
             fault: self.inject_fault,
-            ..RunConfig::new(0).with_ops(self.op_set)
+            ..RunConfig::new(0).with_ops(self.op_set.unwrap_or(OpSet::Extended))
         }
+    }
+
+    /// The configuration every segmented-array seed runs with (seed 0 in it).
+    pub fn array_config(&self) -> SegmentedArrayFuzzConfig {
+        let defaults = SegmentedArrayFuzzConfig::default();
+        SegmentedArrayFuzzConfig {
+            ops: self.events_max.unwrap_or(defaults.ops),
+            node_size: self
+                .node_size
+                .map(|size| size.min(u32::MAX as usize) as u32),
+            faults: Faults {
+                #[cfg(feature = "fault-injection")]
+                search_off_by_one: self.inject_search_fault,
+                #[cfg(not(feature = "fault-injection"))]
+                search_off_by_one: false,
+            },
+            ..defaults
+        }
+    }
+
+    /// The flags given that the target does not take.
+    fn foreign_flags(&self) -> Vec<&'static str> {
+        #[cfg_attr(not(feature = "fault-injection"), allow(unused_mut))]
+        let mut level_only = vec![
+            ("--table-count-max", self.table_count_max.is_some()),
+            ("--check", self.check.is_some()),
+            ("--ops", self.op_set.is_some()),
+            ("--swarm", self.swarm),
+        ];
+        #[cfg(feature = "fault-injection")]
+        level_only.push(("--inject-fault", self.inject_fault.is_some()));
+        #[cfg(feature = "fault-injection")]
+        let array_only = [("--inject-search-fault", self.inject_search_fault)];
+        #[cfg(not(feature = "fault-injection"))]
+        let array_only: [(&str, bool); 0] = [];
+        let foreign: Vec<_> = if self.target == "level" {
+            array_only.to_vec()
+        } else {
+            level_only
+        };
+        foreign
+            .into_iter()
+            .filter_map(|(flag, given)| given.then_some(flag))
+            .collect()
     }
 
     /// The shrunk traces' directory.
@@ -132,21 +195,53 @@ impl CampaignArgs {
             self.findings.with_file_name(format!("{stem}-traces"))
         })
     }
+
+    fn shrink_limits(&self) -> Option<ShrinkLimits> {
+        (!self.no_shrink).then(|| ShrinkLimits {
+            attempts_max: self.shrink_attempts,
+            time_max: Some(self.shrink_time),
+            ..ShrinkLimits::default()
+        })
+    }
+}
+
+fn usage_error(message: String) -> ExitCode {
+    let _ = Cli::command()
+        .error(clap::error::ErrorKind::ValueValidation, message)
+        .print();
+    ExitCode::from(EXIT_USAGE)
+}
+
+/// The target's job, and its configuration as JSON for the first line.
+fn job_for(args: &CampaignArgs) -> Result<(Box<dyn SeedJob>, String), String> {
+    let foreign = args.foreign_flags();
+    if !foreign.is_empty() {
+        return Err(format!(
+            "{} cannot be given with --target {}",
+            foreign.join(", "),
+            args.target
+        ));
+    }
+    if args.target == "level" {
+        let base = args.base_config();
+        base.validate().map_err(|error| error.to_string())?;
+        let shown = serde_json::to_string(&base).expect("a config serializes");
+        let job = FuzzSeedJob::new(base, args.shrink_limits(), args.traces_dir());
+        return Ok((Box::new(job), shown));
+    }
+    let base = args.array_config();
+    let shown = format!("{base:?}");
+    let job = SegmentedArraySeedJob::new(base, args.shrink_limits(), args.traces_dir());
+    Ok((Box::new(job), shown))
 }
 
 /// Runs `manifest-level-fuzz campaign`: exit 0 if every seed passed, 1 if any failed, 2
 /// for bad arguments or an unwritable findings file.
 pub fn run_cli(args: &CampaignArgs) -> ExitCode {
-    let usage_error = |message: String| {
-        let _ = Cli::command()
-            .error(clap::error::ErrorKind::ValueValidation, message)
-            .print();
-        ExitCode::from(EXIT_USAGE)
+    let (job, shown) = match job_for(args) {
+        Ok(job) => job,
+        Err(message) => return usage_error(message),
     };
-    let base = args.base_config();
-    if let Err(error) = base.validate() {
-        return usage_error(error.to_string());
-    }
     let plan = match (args.seeds, args.duration) {
         (Some(plan), _) => plan,
         (None, Some(duration)) => {
@@ -166,12 +261,6 @@ pub fn run_cli(args: &CampaignArgs) -> ExitCode {
         findings: args.findings.clone(),
         progress: !args.no_progress,
     };
-    let limits = (!args.no_shrink).then(|| ShrinkLimits {
-        attempts_max: args.shrink_attempts,
-        time_max: Some(args.shrink_time),
-        ..ShrinkLimits::default()
-    });
-    let job = FuzzSeedJob::new(base.clone(), limits, args.traces_dir());
     let what = match plan {
         SeedPlan::Range { start, end } => format!("seeds {start}..{end}"),
         SeedPlan::Duration { start, duration } => {
@@ -179,29 +268,31 @@ pub fn run_cli(args: &CampaignArgs) -> ExitCode {
         }
     };
     println!(
-        "campaign: {what}, shard {}/{}, {jobs} jobs, findings {}, config {}",
+        "campaign: {} {what}, shard {}/{}, {jobs} jobs, findings {}, config {shown}",
+        args.target,
         args.shard.index,
         args.shard.count,
         args.findings.display(),
-        serde_json::to_string(&base).expect("a config serializes")
     );
-    match run_campaign(&config, &job) {
-        Ok(summary) => {
-            println!("{summary}");
-            if summary.failures > 0 {
-                println!(
-                    "failing seeds are in {} (shrunk traces in {})",
-                    args.findings.display(),
-                    args.traces_dir().display()
-                );
-                ExitCode::from(EXIT_FAILURE)
-            } else {
-                ExitCode::SUCCESS
-            }
-        }
+    match run_campaign(&config, job.as_ref()) {
+        Ok(summary) => report(args, &summary),
         Err(error) => usage_error(format!(
             "findings file {}: {error}",
             args.findings.display()
         )),
     }
+}
+
+/// Prints the summary; the exit code.
+fn report(args: &CampaignArgs, summary: &CampaignSummary) -> ExitCode {
+    println!("{summary}");
+    if summary.failures == 0 {
+        return ExitCode::SUCCESS;
+    }
+    println!(
+        "failing seeds are in {} (shrunk traces in {})",
+        args.findings.display(),
+        args.traces_dir().display()
+    );
+    ExitCode::from(EXIT_FAILURE)
 }

@@ -105,26 +105,7 @@ impl SegmentedArrayArgs {
 
     /// The command line that reruns `seed` alone.
     pub fn reproduce_command(&self, seed: u64) -> String {
-        let mut command = format!(
-            "manifest-level-fuzz segmented-array --seed {seed} --ops {}",
-            self.ops
-        );
-        if let Some(element) = self.element {
-            command.push_str(&format!(" --element {element}"));
-        }
-        if let Some(node_size) = self.node_size {
-            command.push_str(&format!(" --node-size {node_size}"));
-        }
-        if self.sorted {
-            command.push_str(" --sorted");
-        }
-        if self.positional {
-            command.push_str(" --positional");
-        }
-        if self.faults().search_off_by_one {
-            command.push_str(" --inject-search-fault");
-        }
-        command
+        self.to_config(seed).reproduce_command()
     }
 }
 

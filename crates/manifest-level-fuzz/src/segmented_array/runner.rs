@@ -47,6 +47,37 @@ impl Default for SegmentedArrayFuzzConfig {
     }
 }
 
+impl SegmentedArrayFuzzConfig {
+    /// The command line that reruns this seed alone.
+    pub fn reproduce_command(&self) -> String {
+        let features = if self.faults == Faults::default() {
+            ""
+        } else {
+            " --features fault-injection"
+        };
+        let mut command = format!(
+            "cargo run --release -p manifest-level-fuzz{features} -- segmented-array --seed {} \
+             --ops {}",
+            self.seed, self.ops
+        );
+        if let Some(element) = self.element {
+            command.push_str(&format!(" --element {element}"));
+        }
+        if let Some(node_size) = self.node_size {
+            command.push_str(&format!(" --node-size {node_size}"));
+        }
+        match self.sorted {
+            Some(true) => command.push_str(" --sorted"),
+            Some(false) => command.push_str(" --positional"),
+            None => {}
+        }
+        if self.faults.search_off_by_one {
+            command.push_str(" --inject-search-fault");
+        }
+        command
+    }
+}
+
 /// Runs `config.ops` seed-drawn ops and checks every one.
 ///
 /// # Panics
