@@ -7,11 +7,13 @@
 //! - **visibility classes**, each iterated in both directions and compared table by table
 //!   (and reference by reference: generation and index) with the model: visible to
 //!   latest, to the current snapshot, to a random snapshot issued so far; invisible to
-//!   `[]` and to the current snapshot; and with retained snapshots (extended op set):
-//!   visible to all of them, to all of them and the current one, invisible to all of them
-//!   (with and without the current one), and visible to one of them alone (the next one
-//!   in turn each op, so every retained snapshot is covered within as many ops as there
-//!   are retained snapshots);
+//!   `[]` and to the current snapshot; and with retained snapshots (extended op set): the
+//!   set of all of them, and that set with the current one, each as a visible class (seen
+//!   by any snapshot of the set) and an invisible one (seen by none of them, nor by
+//!   latest), and visible to one of them alone (the next one in turn each op, so every
+//!   retained snapshot is covered within as many ops as there are retained snapshots).
+//!   The model's side of every class is [`oracle`](crate::level::oracle)'s, not the
+//!   library's `Query::matches`;
 //! - **key ranges**: random ranges (around tables, on their edges, between two tables,
 //!   anywhere), each for a random class and direction;
 //! - **counters**: `len`, `table_count_visible`, `value_count_visible`,
@@ -72,6 +74,7 @@ use crate::level::environment::extended::check_level_b;
 use crate::level::environment::{check, check_eq, Check, CheckFailure, Environment};
 use crate::level::generate::RETAINED_MAX;
 use crate::level::model::{Key, Model, Table};
+use crate::level::oracle;
 use crate::level::sample::{pick_edge_key, pick_range, pick_snapshot};
 use crate::support::prng::Prng;
 
@@ -214,7 +217,7 @@ fn check_counters(
         let (count, values) = model
             .tables()
             .iter()
-            .filter(|table| table.visible(SNAPSHOT_LATEST))
+            .filter(|table| oracle::sees(SNAPSHOT_LATEST, table))
             .fold((0u32, 0u64), |(count, values), table| {
                 (count + 1, values + u64::from(table.value_count))
             });
@@ -425,7 +428,8 @@ impl DeepChecker {
                 (3, Some(range)) => range.key_max(),
                 _ => pick_edge_key(&mut self.prng, model.tables()),
             };
-            let expected = key_range_latest.is_some_and(|range| range.contains(key));
+            let expected =
+                key_range_latest.is_some_and(|range| oracle::range_contains(&range, key));
             let found = level.key_range_contains(SNAPSHOT_LATEST, key);
             check!(
                 found == expected,
@@ -559,7 +563,7 @@ impl DeepChecker {
             0 => copy.address = copy.address.wrapping_add(1).max(1),
             1 => copy.checksum ^= 1 << self.prng.int_inclusive(127),
             2 => {
-                copy.snapshot_max = if copy.is_live() {
+                copy.snapshot_max = if oracle::is_live(&copy) {
                     copy.snapshot_min
                 } else {
                     SNAPSHOT_MAX_LIVE
@@ -594,7 +598,7 @@ fn visit_model_matches(
                         break;
                     }
                 }
-                if query.matches(table) && !visit(index, table)? {
+                if oracle::query_matches(query, table) && !visit(index, table)? {
                     break;
                 }
             }
@@ -610,7 +614,7 @@ fn visit_model_matches(
                         break;
                     }
                 }
-                if query.matches(table) && !visit(index, table)? {
+                if oracle::query_matches(query, table) && !visit(index, table)? {
                     break;
                 }
             }

@@ -45,6 +45,7 @@ use crate::level::environment::{check, check_eq, Check, CheckFailure, Environmen
 use crate::level::generate::{Params, RETAINED_MAX};
 use crate::level::model::{Key, Model, Table, VALUE_COUNT};
 use crate::level::ops::{FuzzOp, WalkDirection};
+use crate::level::oracle;
 use crate::level::sample::{pick_edge_key, pick_range, pick_snapshot};
 use crate::support::prng::Prng;
 
@@ -139,8 +140,8 @@ fn model_next_table(
     direction: Direction,
 ) -> Option<(usize, Table)> {
     let matches = |table: &Table| {
-        table.visible(snapshot)
-            && table.intersects(&range)
+        oracle::sees(snapshot, table)
+            && oracle::intersects(table, &range)
             && match (exclusive, direction) {
                 (None, _) => true,
                 (Some(key), Direction::Ascending) => table.key_min > key,
@@ -298,7 +299,7 @@ impl<'pool> Environment<'pool> {
         self.collect_where(
             Query::invisible(snapshots).descending(),
             count,
-            |table| table.invisible(snapshots),
+            |table| oracle::invisible(snapshots, table),
             |table| table.snapshot_max < floor,
         )?;
         self.remove_collected()
@@ -352,7 +353,7 @@ impl<'pool> Environment<'pool> {
         let mut previous: Option<Table> = None;
         for (position, (reference, table)) in self.level.iter(Query::visible(&latest)).enumerate() {
             check!(
-                table.visible(SNAPSHOT_LATEST),
+                oracle::sees(SNAPSHOT_LATEST, table),
                 Check::IteratorFilter,
                 "visible to latest".into(),
                 format!("{table:?}"),
@@ -544,16 +545,12 @@ impl<'pool> Environment<'pool> {
             return Ok(());
         }
         let expected = || {
-            self.model
-                .tables()
-                .iter()
-                .enumerate()
-                .filter(|(_, table)| table.visible(snapshot) && table.intersects(&range))
+            self.model.tables().iter().enumerate().filter(|(_, table)| {
+                oracle::sees(snapshot, table) && oracle::intersects(table, &range)
+            })
         };
         let count = expected().count();
-        let widened = expected().fold(range, |widened, (_, table)| {
-            widened.union(&table.key_range())
-        });
+        let widened = expected().fold(range, |widened, (_, table)| oracle::cover(widened, table));
         let overlap = match found {
             Ok(Some(overlap)) if count <= max => overlap,
             Ok(None) if count > max => return Ok(()),
@@ -791,7 +788,7 @@ impl<'pool> Environment<'pool> {
                 0 => table.address = table.address.wrapping_add(1).max(1),
                 1 => table.checksum ^= 1 << query.int_inclusive(127),
                 2 => {
-                    table.snapshot_max = if table.is_live() {
+                    table.snapshot_max = if oracle::is_live(&table) {
                         self.snapshot
                     } else {
                         SNAPSHOT_MAX_LIVE
@@ -844,7 +841,7 @@ impl<'pool> Environment<'pool> {
             .model
             .tables()
             .iter()
-            .filter(|table| !table.is_live())
+            .filter(|table| !oracle::is_live(table))
             .nth(pick)
             .expect("counted");
         let Some((reference, _)) = self.level.find(&table) else {
@@ -954,7 +951,7 @@ impl<'pool> Environment<'pool> {
             0 => SNAPSHOT_LATEST,
             1 => u64::MAX,
             // Below a live table's snapshot_min (every snapshot_min is at least 1).
-            _ if table.is_live() => query.int_inclusive(table.snapshot_min - 1),
+            _ if oracle::is_live(&table) => query.int_inclusive(table.snapshot_min - 1),
             _ => SNAPSHOT_LATEST,
         };
         Environment::expect_error(
@@ -987,7 +984,7 @@ fn model_least_overlap(
 ) -> Option<(usize, usize)> {
     let mut best: Option<(usize, usize)> = None;
     for (index, table) in model.tables().iter().enumerate() {
-        if !table.visible(snapshot) {
+        if !oracle::sees(snapshot, table) {
             continue;
         }
         let count = overlapping_b(model_b, snapshot, table)
@@ -1013,9 +1010,10 @@ fn check_least_overlap_b(
     // disjoint and sorted, so they are contiguous from the first that ends at or
     // after `table.key_min`).
     let overlapping = |table: &Table| overlapping_b(&ext.model_b, snapshot, table);
-    let widened = overlapping(&answer.table).fold(answer.table.key_range(), |range, (_, b)| {
-        range.union(&b.key_range())
-    });
+    let widened = overlapping(&answer.table)
+        .fold(oracle::table_range(&answer.table), |range, (_, b)| {
+            oracle::cover(range, b)
+        });
     check!(
         answer.overlap.key_range() == widened
             && answer
@@ -1063,7 +1061,7 @@ fn overlapping_b<'a>(
         .iter()
         .enumerate()
         .take_while(move |(_, b)| b.key_min <= key_max)
-        .filter(move |(_, b)| b.visible(snapshot))
+        .filter(move |(_, b)| oracle::sees(snapshot, b))
         .map(move |(offset, b)| (start + offset, b))
 }
 
