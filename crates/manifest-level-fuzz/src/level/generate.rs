@@ -348,179 +348,219 @@ impl GenerateContext {
         // extended kinds fall back to faithful kinds, to release/retain (which always
         // apply to each other), or to a misuse op that always applies.
         loop {
-            match kind {
-                OpKind::InsertTables => {
-                    let room = self.params.table_count_max - self.inserted;
-                    let insertable = room.min(self.params.insert_count_max);
-                    if insertable == 0 {
-                        // Full: some table must go first.
-                        if self.invisible > 0 {
-                            self.fallbacks.insert_to_remove_invisible += 1;
-                            kind = OpKind::RemoveInvisible;
-                        } else {
-                            self.fallbacks.insert_to_remove_visible += 1;
-                            kind = OpKind::RemoveVisible;
-                        }
-                        continue;
-                    }
-                    let count = prng.range_inclusive(1, u64::from(insertable)) as u32;
-                    return FuzzOp::InsertTables { count };
-                }
-                OpKind::UpdateTables => {
-                    let visible_latest = self.visible_latest();
-                    if visible_latest == 0 {
-                        // Nothing live to retire: make more tables (when full, the
-                        // insert fallback removes or snapshots instead).
-                        self.fallbacks.update_to_insert += 1;
-                        kind = OpKind::InsertTables;
-                        continue;
-                    }
-                    let count = all_or_some(prng, visible_latest);
-                    return FuzzOp::UpdateTables { count };
-                }
-                OpKind::TakeSnapshot => return FuzzOp::TakeSnapshot,
-                OpKind::RemoveInvisible => {
-                    if self.invisible == 0 {
-                        if self.inserted == 0 {
-                            // Empty level: insert (there is room).
-                            self.fallbacks.remove_invisible_to_insert += 1;
-                            kind = OpKind::InsertTables;
-                        } else if self.updated == 0 {
-                            if self.visible_latest() > 0 {
-                                // Everything is live: retire some.
-                                self.fallbacks.remove_invisible_to_update += 1;
-                                kind = OpKind::UpdateTables;
-                            } else {
-                                // Every table is pinned by a retained snapshot (extended
-                                // op set only): a reader must let go.
-                                kind = OpKind::ReleaseSnapshot;
-                            }
-                        } else {
-                            // Retired tables exist: a snapshot makes them invisible.
-                            self.fallbacks.remove_invisible_to_take_snapshot += 1;
-                            kind = OpKind::TakeSnapshot;
-                        }
-                        continue;
-                    }
-                    let count = all_or_some(prng, self.invisible);
-                    return FuzzOp::RemoveInvisible { count };
-                }
-                OpKind::RemoveVisible => {
-                    let visible_latest = self.visible_latest();
-                    if visible_latest == 0 {
-                        if self.inserted < self.params.table_count_max {
-                            self.fallbacks.remove_visible_to_insert += 1;
-                            kind = OpKind::InsertTables;
-                        } else {
-                            // Full of retired tables: remove invisible ones (or, if all
-                            // are updated, that falls back to taking a snapshot).
-                            self.fallbacks.remove_visible_to_remove_invisible += 1;
-                            kind = OpKind::RemoveInvisible;
-                        }
-                        continue;
-                    }
-                    let count = all_or_some(prng, visible_latest);
-                    return FuzzOp::RemoveVisible { count };
-                }
-                OpKind::RetainSnapshot => {
-                    if self.retained.len() == RETAINED_MAX {
-                        kind = OpKind::ReleaseSnapshot;
-                        continue;
-                    }
-                    return FuzzOp::RetainSnapshot;
-                }
-                OpKind::ReleaseSnapshot => {
-                    if self.retained.is_empty() {
-                        kind = OpKind::RetainSnapshot;
-                        continue;
-                    }
-                    // Readers mostly let go in the order they came (half the time the
-                    // oldest), so the floor keeps moving.
-                    let index = if prng.boolean() {
-                        0
-                    } else {
-                        prng.index(self.retained.len()) as u32
-                    };
-                    return FuzzOp::ReleaseSnapshot { index };
-                }
-                OpKind::Compact => {
-                    let live = self.visible_latest();
-                    let room = self.params.table_count_max - self.inserted;
-                    if live == 0 {
-                        kind = OpKind::InsertTables;
-                        continue;
-                    }
-                    if room == 0 {
-                        kind = OpKind::RemoveInvisible;
-                        continue;
-                    }
-                    let inputs = prng.range_inclusive(1, u64::from(live.min(COMPACT_INPUTS_MAX)));
-                    let outputs = prng.range_inclusive(1, inputs.min(u64::from(room)));
-                    return FuzzOp::Compact {
-                        inputs: inputs as u32,
-                        outputs: outputs as u32,
-                    };
-                }
-                OpKind::NextTableWalk => {
-                    let direction = if prng.boolean() {
-                        WalkDirection::Descending
-                    } else {
-                        WalkDirection::Ascending
-                    };
-                    return FuzzOp::NextTableWalk { direction };
-                }
-                OpKind::OverlapQuery => return FuzzOp::OverlapQuery,
-                OpKind::LeastOverlap => return FuzzOp::LeastOverlap,
-                OpKind::InsertTablesB => {
-                    let room = self.params.level_b_capacity() - self.inserted_b;
-                    if room == 0 {
-                        kind = OpKind::RemoveTablesB;
-                        continue;
-                    }
-                    let insertable = room.min(self.params.insert_count_max);
-                    let count = prng.range_inclusive(1, u64::from(insertable)) as u32;
-                    return FuzzOp::InsertTablesB { count };
-                }
-                OpKind::RemoveTablesB => {
-                    if self.inserted_b == 0 {
-                        kind = OpKind::InsertTablesB;
-                        continue;
-                    }
-                    let count = all_or_some(prng, self.inserted_b);
-                    return FuzzOp::RemoveTablesB { count };
-                }
-                OpKind::Reset => return FuzzOp::Reset,
-                OpKind::MisuseStaleReference => {
-                    if !self.stale_reference {
-                        kind = OpKind::MisuseRemoveAbsent;
-                        continue;
-                    }
-                    return FuzzOp::MisuseStaleReference;
-                }
-                OpKind::MisuseRemoveAbsent => return FuzzOp::MisuseRemoveAbsent,
-                OpKind::MisuseRetireRetired => {
-                    if self.retired() == 0 {
-                        kind = OpKind::MisuseInvalidTable;
-                        continue;
-                    }
-                    return FuzzOp::MisuseRetireRetired;
-                }
-                OpKind::MisuseInvalidTable => return FuzzOp::MisuseInvalidTable,
-                OpKind::MisuseCapacityExhausted => {
-                    if self.inserted < self.params.table_count_max {
-                        kind = OpKind::MisuseInvalidTable;
-                        continue;
-                    }
-                    return FuzzOp::MisuseCapacityExhausted;
-                }
-                OpKind::MisuseInvalidSnapshot => {
-                    if self.inserted == 0 {
-                        kind = OpKind::MisuseInvalidTable;
-                        continue;
-                    }
-                    return FuzzOp::MisuseInvalidSnapshot;
-                }
+            match self.try_kind(prng, kind) {
+                Pick::Op(op) => return op,
+                Pick::FallBack(next) => kind = next,
             }
+        }
+    }
+
+    /// One step of [`GenerateContext::choose`]: the op for `kind` (drawing its counts),
+    /// or the kind to try instead when `kind` cannot apply.
+    fn try_kind(&mut self, prng: &mut Prng, kind: OpKind) -> Pick {
+        match kind {
+            OpKind::InsertTables => self.pick_insert(prng),
+            OpKind::UpdateTables => self.pick_update(prng),
+            OpKind::TakeSnapshot => Pick::Op(FuzzOp::TakeSnapshot),
+            OpKind::RemoveInvisible => self.pick_remove_invisible(prng),
+            OpKind::RemoveVisible => self.pick_remove_visible(prng),
+            OpKind::RetainSnapshot => self.pick_retain(),
+            OpKind::ReleaseSnapshot => self.pick_release(prng),
+            OpKind::Compact => self.pick_compact(prng),
+            OpKind::NextTableWalk => pick_next_table_walk(prng),
+            OpKind::OverlapQuery => Pick::Op(FuzzOp::OverlapQuery),
+            OpKind::LeastOverlap => Pick::Op(FuzzOp::LeastOverlap),
+            OpKind::InsertTablesB => self.pick_insert_b(prng),
+            OpKind::RemoveTablesB => self.pick_remove_b(prng),
+            OpKind::Reset => Pick::Op(FuzzOp::Reset),
+            OpKind::MisuseStaleReference
+            | OpKind::MisuseRemoveAbsent
+            | OpKind::MisuseRetireRetired
+            | OpKind::MisuseInvalidTable
+            | OpKind::MisuseCapacityExhausted
+            | OpKind::MisuseInvalidSnapshot => self.pick_misuse(kind),
+        }
+    }
+
+    /// [`OpKind::InsertTables`]: `1..=min(room, insert_count_max)` tables; when full,
+    /// a removal instead (of invisible tables if there are any).
+    fn pick_insert(&mut self, prng: &mut Prng) -> Pick {
+        let room = self.room();
+        let insertable = room.min(self.params.insert_count_max);
+        if insertable == 0 {
+            // Full: some table must go first.
+            if self.invisible > 0 {
+                self.fallbacks.insert_to_remove_invisible += 1;
+                return Pick::FallBack(OpKind::RemoveInvisible);
+            }
+            self.fallbacks.insert_to_remove_visible += 1;
+            return Pick::FallBack(OpKind::RemoveVisible);
+        }
+        let count = prng.range_inclusive(1, u64::from(insertable)) as u32;
+        Pick::Op(FuzzOp::InsertTables { count })
+    }
+
+    /// [`OpKind::UpdateTables`]: all or some live tables; with none, an insert instead.
+    fn pick_update(&mut self, prng: &mut Prng) -> Pick {
+        let visible_latest = self.visible_latest();
+        if visible_latest == 0 {
+            // Nothing live to retire: make more tables (when full, the insert fallback
+            // removes or snapshots instead).
+            self.fallbacks.update_to_insert += 1;
+            return Pick::FallBack(OpKind::InsertTables);
+        }
+        let count = all_or_some(prng, visible_latest);
+        Pick::Op(FuzzOp::UpdateTables { count })
+    }
+
+    /// [`OpKind::RemoveInvisible`]: all or some invisible tables; with none, whatever
+    /// op makes some (insert, update, take a snapshot, or release a snapshot).
+    fn pick_remove_invisible(&mut self, prng: &mut Prng) -> Pick {
+        if self.invisible > 0 {
+            let count = all_or_some(prng, self.invisible);
+            return Pick::Op(FuzzOp::RemoveInvisible { count });
+        }
+        if self.inserted == 0 {
+            // Empty level: insert (there is room).
+            self.fallbacks.remove_invisible_to_insert += 1;
+            Pick::FallBack(OpKind::InsertTables)
+        } else if self.updated == 0 {
+            if self.visible_latest() > 0 {
+                // Everything is live: retire some.
+                self.fallbacks.remove_invisible_to_update += 1;
+                Pick::FallBack(OpKind::UpdateTables)
+            } else {
+                // Every table is pinned by a retained snapshot (extended op set only): a
+                // reader must let go.
+                Pick::FallBack(OpKind::ReleaseSnapshot)
+            }
+        } else {
+            // Retired tables exist: a snapshot makes them invisible.
+            self.fallbacks.remove_invisible_to_take_snapshot += 1;
+            Pick::FallBack(OpKind::TakeSnapshot)
+        }
+    }
+
+    /// [`OpKind::RemoveVisible`]: all or some live tables; with none, an insert (or,
+    /// when full, a removal of invisible tables) instead.
+    fn pick_remove_visible(&mut self, prng: &mut Prng) -> Pick {
+        let visible_latest = self.visible_latest();
+        if visible_latest == 0 {
+            if self.inserted < self.params.table_count_max {
+                self.fallbacks.remove_visible_to_insert += 1;
+                return Pick::FallBack(OpKind::InsertTables);
+            }
+            // Full of retired tables: remove invisible ones (or, if all are updated,
+            // that falls back to taking a snapshot).
+            self.fallbacks.remove_visible_to_remove_invisible += 1;
+            return Pick::FallBack(OpKind::RemoveInvisible);
+        }
+        let count = all_or_some(prng, visible_latest);
+        Pick::Op(FuzzOp::RemoveVisible { count })
+    }
+
+    /// [`OpKind::RetainSnapshot`], or a release when [`RETAINED_MAX`] are retained.
+    fn pick_retain(&self) -> Pick {
+        if self.retained.len() == RETAINED_MAX {
+            return Pick::FallBack(OpKind::ReleaseSnapshot);
+        }
+        Pick::Op(FuzzOp::RetainSnapshot)
+    }
+
+    /// [`OpKind::ReleaseSnapshot`] of the oldest (half the time) or a random retained
+    /// snapshot, or a retain when none is retained.
+    fn pick_release(&self, prng: &mut Prng) -> Pick {
+        if self.retained.is_empty() {
+            return Pick::FallBack(OpKind::RetainSnapshot);
+        }
+        // Readers mostly let go in the order they came (half the time the oldest), so
+        // the floor keeps moving.
+        let index = if prng.boolean() {
+            0
+        } else {
+            prng.index(self.retained.len()) as u32
+        };
+        Pick::Op(FuzzOp::ReleaseSnapshot { index })
+    }
+
+    /// [`OpKind::Compact`]: `1..=min(live, COMPACT_INPUTS_MAX)` inputs into
+    /// `1..=min(inputs, room)` outputs; with no live table an insert, with no room a
+    /// removal of invisible tables instead.
+    fn pick_compact(&self, prng: &mut Prng) -> Pick {
+        let live = self.visible_latest();
+        let room = self.room();
+        if live == 0 {
+            return Pick::FallBack(OpKind::InsertTables);
+        }
+        if room == 0 {
+            return Pick::FallBack(OpKind::RemoveInvisible);
+        }
+        let inputs = prng.range_inclusive(1, u64::from(live.min(COMPACT_INPUTS_MAX)));
+        let outputs = prng.range_inclusive(1, inputs.min(u64::from(room)));
+        Pick::Op(FuzzOp::Compact {
+            inputs: inputs as u32,
+            outputs: outputs as u32,
+        })
+    }
+
+    /// [`OpKind::InsertTablesB`]: `1..=min(room in B, insert_count_max)` tables, or a
+    /// removal from B when it is full.
+    fn pick_insert_b(&self, prng: &mut Prng) -> Pick {
+        let room = self.params.level_b_capacity() - self.inserted_b;
+        if room == 0 {
+            return Pick::FallBack(OpKind::RemoveTablesB);
+        }
+        let insertable = room.min(self.params.insert_count_max);
+        let count = prng.range_inclusive(1, u64::from(insertable)) as u32;
+        Pick::Op(FuzzOp::InsertTablesB { count })
+    }
+
+    /// [`OpKind::RemoveTablesB`]: all or some of B's tables, or an insert into B when it
+    /// is empty.
+    fn pick_remove_b(&self, prng: &mut Prng) -> Pick {
+        if self.inserted_b == 0 {
+            return Pick::FallBack(OpKind::InsertTablesB);
+        }
+        let count = all_or_some(prng, self.inserted_b);
+        Pick::Op(FuzzOp::RemoveTablesB { count })
+    }
+
+    /// A misuse op (no draws): the op itself when the state allows it, else a misuse op
+    /// that always applies.
+    fn pick_misuse(&self, kind: OpKind) -> Pick {
+        let (applies, op, fallback) = match kind {
+            OpKind::MisuseStaleReference => (
+                self.stale_reference,
+                FuzzOp::MisuseStaleReference,
+                OpKind::MisuseRemoveAbsent,
+            ),
+            OpKind::MisuseRemoveAbsent => {
+                (true, FuzzOp::MisuseRemoveAbsent, OpKind::MisuseRemoveAbsent)
+            }
+            OpKind::MisuseRetireRetired => (
+                self.retired() > 0,
+                FuzzOp::MisuseRetireRetired,
+                OpKind::MisuseInvalidTable,
+            ),
+            OpKind::MisuseInvalidTable => {
+                (true, FuzzOp::MisuseInvalidTable, OpKind::MisuseInvalidTable)
+            }
+            OpKind::MisuseCapacityExhausted => (
+                self.inserted >= self.params.table_count_max,
+                FuzzOp::MisuseCapacityExhausted,
+                OpKind::MisuseInvalidTable,
+            ),
+            OpKind::MisuseInvalidSnapshot => (
+                self.inserted > 0,
+                FuzzOp::MisuseInvalidSnapshot,
+                OpKind::MisuseInvalidTable,
+            ),
+            _ => unreachable!("{kind} is not a misuse kind"),
+        };
+        if applies {
+            Pick::Op(op)
+        } else {
+            Pick::FallBack(fallback)
         }
     }
 
@@ -532,90 +572,128 @@ impl GenerateContext {
         if op.count() == Some(0) {
             return Err("count must be at least 1".into());
         }
-        let room = self.params.table_count_max - self.inserted;
-        let visible_latest = self.visible_latest();
         match *op {
-            FuzzOp::InsertTables { count } => {
-                if count > room {
-                    return Err(format!(
-                        "only room for {room} more table(s) (table_count_max {})",
-                        self.params.table_count_max
-                    ));
-                }
-            }
+            FuzzOp::InsertTables { count } => self.check_room(count),
             FuzzOp::UpdateTables { count } | FuzzOp::RemoveVisible { count } => {
-                if count > visible_latest {
-                    return Err(format!("only {visible_latest} table(s) visible to latest"));
-                }
+                self.check_visible_latest(count)
             }
-            FuzzOp::TakeSnapshot => {}
-            FuzzOp::RemoveInvisible { count } => {
-                if count > self.invisible {
-                    return Err(format!("only {} invisible table(s)", self.invisible));
-                }
-            }
-            FuzzOp::RetainSnapshot => {
-                if self.retained.len() == RETAINED_MAX {
-                    return Err(format!("already {RETAINED_MAX} retained snapshots"));
-                }
-            }
-            FuzzOp::ReleaseSnapshot { index } => {
-                if index as usize >= self.retained.len() {
-                    return Err(format!("only {} retained snapshot(s)", self.retained.len()));
-                }
-            }
-            FuzzOp::Compact { inputs, outputs } => {
-                if inputs > COMPACT_INPUTS_MAX || inputs > visible_latest {
-                    return Err(format!(
-                        "{inputs} inputs: at most {COMPACT_INPUTS_MAX}, and only \
-                         {visible_latest} table(s) visible to latest"
-                    ));
-                }
-                if outputs == 0 || outputs > inputs || outputs > room {
-                    return Err(format!(
-                        "{outputs} outputs: must be 1..=inputs, and only room for {room}"
-                    ));
-                }
-            }
-            FuzzOp::NextTableWalk { .. }
+            FuzzOp::RemoveInvisible { count } => self.check_invisible(count),
+            FuzzOp::RetainSnapshot | FuzzOp::ReleaseSnapshot { .. } => self.check_retained(op),
+            FuzzOp::Compact { inputs, outputs } => self.check_compact(inputs, outputs),
+            FuzzOp::InsertTablesB { .. } | FuzzOp::RemoveTablesB { .. } => self.check_level_b(op),
+            FuzzOp::MisuseStaleReference
+            | FuzzOp::MisuseRetireRetired
+            | FuzzOp::MisuseCapacityExhausted
+            | FuzzOp::MisuseInvalidSnapshot => self.check_misuse(op),
+            FuzzOp::TakeSnapshot
+            | FuzzOp::NextTableWalk { .. }
             | FuzzOp::OverlapQuery
             | FuzzOp::LeastOverlap
             | FuzzOp::Reset
             | FuzzOp::MisuseRemoveAbsent
-            | FuzzOp::MisuseInvalidTable => {}
+            | FuzzOp::MisuseInvalidTable => Ok(()),
+        }
+    }
+
+    /// Tables the level still has room for.
+    fn room(&self) -> u32 {
+        self.params.table_count_max - self.inserted
+    }
+
+    /// Whether `count` more tables fit in the level.
+    fn check_room(&self, count: u32) -> Result<(), String> {
+        let room = self.room();
+        if count > room {
+            return Err(format!(
+                "only room for {room} more table(s) (table_count_max {})",
+                self.params.table_count_max
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether `count` live tables exist (to retire or remove).
+    fn check_visible_latest(&self, count: u32) -> Result<(), String> {
+        let visible_latest = self.visible_latest();
+        if count > visible_latest {
+            return Err(format!("only {visible_latest} table(s) visible to latest"));
+        }
+        Ok(())
+    }
+
+    /// Whether `count` invisible tables exist (to remove).
+    fn check_invisible(&self, count: u32) -> Result<(), String> {
+        if count > self.invisible {
+            return Err(format!("only {} invisible table(s)", self.invisible));
+        }
+        Ok(())
+    }
+
+    /// [`FuzzOp::RetainSnapshot`] below [`RETAINED_MAX`], [`FuzzOp::ReleaseSnapshot`] of a
+    /// retained snapshot.
+    fn check_retained(&self, op: &FuzzOp) -> Result<(), String> {
+        match *op {
+            FuzzOp::RetainSnapshot if self.retained.len() == RETAINED_MAX => {
+                Err(format!("already {RETAINED_MAX} retained snapshots"))
+            }
+            FuzzOp::ReleaseSnapshot { index } if index as usize >= self.retained.len() => {
+                Err(format!("only {} retained snapshot(s)", self.retained.len()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// [`FuzzOp::Compact`]: at most [`COMPACT_INPUTS_MAX`] live inputs, `1..=inputs`
+    /// outputs that fit in the level.
+    fn check_compact(&self, inputs: u32, outputs: u32) -> Result<(), String> {
+        let room = self.room();
+        let visible_latest = self.visible_latest();
+        if inputs > COMPACT_INPUTS_MAX || inputs > visible_latest {
+            return Err(format!(
+                "{inputs} inputs: at most {COMPACT_INPUTS_MAX}, and only \
+                 {visible_latest} table(s) visible to latest"
+            ));
+        }
+        if outputs == 0 || outputs > inputs || outputs > room {
+            return Err(format!(
+                "{outputs} outputs: must be 1..=inputs, and only room for {room}"
+            ));
+        }
+        Ok(())
+    }
+
+    /// [`FuzzOp::InsertTablesB`] that fits in level B, [`FuzzOp::RemoveTablesB`] of tables
+    /// it holds.
+    fn check_level_b(&self, op: &FuzzOp) -> Result<(), String> {
+        match *op {
             FuzzOp::InsertTablesB { count } => {
                 let room_b = self.params.level_b_capacity() - self.inserted_b;
                 if count > room_b {
                     return Err(format!("only room for {room_b} more table(s) in level B"));
                 }
             }
-            FuzzOp::RemoveTablesB { count } => {
-                if count > self.inserted_b {
-                    return Err(format!("only {} table(s) in level B", self.inserted_b));
-                }
+            FuzzOp::RemoveTablesB { count } if count > self.inserted_b => {
+                return Err(format!("only {} table(s) in level B", self.inserted_b));
             }
-            FuzzOp::MisuseStaleReference => {
-                if !self.stale_reference {
-                    return Err("no reference taken before a mutation yet".into());
-                }
-            }
-            FuzzOp::MisuseRetireRetired => {
-                if self.retired() == 0 {
-                    return Err("no retired table".into());
-                }
-            }
-            FuzzOp::MisuseCapacityExhausted => {
-                if room > 0 {
-                    return Err(format!("the level is not full (room for {room})"));
-                }
-            }
-            FuzzOp::MisuseInvalidSnapshot => {
-                if self.inserted == 0 {
-                    return Err("no table to retire".into());
-                }
-            }
+            _ => {}
         }
         Ok(())
+    }
+
+    /// The state a misuse op needs: a stale reference, a retired table, a full level, a
+    /// table to retire.
+    fn check_misuse(&self, op: &FuzzOp) -> Result<(), String> {
+        match *op {
+            FuzzOp::MisuseStaleReference if !self.stale_reference => {
+                Err("no reference taken before a mutation yet".into())
+            }
+            FuzzOp::MisuseRetireRetired if self.retired() == 0 => Err("no retired table".into()),
+            FuzzOp::MisuseCapacityExhausted if self.room() > 0 => {
+                Err(format!("the level is not full (room for {})", self.room()))
+            }
+            FuzzOp::MisuseInvalidSnapshot if self.inserted == 0 => Err("no table to retire".into()),
+            _ => Ok(()),
+        }
     }
 
     /// Applies the counts of a valid op.
@@ -746,6 +824,24 @@ impl GenerateContext {
             self.params.table_count_max
         );
     }
+}
+
+/// One step of choosing an op: the op, or the kind to try instead.
+enum Pick {
+    /// The drawn kind applies: this op.
+    Op(FuzzOp),
+    /// The drawn kind cannot apply: try this kind.
+    FallBack(OpKind),
+}
+
+/// [`OpKind::NextTableWalk`] in a direction drawn on a coin flip.
+fn pick_next_table_walk(prng: &mut Prng) -> Pick {
+    let direction = if prng.boolean() {
+        WalkDirection::Descending
+    } else {
+        WalkDirection::Ascending
+    };
+    Pick::Op(FuzzOp::NextTableWalk { direction })
 }
 
 /// `n` itself or a uniform count in `1..=n`, on a coin flip (the seed's "all or some").

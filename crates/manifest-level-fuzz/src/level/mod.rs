@@ -1,10 +1,11 @@
 //! The level fuzzer: `ManifestLevel` against a reference model.
 //!
 //! [`ops`] is the op model, [`generate`] turns drawn kinds into valid ops, [`model`] is the
-//! reference, [`environment`] runs ops on the level and the model side by side (with the
-//! extended op set and the deep checker as its parts), [`runner`] runs a seed or an op list
-//! to a report or a failure, and [`reduce`], [`trace`] and [`regression`] turn a failure
-//! into a minimal, replayable reproducer.
+//! reference, with its own answers to the level's predicates in [`oracle`],
+//! [`environment`] runs ops on the level and the model side by side (with the extended op
+//! set and the deep checker as its parts), [`runner`] runs a seed or an op list to a report
+//! or a failure, and [`reduce`], [`trace`] and [`regression`] turn a failure into a
+//! minimal, replayable reproducer.
 
 pub mod bench;
 pub mod environment;
@@ -13,6 +14,7 @@ pub mod fuzz_input;
 pub mod generate;
 pub mod model;
 pub mod ops;
+pub mod oracle;
 pub mod reduce;
 pub mod regression;
 pub mod runner;

@@ -17,6 +17,7 @@
 
 use manifest_level::{KeyRange, TableInfo, SNAPSHOT_LATEST};
 
+use crate::level::oracle;
 use crate::support::prng::Prng;
 
 /// The key type the fuzzer uses.
@@ -90,7 +91,7 @@ impl Model {
     pub fn find_identity(&self, table: &Table) -> Option<usize> {
         let index = self.lower_bound(table.key_max, table.snapshot_min);
         let found = self.tables.get(index)?;
-        found.same_identity(table).then_some(index)
+        oracle::same_identity(found, table).then_some(index)
     }
 
     /// The index of the first table at or after `(key_max, snapshot_min)` in level order.
@@ -166,7 +167,7 @@ impl Model {
                 let shared_snapshot = other.snapshot_min <= table.snapshot_max
                     && table.snapshot_min <= other.snapshot_max;
                 assert!(
-                    !(shared_snapshot && other.intersects(&table.key_range())),
+                    !(shared_snapshot && oracle::tables_intersect(other, &table)),
                     "generated {table:?} overlaps {other:?}, and a snapshot sees both"
                 );
             }
@@ -218,12 +219,15 @@ impl Model {
     /// `key_min` of the first to the `key_max` of the last, found by scanning in from both
     /// ends (tables are disjoint and sorted, so these are the extremes).
     pub fn key_range_latest(&self) -> Option<KeyRange<Key>> {
-        let first = self.tables.iter().find(|t| t.visible(SNAPSHOT_LATEST))?;
+        let first = self
+            .tables
+            .iter()
+            .find(|t| oracle::sees(SNAPSHOT_LATEST, t))?;
         let last = self
             .tables
             .iter()
             .rev()
-            .find(|t| t.visible(SNAPSHOT_LATEST))
+            .find(|t| oracle::sees(SNAPSHOT_LATEST, t))
             .expect("the first visible table is also found from the back");
         Some(KeyRange::new(first.key_min, last.key_max).expect("sorted, disjoint tables"))
     }
@@ -333,7 +337,7 @@ mod tests {
                 assert!(table.key_min > key);
                 assert!(table.key_max - table.key_min <= WIDTH_MAX);
                 assert_ne!(table.address, 0);
-                assert!(table.visible(5) && table.visible(SNAPSHOT_LATEST));
+                assert!(oracle::sees(5, &table) && oracle::sees(SNAPSHOT_LATEST, &table));
                 model.insert(table); // panics on overlap
                 key = table.key_max;
             }

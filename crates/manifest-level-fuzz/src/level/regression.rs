@@ -83,7 +83,23 @@ pub fn regression_test(name: &str, comment: &str, config: &RunConfig, ops: &[Fuz
 /// `RunConfig::new(seed).with_ops(OpSet::Extended)` (whose weights are
 /// [`Weights::EXTENDED`](crate::level::ops::Weights::EXTENDED)).
 fn config_literal(config: &RunConfig) -> String {
-    let (base, base_text) = match config.ops {
+    let (base, base_text) = literal_base(config);
+    let mut fields = known_field_literals(config, &base);
+    fields.extend(unknown_field_literals(config, &base));
+    if fields.is_empty() {
+        return format!("    let config = {base_text};\n");
+    }
+    let mut text = String::from("    let config = RunConfig {\n");
+    for field in fields {
+        text.push_str(&format!("        {field},\n"));
+    }
+    text.push_str(&format!("        ..{base_text}\n    }};\n"));
+    text
+}
+
+/// The config the literal starts from, for `config`'s op set, and its Rust expression.
+fn literal_base(config: &RunConfig) -> (RunConfig, String) {
+    match config.ops {
         OpSet::Faithful => (
             RunConfig::new(config.seed),
             format!("RunConfig::new({})", config.seed),
@@ -95,7 +111,12 @@ fn config_literal(config: &RunConfig) -> String {
                 config.seed
             ),
         ),
-    };
+    }
+}
+
+/// `name: literal` for each of the [`LITERAL_FIELDS`] where `config` differs from `base`
+/// (`seed` and `ops` are in the base already), in declaration order.
+fn known_field_literals(config: &RunConfig, base: &RunConfig) -> Vec<String> {
     let mut fields = Vec::new();
     if config.events_max != base.events_max {
         fields.push(format!("events_max: {:?}", config.events_max));
@@ -107,17 +128,7 @@ fn config_literal(config: &RunConfig) -> String {
         fields.push(format!("node_size: {}", config.node_size));
     }
     if config.weights != base.weights {
-        if !config.weights.has_extended() {
-            fields.push(format!(
-                "weights: manifest_level_fuzz::level::ops::Weights::from_array({:?})",
-                config.weights.as_array()
-            ));
-        } else {
-            fields.push(format!(
-                "weights: manifest_level_fuzz::level::ops::Weights::from_all({:?})",
-                config.weights.all()
-            ));
-        }
+        fields.push(weights_literal(config));
     }
     if config.check != base.check {
         fields.push(format!(
@@ -135,9 +146,30 @@ fn config_literal(config: &RunConfig) -> String {
             crate::level::runner::fault_name(fault)
         ));
     }
-    // Fields this printer does not know, through their serde form.
+    fields
+}
+
+/// `weights: Weights::from_array(..)` for faithful weights, else `Weights::from_all(..)`.
+fn weights_literal(config: &RunConfig) -> String {
+    if !config.weights.has_extended() {
+        format!(
+            "weights: manifest_level_fuzz::level::ops::Weights::from_array({:?})",
+            config.weights.as_array()
+        )
+    } else {
+        format!(
+            "weights: manifest_level_fuzz::level::ops::Weights::from_all({:?})",
+            config.weights.all()
+        )
+    }
+}
+
+/// `name: serde_json::from_str(..).unwrap()` for each field this printer does not know
+/// where `config` differs from `base`, in their serde order.
+fn unknown_field_literals(config: &RunConfig, base: &RunConfig) -> Vec<String> {
     let value = serde_json::to_value(config).expect("a config serializes");
-    let base_value = serde_json::to_value(&base).expect("a config serializes");
+    let base_value = serde_json::to_value(base).expect("a config serializes");
+    let mut fields = Vec::new();
     if let (Some(object), Some(base_object)) = (value.as_object(), base_value.as_object()) {
         for (key, field) in object {
             if LITERAL_FIELDS.contains(&key.as_str()) || base_object.get(key) == Some(field) {
@@ -149,15 +181,7 @@ fn config_literal(config: &RunConfig) -> String {
             ));
         }
     }
-    if fields.is_empty() {
-        return format!("    let config = {base_text};\n");
-    }
-    let mut text = String::from("    let config = RunConfig {\n");
-    for field in fields {
-        text.push_str(&format!("        {field},\n"));
-    }
-    text.push_str(&format!("        ..{base_text}\n    }};\n"));
-    text
+    fields
 }
 
 /// `FuzzOp::InsertTables { count: 3 }` when the op's `Debug` form is a plain Rust literal

@@ -91,99 +91,153 @@ pub fn shrink<Op: Clone>(
     limits: ShrinkLimits,
     mut fails: impl FnMut(&[Op]) -> bool,
     simpler: impl Fn(&Op) -> Vec<Op>,
-    mut log: impl FnMut(&ShrinkStep, &[Op]),
+    log: impl FnMut(&ShrinkStep, &[Op]),
 ) -> Shrunk<Op> {
     assert!(fails(&ops), "shrink: the sequence to shrink does not fail");
-    let started = Instant::now();
-    let out_of_budget = |attempts: usize| {
-        attempts >= limits.attempts_max
-            || limits
-                .time_max
-                .is_some_and(|time_max| started.elapsed() >= time_max)
+    let mut shrinker = Shrinker {
+        limits,
+        started: Instant::now(),
+        candidate: Vec::with_capacity(ops.len()),
+        current: ops,
+        attempts: 1,
+        fails,
+        simpler,
+        log,
     };
-    let mut current = ops;
-    let mut attempts = 1usize;
-    let mut candidate: Vec<Op> = Vec::with_capacity(current.len());
-    let mut truncated = false;
+    let truncated = shrinker.rounds();
+    Shrunk {
+        ops: shrinker.current,
+        attempts: shrinker.attempts,
+        truncated,
+    }
+}
 
-    'rounds: for round in 1..=limits.rounds_max {
-        let len_before = current.len();
-        let mut simplified_any = false;
+/// A limit of [`ShrinkLimits`] was hit: shrinking stops where it is.
+struct OutOfBudget;
 
-        // Passes 1 and 2: drop chunks, from len/2 down to single ops.
-        let mut chunk = current.len().div_ceil(2).max(1);
-        loop {
-            let mut start = current.len();
-            // Walk from the end so that failing suffix checks stay valid longest.
-            while start > 0 {
-                let begin = start.saturating_sub(chunk);
-                if out_of_budget(attempts) {
-                    truncated = true;
-                    break 'rounds;
-                }
-                candidate.clear();
-                candidate.extend_from_slice(&current[..begin]);
-                candidate.extend_from_slice(&current[start..]);
-                attempts += 1;
-                if !candidate.is_empty() && fails(&candidate) {
-                    let removed = start - begin;
-                    core::mem::swap(&mut current, &mut candidate);
-                    log(
-                        &ShrinkStep::DroppedChunk {
-                            start: begin,
-                            removed,
-                            len: current.len(),
-                        },
-                        &current,
-                    );
-                }
-                start = begin;
+/// The state of one [`shrink`]: the smallest failing sequence so far, a scratch buffer for
+/// candidates, and the caller's closures.
+struct Shrinker<Op, Fails, Simpler, Log> {
+    limits: ShrinkLimits,
+    started: Instant,
+    /// The smallest failing sequence found so far.
+    current: Vec<Op>,
+    /// Scratch: the sequence being tried.
+    candidate: Vec<Op>,
+    /// Predicate evaluations so far.
+    attempts: usize,
+    fails: Fails,
+    simpler: Simpler,
+    log: Log,
+}
+
+impl<Op, Fails, Simpler, Log> Shrinker<Op, Fails, Simpler, Log>
+where
+    Op: Clone,
+    Fails: FnMut(&[Op]) -> bool,
+    Simpler: Fn(&Op) -> Vec<Op>,
+    Log: FnMut(&ShrinkStep, &[Op]),
+{
+    /// Runs rounds of the three passes until one changes nothing or a limit is hit;
+    /// returns whether a limit stopped it.
+    fn rounds(&mut self) -> bool {
+        for round in 1..=self.limits.rounds_max {
+            let len_before = self.current.len();
+            if self.drop_chunks().is_err() {
+                return true;
             }
+            let Ok(simplified_any) = self.simplify_ops() else {
+                return true;
+            };
+            let step = ShrinkStep::Round {
+                round,
+                len: self.current.len(),
+                attempts: self.attempts,
+            };
+            (self.log)(&step, &self.current);
+            if self.current.len() == len_before && !simplified_any {
+                return false;
+            }
+        }
+        // The last round still changed something.
+        self.limits.rounds_max > 0
+    }
+
+    /// Fails when the evaluations or the time are used up (checked before each
+    /// evaluation).
+    fn check_budget(&self) -> Result<(), OutOfBudget> {
+        let out = self.attempts >= self.limits.attempts_max
+            || self
+                .limits
+                .time_max
+                .is_some_and(|time_max| self.started.elapsed() >= time_max);
+        if out {
+            Err(OutOfBudget)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Passes 1 and 2: drops chunks of `len/2` ops, then halves the chunk down to single
+    /// ops.
+    fn drop_chunks(&mut self) -> Result<(), OutOfBudget> {
+        let mut chunk = self.current.len().div_ceil(2).max(1);
+        loop {
+            self.drop_chunks_of(chunk)?;
             if chunk == 1 {
-                break;
+                return Ok(());
             }
             chunk = chunk.div_ceil(2);
         }
+    }
 
-        // Pass 3: simplify each op.
-        for index in 0..current.len() {
-            for replacement in simpler(&current[index]) {
-                if out_of_budget(attempts) {
-                    truncated = true;
-                    break 'rounds;
-                }
-                candidate.clear();
-                candidate.extend_from_slice(&current);
-                candidate[index] = replacement;
-                attempts += 1;
-                if fails(&candidate) {
-                    core::mem::swap(&mut current, &mut candidate);
+    /// Tries dropping each chunk of `chunk` ops, from the end backwards (so that failing
+    /// suffix checks stay valid longest), keeping every drop after which the sequence
+    /// still fails.
+    fn drop_chunks_of(&mut self, chunk: usize) -> Result<(), OutOfBudget> {
+        let mut start = self.current.len();
+        while start > 0 {
+            let begin = start.saturating_sub(chunk);
+            self.check_budget()?;
+            self.candidate.clear();
+            self.candidate.extend_from_slice(&self.current[..begin]);
+            self.candidate.extend_from_slice(&self.current[start..]);
+            self.attempts += 1;
+            if !self.candidate.is_empty() && (self.fails)(&self.candidate) {
+                let removed = start - begin;
+                core::mem::swap(&mut self.current, &mut self.candidate);
+                let step = ShrinkStep::DroppedChunk {
+                    start: begin,
+                    removed,
+                    len: self.current.len(),
+                };
+                (self.log)(&step, &self.current);
+            }
+            start = begin;
+        }
+        Ok(())
+    }
+
+    /// Pass 3: replaces each op by the simplest of its `simpler` candidates that still
+    /// fails; returns whether any op was replaced.
+    fn simplify_ops(&mut self) -> Result<bool, OutOfBudget> {
+        let mut simplified_any = false;
+        for index in 0..self.current.len() {
+            for replacement in (self.simpler)(&self.current[index]) {
+                self.check_budget()?;
+                self.candidate.clear();
+                self.candidate.extend_from_slice(&self.current);
+                self.candidate[index] = replacement;
+                self.attempts += 1;
+                if (self.fails)(&self.candidate) {
+                    core::mem::swap(&mut self.current, &mut self.candidate);
                     simplified_any = true;
-                    log(&ShrinkStep::Simplified { index }, &current);
+                    (self.log)(&ShrinkStep::Simplified { index }, &self.current);
                     break;
                 }
             }
         }
-
-        log(
-            &ShrinkStep::Round {
-                round,
-                len: current.len(),
-                attempts,
-            },
-            &current,
-        );
-        if current.len() == len_before && !simplified_any {
-            break;
-        }
-        if round == limits.rounds_max {
-            truncated = true;
-        }
-    }
-    Shrunk {
-        ops: current,
-        attempts,
-        truncated,
+        Ok(simplified_any)
     }
 }
 

@@ -7,11 +7,13 @@
 //! - **visibility classes**, each iterated in both directions and compared table by table
 //!   (and reference by reference: generation and index) with the model: visible to
 //!   latest, to the current snapshot, to a random snapshot issued so far; invisible to
-//!   `[]` and to the current snapshot; and with retained snapshots (extended op set):
-//!   visible to all of them, to all of them and the current one, invisible to all of them
-//!   (with and without the current one), and visible to one of them alone (the next one
-//!   in turn each op, so every retained snapshot is covered within as many ops as there
-//!   are retained snapshots);
+//!   `[]` and to the current snapshot; and with retained snapshots (extended op set): the
+//!   set of all of them, and that set with the current one, each as a visible class (seen
+//!   by any snapshot of the set) and an invisible one (seen by none of them, nor by
+//!   latest), and visible to one of them alone (the next one in turn each op, so every
+//!   retained snapshot is covered within as many ops as there are retained snapshots).
+//!   The model's side of every class is [`oracle`](crate::level::oracle)'s, not the
+//!   library's `Query::matches`;
 //! - **key ranges**: random ranges (around tables, on their edges, between two tables,
 //!   anywhere), each for a random class and direction;
 //! - **counters**: `len`, `table_count_visible`, `value_count_visible`,
@@ -72,6 +74,7 @@ use crate::level::environment::extended::check_level_b;
 use crate::level::environment::{check, check_eq, Check, CheckFailure, Environment};
 use crate::level::generate::RETAINED_MAX;
 use crate::level::model::{Key, Model, Table};
+use crate::level::oracle;
 use crate::level::sample::{pick_edge_key, pick_range, pick_snapshot};
 use crate::support::prng::Prng;
 
@@ -170,6 +173,65 @@ impl Class {
     }
 }
 
+/// The visibility classes of one op, in a fixed array.
+struct Classes {
+    classes: [Class; CLASSES_MAX],
+    len: usize,
+}
+
+impl Classes {
+    /// No class yet.
+    fn new() -> Classes {
+        Classes {
+            classes: [Class::new(Visibility::Visible, &[], None); CLASSES_MAX],
+            len: 0,
+        }
+    }
+
+    /// Adds `class` (at most [`CLASSES_MAX`] in all).
+    fn push(&mut self, class: Class) {
+        self.classes[self.len] = class;
+        self.len += 1;
+    }
+
+    /// The classes added so far.
+    fn as_slice(&self) -> &[Class] {
+        &self.classes[..self.len]
+    }
+}
+
+/// The counters of `env`'s level: `len`, `generation` and `is_empty`; the visible
+/// counters recomputed from the model when `full`, else as the ops tracked them; and
+/// `key_range_latest`, which it returns (the model's).
+fn check_counters(
+    env: &Environment<'_>,
+    full: bool,
+) -> Result<Option<KeyRange<Key>>, CheckFailure> {
+    let level = env.level();
+    let model = env.model();
+    let n = model.len();
+    check_eq!(Check::TableCount, expected: n, found: level.len() as usize);
+    check_eq!(Check::Generation, expected: env.expected_generation(), found: level.generation());
+    check_eq!(Check::TableCount, expected: n == 0, found: level.is_empty());
+    if full {
+        let (count, values) = model
+            .tables()
+            .iter()
+            .filter(|table| oracle::sees(SNAPSHOT_LATEST, table))
+            .fold((0u32, 0u64), |(count, values), table| {
+                (count + 1, values + u64::from(table.value_count))
+            });
+        check_eq!(Check::TableCountVisible, expected: count, found: level.table_count_visible());
+        check_eq!(Check::ValueCountVisible, expected: values, found: level.value_count_visible());
+    } else {
+        check_eq!(Check::TableCountVisible, expected: env.live_count(), found: level.table_count_visible());
+        check_eq!(Check::ValueCountVisible, expected: env.live_values(), found: level.value_count_visible());
+    }
+    let key_range_latest = model.key_range_latest();
+    check_eq!(Check::KeyRangeLatest, expected: key_range_latest, found: level.key_range_latest());
+    Ok(key_range_latest)
+}
+
 /// How many checks of each kind a [`DeepChecker`] ran.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeepStats {
@@ -232,97 +294,107 @@ impl DeepChecker {
     /// Checks the whole level of `env` against its model (full or sampled, see the
     /// [module docs](self)).
     pub fn check(&mut self, env: &Environment<'_>) -> Result<(), CheckFailure> {
-        let level = env.level();
-        let model = env.model();
-        let n = model.len();
+        let n = env.model().len();
         self.stats.ops += 1;
         self.since_full += 1;
         let full = n <= FULL_TABLES || self.since_full >= full_interval(n);
         if full {
             self.since_full = 0;
         }
-
-        // Counters.
-        check_eq!(Check::TableCount, expected: n, found: level.len() as usize);
-        check_eq!(Check::Generation, expected: env.expected_generation(), found: level.generation());
-        check_eq!(Check::TableCount, expected: n == 0, found: level.is_empty());
+        let key_range_latest = check_counters(env, full)?;
+        let classes = self.classes(env);
+        let classes = classes.as_slice();
         if full {
-            let (count, values) = model
-                .tables()
-                .iter()
-                .filter(|table| table.visible(SNAPSHOT_LATEST))
-                .fold((0u32, 0u64), |(count, values), table| {
-                    (count + 1, values + u64::from(table.value_count))
-                });
-            check_eq!(Check::TableCountVisible, expected: count, found: level.table_count_visible());
-            check_eq!(Check::ValueCountVisible, expected: values, found: level.value_count_visible());
+            self.full_check(env, classes)?;
         } else {
-            check_eq!(Check::TableCountVisible, expected: env.live_count(), found: level.table_count_visible());
-            check_eq!(Check::ValueCountVisible, expected: env.live_values(), found: level.value_count_visible());
+            self.sampled_check(env, classes)?;
         }
-        let key_range_latest = model.key_range_latest();
-        check_eq!(Check::KeyRangeLatest, expected: key_range_latest, found: level.key_range_latest());
+        self.check_ranges(env, classes)?;
+        self.check_key_range_contains(env, key_range_latest)
+    }
 
-        // The classes of this op.
+    /// The visibility classes of this op (see the [module docs](self)); draws the
+    /// historic snapshot.
+    fn classes(&mut self, env: &Environment<'_>) -> Classes {
         let current = env.snapshot();
         let retained = env.retained();
         let historic = self.prng.range_inclusive(1, current);
-        let mut classes = [Class::new(Visibility::Visible, &[], None); CLASSES_MAX];
-        let mut class_count = 0;
-        let mut add = |class: Class| {
-            classes[class_count] = class;
-            class_count += 1;
-        };
-        add(Class::new(Visibility::Visible, &[SNAPSHOT_LATEST], None));
-        add(Class::new(Visibility::Visible, &[current], None));
-        add(Class::new(Visibility::Visible, &[historic], None));
-        add(Class::new(Visibility::Invisible, &[], None));
-        add(Class::new(Visibility::Invisible, &[current], None));
+        let mut classes = Classes::new();
+        classes.push(Class::new(Visibility::Visible, &[SNAPSHOT_LATEST], None));
+        classes.push(Class::new(Visibility::Visible, &[current], None));
+        classes.push(Class::new(Visibility::Visible, &[historic], None));
+        classes.push(Class::new(Visibility::Invisible, &[], None));
+        classes.push(Class::new(Visibility::Invisible, &[current], None));
         if !retained.is_empty() {
-            add(Class::new(Visibility::Visible, retained, Some(current)));
-            add(Class::new(Visibility::Invisible, retained, Some(current)));
-            add(Class::new(Visibility::Invisible, retained, None));
+            classes.push(Class::new(Visibility::Visible, retained, Some(current)));
+            classes.push(Class::new(Visibility::Invisible, retained, Some(current)));
+            classes.push(Class::new(Visibility::Invisible, retained, None));
             if retained.len() > 1 {
-                add(Class::new(Visibility::Visible, retained, None));
+                classes.push(Class::new(Visibility::Visible, retained, None));
             }
             // One retained snapshot alone per op, in rotation (the single-snapshot
             // code paths are the same for every snapshot; the sets above cover all).
             let snapshot = retained[(self.stats.ops % retained.len() as u64) as usize];
-            add(Class::new(Visibility::Visible, &[snapshot], None));
+            classes.push(Class::new(Visibility::Visible, &[snapshot], None));
         }
-        let classes = &classes[..class_count];
+        classes
+    }
 
-        if full {
-            self.stats.full += 1;
-            for class in classes {
-                for direction in [Direction::Ascending, Direction::Descending] {
-                    self.compare(level, model, class.query().direction(direction), None)?;
-                }
-            }
-            for (index, table) in model.tables().iter().enumerate() {
-                self.lookup(level, model, index, table, false)?;
-            }
-            for _ in 0..LOOKUPS_PER_OP.min(n) {
-                let index = self.prng.index(n);
-                self.lookup(level, model, index, model.get(index), true)?;
-            }
-            level.verify();
-            if let Some(ext) = &env.ext {
-                ext.level_b.verify();
-                check_level_b(ext)?;
-            }
-        } else {
-            self.stats.sampled += 1;
-            for _ in 0..WINDOWS_PER_OP {
-                self.window(level, model, classes)?;
-            }
-            for _ in 0..LOOKUPS_PER_OP {
-                let index = self.prng.index(n);
-                self.lookup(level, model, index, model.get(index), true)?;
+    /// A full check: every class whole in both directions, `find`/`contains` for every
+    /// table and for perturbed copies of random ones, `verify()`, and level B.
+    fn full_check(&mut self, env: &Environment<'_>, classes: &[Class]) -> Result<(), CheckFailure> {
+        let level = env.level();
+        let model = env.model();
+        let n = model.len();
+        self.stats.full += 1;
+        for class in classes {
+            for direction in [Direction::Ascending, Direction::Descending] {
+                self.compare(level, model, class.query().direction(direction), None)?;
             }
         }
+        for (index, table) in model.tables().iter().enumerate() {
+            self.lookup(level, model, index, table, false)?;
+        }
+        for _ in 0..LOOKUPS_PER_OP.min(n) {
+            let index = self.prng.index(n);
+            self.lookup(level, model, index, model.get(index), true)?;
+        }
+        level.verify();
+        if let Some(ext) = &env.ext {
+            ext.level_b.verify();
+            check_level_b(ext)?;
+        }
+        Ok(())
+    }
 
-        // Random ranges, each for a random class and direction.
+    /// A sampled check: [`WINDOWS_PER_OP`] windows and [`LOOKUPS_PER_OP`] random lookups
+    /// (each with a perturbed copy).
+    fn sampled_check(
+        &mut self,
+        env: &Environment<'_>,
+        classes: &[Class],
+    ) -> Result<(), CheckFailure> {
+        let level = env.level();
+        let model = env.model();
+        self.stats.sampled += 1;
+        for _ in 0..WINDOWS_PER_OP {
+            self.window(level, model, classes)?;
+        }
+        for _ in 0..LOOKUPS_PER_OP {
+            let index = self.prng.index(model.len());
+            self.lookup(level, model, index, model.get(index), true)?;
+        }
+        Ok(())
+    }
+
+    /// [`RANGES_PER_OP`] random key ranges, each for a random class and direction.
+    fn check_ranges(
+        &mut self,
+        env: &Environment<'_>,
+        classes: &[Class],
+    ) -> Result<(), CheckFailure> {
+        let level = env.level();
+        let model = env.model();
         let key_space = env.key_space();
         for _ in 0..RANGES_PER_OP {
             let class = &classes[self.prng.index(classes.len())];
@@ -335,8 +407,19 @@ impl DeepChecker {
             let query = class.query().direction(direction).within(range);
             self.compare(level, model, query, None)?;
         }
+        Ok(())
+    }
 
-        // key_range_contains.
+    /// `key_range_contains` for [`KEYS_PER_OP`] keys (the edges of `key_range_latest`,
+    /// the model's, then keys on or next to table edges): at latest exactly
+    /// `key_range_latest`, at another snapshot always `true`.
+    fn check_key_range_contains(
+        &mut self,
+        env: &Environment<'_>,
+        key_range_latest: Option<KeyRange<Key>>,
+    ) -> Result<(), CheckFailure> {
+        let level = env.level();
+        let model = env.model();
         for i in 0..KEYS_PER_OP {
             let key = match (i, key_range_latest) {
                 (0, Some(range)) => range.key_min().saturating_sub(1),
@@ -345,7 +428,8 @@ impl DeepChecker {
                 (3, Some(range)) => range.key_max(),
                 _ => pick_edge_key(&mut self.prng, model.tables()),
             };
-            let expected = key_range_latest.is_some_and(|range| range.contains(key));
+            let expected =
+                key_range_latest.is_some_and(|range| oracle::range_contains(&range, key));
             let found = level.key_range_contains(SNAPSHOT_LATEST, key);
             check!(
                 found == expected,
@@ -353,7 +437,7 @@ impl DeepChecker {
                 format!("{expected} for key {key} at latest ({key_range_latest:?})"),
                 format!("{found}"),
             );
-            let snapshot = pick_snapshot(&mut self.prng, current, retained);
+            let snapshot = pick_snapshot(&mut self.prng, env.snapshot(), env.retained());
             if snapshot != SNAPSHOT_LATEST {
                 check!(
                     level.key_range_contains(snapshot, key),
@@ -412,12 +496,10 @@ impl DeepChecker {
     ) -> Result<Option<Table>, CheckFailure> {
         self.stats.iterations += 1;
         let generation = level.generation();
-        let tables = model.tables();
-        let width_max = model.width_max();
         let mut found = level.iter(query);
         let mut compared = 0usize;
         let mut last = None;
-        let mut compare_one = |index: usize, expected: &Table| -> Result<bool, CheckFailure> {
+        visit_model_matches(model, &query, |index, expected| {
             if limit == Some(compared) {
                 return Ok(false);
             }
@@ -438,41 +520,7 @@ impl DeepChecker {
             compared += 1;
             last = Some(*expected);
             Ok(true)
-        };
-        // The model's side, using the width bound to start and stop near the range.
-        match (query.direction, query.key_range) {
-            (Direction::Ascending, range) => {
-                let start = range.map_or(0, |range| {
-                    tables.partition_point(|table| table.key_max < range.key_min())
-                });
-                for (index, table) in tables.iter().enumerate().skip(start) {
-                    if let Some(range) = range {
-                        if table.key_max > range.key_max().saturating_add(width_max) {
-                            break;
-                        }
-                    }
-                    if query.matches(table) && !compare_one(index, table)? {
-                        break;
-                    }
-                }
-            }
-            (Direction::Descending, range) => {
-                let end = range.map_or(tables.len(), |range| {
-                    let bound = range.key_max().saturating_add(width_max);
-                    tables.partition_point(|table| table.key_max <= bound)
-                });
-                for (index, table) in tables[..end].iter().enumerate().rev() {
-                    if let Some(range) = range {
-                        if table.key_max < range.key_min() {
-                            break;
-                        }
-                    }
-                    if query.matches(table) && !compare_one(index, table)? {
-                        break;
-                    }
-                }
-            }
-        }
+        })?;
         self.stats.tables_compared += compared as u64;
         if limit == Some(compared) {
             return Ok(last);
@@ -499,36 +547,23 @@ impl DeepChecker {
         perturb: bool,
     ) -> Result<(), CheckFailure> {
         self.stats.lookups += 1;
-        let generation = level.generation();
-        match level.find(table) {
-            Some((reference, found))
-                if found == table
-                    && reference.index() as usize == index
-                    && reference.generation() == generation => {}
-            found => {
-                return Err(CheckFailure::new(
-                    Check::Find,
-                    (index, table),
-                    found.map(|(reference, table)| (reference, *table)),
-                ))
-            }
-        }
-        check!(
-            level.contains(table),
-            Check::Contains,
-            format!("true for {table:?}"),
-            "false".into(),
-        );
+        lookup_present(level, index, table)?;
         if !perturb {
             return Ok(());
         }
+        let copy = self.perturb(table);
+        lookup_perturbed(level, model, &copy)
+    }
 
+    /// A copy of `table` with one field changed (drawn): another address, checksum,
+    /// `snapshot_max`, `key_max`, `snapshot_min` or value count.
+    fn perturb(&mut self, table: &Table) -> Table {
         let mut copy = *table;
         match self.prng.int_inclusive(5) {
             0 => copy.address = copy.address.wrapping_add(1).max(1),
             1 => copy.checksum ^= 1 << self.prng.int_inclusive(127),
             2 => {
-                copy.snapshot_max = if copy.is_live() {
+                copy.snapshot_max = if oracle::is_live(&copy) {
                     copy.snapshot_min
                 } else {
                     SNAPSHOT_MAX_LIVE
@@ -538,33 +573,120 @@ impl DeepChecker {
             4 => copy.snapshot_min = copy.snapshot_min.saturating_sub(1),
             _ => copy.value_count ^= 1,
         }
-        let expected = model
-            .find_identity(&copy)
-            .map(|index| (index, *model.get(index)));
-        let found = level.find(&copy);
-        let agrees = match (expected, found) {
-            (None, None) => true,
-            (Some((index, expected)), Some((reference, found))) => {
-                *found == expected && reference.index() as usize == index
+        copy
+    }
+}
+
+/// The model's tables matching `query`, in the query's direction, each passed to `visit`
+/// with its index until `visit` answers `false`. The model's width bound starts and stops
+/// the walk near the query's range.
+fn visit_model_matches(
+    model: &Model,
+    query: &Query<'_, Key>,
+    mut visit: impl FnMut(usize, &Table) -> Result<bool, CheckFailure>,
+) -> Result<(), CheckFailure> {
+    let tables = model.tables();
+    let width_max = model.width_max();
+    match (query.direction, query.key_range) {
+        (Direction::Ascending, range) => {
+            let start = range.map_or(0, |range| {
+                tables.partition_point(|table| table.key_max < range.key_min())
+            });
+            for (index, table) in tables.iter().enumerate().skip(start) {
+                if let Some(range) = range {
+                    if table.key_max > range.key_max().saturating_add(width_max) {
+                        break;
+                    }
+                }
+                if oracle::query_matches(query, table) && !visit(index, table)? {
+                    break;
+                }
             }
-            _ => false,
-        };
-        if !agrees {
+        }
+        (Direction::Descending, range) => {
+            let end = range.map_or(tables.len(), |range| {
+                let bound = range.key_max().saturating_add(width_max);
+                tables.partition_point(|table| table.key_max <= bound)
+            });
+            for (index, table) in tables[..end].iter().enumerate().rev() {
+                if let Some(range) = range {
+                    if table.key_max < range.key_min() {
+                        break;
+                    }
+                }
+                if oracle::query_matches(query, table) && !visit(index, table)? {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `find` and `contains` for `table`, the model's table at `index`: found, equal, at
+/// `index`, with the level's generation.
+fn lookup_present(
+    level: &ManifestLevel<'_, Key>,
+    index: usize,
+    table: &Table,
+) -> Result<(), CheckFailure> {
+    let generation = level.generation();
+    match level.find(table) {
+        Some((reference, found))
+            if found == table
+                && reference.index() as usize == index
+                && reference.generation() == generation => {}
+        found => {
             return Err(CheckFailure::new(
                 Check::Find,
-                (&copy, expected),
+                (index, table),
                 found.map(|(reference, table)| (reference, *table)),
-            ));
+            ))
         }
-        let contains = expected.is_some_and(|(_, expected)| expected == copy);
-        check!(
-            level.contains(&copy) == contains,
-            Check::Contains,
-            format!("{contains} for {copy:?}"),
-            format!("{}", !contains),
-        );
-        Ok(())
     }
+    check!(
+        level.contains(table),
+        Check::Contains,
+        format!("true for {table:?}"),
+        "false".into(),
+    );
+    Ok(())
+}
+
+/// `find` and `contains` for a perturbed `copy` of a model table: `find` answers the
+/// model's table of the same identity, if any (at its index), and `contains` holds only
+/// when that table equals `copy`.
+fn lookup_perturbed(
+    level: &ManifestLevel<'_, Key>,
+    model: &Model,
+    copy: &Table,
+) -> Result<(), CheckFailure> {
+    let expected = model
+        .find_identity(copy)
+        .map(|index| (index, *model.get(index)));
+    let found = level.find(copy);
+    let agrees = match (expected, found) {
+        (None, None) => true,
+        (Some((index, expected)), Some((reference, found))) => {
+            *found == expected && reference.index() as usize == index
+        }
+        _ => false,
+    };
+    if !agrees {
+        return Err(CheckFailure::new(
+            Check::Find,
+            (copy, expected),
+            found.map(|(reference, table)| (reference, *table)),
+        ));
+    }
+    let contains = expected.is_some_and(|(_, expected)| expected == *copy);
+    check!(
+        level.contains(copy) == contains,
+        Check::Contains,
+        format!("{contains} for {copy:?}"),
+        format!("{}", !contains),
+    );
+    Ok(())
 }
 
 /// The failure of an iteration: which query, where, what the model expected and what the

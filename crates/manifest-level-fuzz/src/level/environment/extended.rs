@@ -37,14 +37,15 @@
 //! misuse ops come from a separate query stream.
 
 use manifest_level::{
-    Direction, Error, KeyRange, ManifestLevel, NextTable, NodePool, Query, TableRef, GROWTH_FACTOR,
-    SNAPSHOT_LATEST, SNAPSHOT_MAX_LIVE,
+    Direction, Error, KeyRange, LeastOverlap, ManifestLevel, NextTable, NodePool, Query, TableRef,
+    GROWTH_FACTOR, SNAPSHOT_LATEST, SNAPSHOT_MAX_LIVE,
 };
 
 use crate::level::environment::{check, check_eq, Check, CheckFailure, Environment};
 use crate::level::generate::{Params, RETAINED_MAX};
 use crate::level::model::{Key, Model, Table, VALUE_COUNT};
 use crate::level::ops::{FuzzOp, WalkDirection};
+use crate::level::oracle;
 use crate::level::sample::{pick_edge_key, pick_range, pick_snapshot};
 use crate::support::prng::Prng;
 
@@ -139,8 +140,8 @@ fn model_next_table(
     direction: Direction,
 ) -> Option<(usize, Table)> {
     let matches = |table: &Table| {
-        table.visible(snapshot)
-            && table.intersects(&range)
+        oracle::sees(snapshot, table)
+            && oracle::intersects(table, &range)
             && match (exclusive, direction) {
                 (None, _) => true,
                 (Some(key), Direction::Ascending) => table.key_min > key,
@@ -298,7 +299,7 @@ impl<'pool> Environment<'pool> {
         self.collect_where(
             Query::invisible(snapshots).descending(),
             count,
-            |table| table.invisible(snapshots),
+            |table| oracle::invisible(snapshots, table),
             |table| table.snapshot_max < floor,
         )?;
         self.remove_collected()
@@ -315,14 +316,44 @@ impl<'pool> Environment<'pool> {
         let live = self.live_count;
         debug_assert!(inputs >= 1 && inputs <= live && outputs >= 1 && outputs <= inputs);
         let start = self.prng.int_inclusive(u64::from(live - inputs)) as u32;
+        self.collect_compaction_run(start, inputs)?;
 
-        // The run: live tables start..start + inputs, ascending.
+        // Retire them at the current snapshot.
+        self.retire_collected()?;
+        let mut boundaries = [0 as Key; 8];
+        for (i, &(_, table, _)) in self.scratch.iter().enumerate().skip(1) {
+            boundaries[i - 1] = table.key_min;
+        }
+        let low = self.scratch[0].1.key_min;
+        let high = self.scratch[inputs as usize - 1].1.key_max;
+        self.live_count -= inputs;
+        self.live_values -= self.scratch_values();
+
+        self.take_snapshot()?;
+
+        let boundaries = &boundaries[..inputs as usize - 1];
+        let last = self.insert_replacements(boundaries, outputs, low, high)?;
+        // An engine lays a level out after compacting into it: `ManifestLevel::compact` packs
+        // the tables into fewer nodes and changes nothing else, so the checks after this op
+        // must see the same level, and a reference taken before must still resolve to its
+        // table.
+        self.level.compact();
+        if let Some((reference, table)) = last {
+            self.check_resolves(reference, &table)?;
+        }
+        Ok(())
+    }
+
+    /// The run a compaction takes, into the scratch buffer: the live tables
+    /// `start..start + inputs`, ascending, each checked (visible to latest, disjoint from
+    /// the one before, equal to its model table); and that there are `inputs` of them.
+    fn collect_compaction_run(&mut self, start: u32, inputs: u32) -> Result<(), CheckFailure> {
         let latest = [SNAPSHOT_LATEST];
         self.scratch.clear();
         let mut previous: Option<Table> = None;
         for (position, (reference, table)) in self.level.iter(Query::visible(&latest)).enumerate() {
             check!(
-                table.visible(SNAPSHOT_LATEST),
+                oracle::sees(SNAPSHOT_LATEST, table),
                 Check::IteratorFilter,
                 "visible to latest".into(),
                 format!("{table:?}"),
@@ -353,25 +384,24 @@ impl<'pool> Environment<'pool> {
             }
         }
         check_eq!(Check::EnoughTables, expected: inputs as usize, found: self.scratch.len());
+        Ok(())
+    }
 
-        // Retire them at the current snapshot.
-        self.retire_collected()?;
-        let mut boundaries = [0 as Key; 8];
-        for (i, &(_, table, _)) in self.scratch.iter().enumerate().skip(1) {
-            boundaries[i - 1] = table.key_min;
-        }
-        let low = self.scratch[0].1.key_min;
-        let high = self.scratch[inputs as usize - 1].1.key_max;
-        self.live_count -= inputs;
-        self.live_values -= self.scratch_values();
-
-        self.take_snapshot()?;
-
-        // Replacements covering low..=high, created at the new snapshot.
+    /// A compaction's `outputs` replacements, created at the current snapshot, covering
+    /// `low..=high` exactly: cut at random keys or (on a coin flip) at the old tables'
+    /// `boundaries`. Inserts each into the level and the model, checks its reference, and
+    /// returns the last one with its reference.
+    fn insert_replacements(
+        &mut self,
+        boundaries: &[Key],
+        outputs: u32,
+        low: Key,
+        high: Key,
+    ) -> Result<Option<(TableRef, Table)>, CheckFailure> {
         let cut_count = outputs as usize - 1;
         let mut cuts = [0 as Key; 8];
         let at_boundaries = self.prng.boolean();
-        let candidates = at_boundaries.then_some(&boundaries[..inputs as usize - 1]);
+        let candidates = at_boundaries.then_some(boundaries);
         choose_cuts(
             &mut self.prng,
             cut_count,
@@ -405,15 +435,7 @@ impl<'pool> Environment<'pool> {
             key_min = key_max + 1;
             last = Some((reference, table));
         }
-        // An engine lays a level out after compacting into it: `ManifestLevel::compact` packs
-        // the tables into fewer nodes and changes nothing else, so the checks after this op
-        // must see the same level, and a reference taken before must still resolve to its
-        // table.
-        self.level.compact();
-        if let Some((reference, table)) = last {
-            self.check_resolves(reference, &table)?;
-        }
-        Ok(())
+        Ok(last)
     }
 
     /// [`FuzzOp::NextTableWalk`].
@@ -426,41 +448,19 @@ impl<'pool> Environment<'pool> {
         let snapshot = pick_snapshot(query, self.snapshot, &ext.retained);
         let range = pick_range(query, self.model.tables(), self.key_space());
         let direction = direction.to_level();
-        let level = &self.level;
-
-        let compare =
-            |exclusive: Option<Key>, step: usize| -> Result<Option<Table>, CheckFailure> {
-                let args = NextTable {
-                    snapshot,
-                    key_range: range,
-                    key_exclusive: exclusive,
-                    direction,
-                };
-                let found = level.next_table(args);
-                let expected = model_next_table(&self.model, snapshot, range, exclusive, direction);
-                match (found, expected) {
-                    (None, None) => Ok(None),
-                    (Some((reference, found)), Some((index, expected))) if *found == expected => {
-                        check_reference(level, reference, index, found)?;
-                        Ok(Some(expected))
-                    }
-                    (found, expected) => Err(CheckFailure::described(
-                        Check::NextTable,
-                        format!(
-                            "{:?} (step {step} of a walk: {args:?})",
-                            expected.map(|(_, table)| table)
-                        ),
-                        format!("{:?}", found.map(|(_, table)| *table)),
-                    )),
-                }
-            };
+        let args = |key_exclusive| NextTable {
+            snapshot,
+            key_range: range,
+            key_exclusive,
+            direction,
+        };
 
         // The walk: each step excludes the previous answer. One of the tables it meets
         // (reservoir-sampled) is probed again below.
         let mut exclusive = None;
         let mut met: Option<Table> = None;
         for step in 0..WALK_STEPS_MAX {
-            let Some(table) = compare(exclusive, step)? else {
+            let Some(table) = self.check_next_table(args(exclusive), step)? else {
                 break;
             };
             if query.index(step + 1) == 0 {
@@ -486,9 +486,42 @@ impl<'pool> Environment<'pool> {
                     range.key_max().saturating_add(2),
                 ),
             };
-            compare(Some(key), WALK_STEPS_MAX + probe)?;
+            self.check_next_table(args(Some(key)), WALK_STEPS_MAX + probe)?;
         }
         Ok(())
+    }
+
+    /// `next_table(args)` against the model's brute force, with its reference; `step`
+    /// (of the walk, or past [`WALK_STEPS_MAX`] for a probe) is for the report. Returns
+    /// the table found.
+    fn check_next_table(
+        &self,
+        args: NextTable<Key>,
+        step: usize,
+    ) -> Result<Option<Table>, CheckFailure> {
+        let found = self.level.next_table(args);
+        let expected = model_next_table(
+            &self.model,
+            args.snapshot,
+            args.key_range,
+            args.key_exclusive,
+            args.direction,
+        );
+        match (found, expected) {
+            (None, None) => Ok(None),
+            (Some((reference, found)), Some((index, expected))) if *found == expected => {
+                check_reference(&self.level, reference, index, found)?;
+                Ok(Some(expected))
+            }
+            (found, expected) => Err(CheckFailure::described(
+                Check::NextTable,
+                format!(
+                    "{:?} (step {step} of a walk: {args:?})",
+                    expected.map(|(_, table)| table)
+                ),
+                format!("{:?}", found.map(|(_, table)| *table)),
+            )),
+        }
     }
 
     /// [`FuzzOp::OverlapQuery`].
@@ -496,11 +529,7 @@ impl<'pool> Environment<'pool> {
         let query = &mut ext.query;
         let snapshot = pick_snapshot(query, self.snapshot, &ext.retained);
         let range = pick_range(query, self.model.tables(), self.key_space());
-        let max = if query.chance(1, 16) {
-            GROWTH_FACTOR + 1 + query.index(4)
-        } else {
-            query.int_inclusive(GROWTH_FACTOR as u64) as usize
-        };
+        let max = pick_overlap_max(query);
         let found = self
             .level
             .tables_overlapping_with_key_range(range, snapshot, max);
@@ -516,16 +545,12 @@ impl<'pool> Environment<'pool> {
             return Ok(());
         }
         let expected = || {
-            self.model
-                .tables()
-                .iter()
-                .enumerate()
-                .filter(|(_, table)| table.visible(snapshot) && table.intersects(&range))
+            self.model.tables().iter().enumerate().filter(|(_, table)| {
+                oracle::sees(snapshot, table) && oracle::intersects(table, &range)
+            })
         };
         let count = expected().count();
-        let widened = expected().fold(range, |widened, (_, table)| {
-            widened.union(&table.key_range())
-        });
+        let widened = expected().fold(range, |widened, (_, table)| oracle::cover(widened, table));
         let overlap = match found {
             Ok(Some(overlap)) if count <= max => overlap,
             Ok(None) if count > max => return Ok(()),
@@ -567,11 +592,7 @@ impl<'pool> Environment<'pool> {
     fn least_overlap(&mut self, ext: &mut Extended<'pool>) -> Result<(), CheckFailure> {
         let query = &mut ext.query;
         let snapshot = pick_snapshot(query, self.snapshot, &ext.retained);
-        let max = if query.chance(1, 16) {
-            GROWTH_FACTOR + 1 + query.index(4)
-        } else {
-            query.int_inclusive(GROWTH_FACTOR as u64) as usize
-        };
+        let max = pick_overlap_max(query);
         let found = self
             .level
             .table_with_least_overlap(&ext.level_b, snapshot, max);
@@ -585,23 +606,7 @@ impl<'pool> Environment<'pool> {
             );
             return Ok(());
         }
-        // The tables of B visible to `snapshot` that intersect `table` (B's model is
-        // disjoint and sorted, so they are contiguous from the first that ends at or
-        // after `table.key_min`).
-        let model_b = &ext.model_b;
-        let overlapping = |table: &Table| overlapping_b(model_b, snapshot, table);
-        // Brute force: the first table of A (in level order: smaller key, then smaller
-        // snapshot) with the fewest overlapping tables of B, among those with at most max.
-        let mut best: Option<(usize, usize)> = None;
-        for (index, table) in self.model.tables().iter().enumerate() {
-            if !table.visible(snapshot) {
-                continue;
-            }
-            let count = overlapping(table).take(max + 1).count();
-            if count <= max && best.is_none_or(|(best_count, _)| count < best_count) {
-                best = Some((count, index));
-            }
-        }
+        let best = model_least_overlap(&self.model, &ext.model_b, snapshot, max);
         let answer = match (found, best) {
             (Ok(None), None) => return Ok(()),
             (Ok(Some(answer)), Some((count, index)))
@@ -626,40 +631,7 @@ impl<'pool> Environment<'pool> {
         };
         let (_, index) = best.expect("matched above");
         check_reference(&self.level, answer.reference, index, &answer.table)?;
-        let widened = overlapping(&answer.table).fold(answer.table.key_range(), |range, (_, b)| {
-            range.union(&b.key_range())
-        });
-        check!(
-            answer.overlap.key_range() == widened
-                && answer
-                    .overlap
-                    .tables()
-                    .iter()
-                    .zip(overlapping(&answer.table))
-                    .all(|(a, (_, b))| a == b),
-            Check::LeastOverlap,
-            format!(
-                "B tables {:?} widened to {widened:?}, from {}",
-                overlapping(&answer.table)
-                    .map(|(_, b)| *b)
-                    .collect::<Vec<_>>(),
-                describe()
-            ),
-            format!(
-                "{:?} widened to {:?}",
-                answer.overlap.tables(),
-                answer.overlap.key_range()
-            ),
-        );
-        for (reference, (index, table)) in answer
-            .overlap
-            .references()
-            .iter()
-            .zip(overlapping(&answer.table))
-        {
-            check_reference(&ext.level_b, *reference, index, table)?;
-        }
-        Ok(())
+        check_least_overlap_b(ext, snapshot, &answer, describe)
     }
 
     /// [`FuzzOp::InsertTablesB`]: `count` new tables in level B, starting at a random key
@@ -816,7 +788,7 @@ impl<'pool> Environment<'pool> {
                 0 => table.address = table.address.wrapping_add(1).max(1),
                 1 => table.checksum ^= 1 << query.int_inclusive(127),
                 2 => {
-                    table.snapshot_max = if table.is_live() {
+                    table.snapshot_max = if oracle::is_live(&table) {
                         self.snapshot
                     } else {
                         SNAPSHOT_MAX_LIVE
@@ -869,7 +841,7 @@ impl<'pool> Environment<'pool> {
             .model
             .tables()
             .iter()
-            .filter(|table| !table.is_live())
+            .filter(|table| !oracle::is_live(table))
             .nth(pick)
             .expect("counted");
         let Some((reference, _)) = self.level.find(&table) else {
@@ -979,7 +951,7 @@ impl<'pool> Environment<'pool> {
             0 => SNAPSHOT_LATEST,
             1 => u64::MAX,
             // Below a live table's snapshot_min (every snapshot_min is at least 1).
-            _ if table.is_live() => query.int_inclusive(table.snapshot_min - 1),
+            _ if oracle::is_live(&table) => query.int_inclusive(table.snapshot_min - 1),
             _ => SNAPSHOT_LATEST,
         };
         Environment::expect_error(
@@ -989,6 +961,90 @@ impl<'pool> Environment<'pool> {
             format!("InvalidSnapshot {{ snapshot: {snapshot}, .. }}"),
         )
     }
+}
+
+/// The `max` argument of an overlap query: mostly `0..=GROWTH_FACTOR`, one time in 16
+/// above it (which the level must reject).
+fn pick_overlap_max(query: &mut Prng) -> usize {
+    if query.chance(1, 16) {
+        GROWTH_FACTOR + 1 + query.index(4)
+    } else {
+        query.int_inclusive(GROWTH_FACTOR as u64) as usize
+    }
+}
+
+/// Brute force `table_with_least_overlap`: the first table of `model` (in level order:
+/// smaller key, then smaller snapshot) visible to `snapshot` with the fewest overlapping
+/// tables of `model_b`, among those with at most `max`, as `(count, index)`.
+fn model_least_overlap(
+    model: &Model,
+    model_b: &Model,
+    snapshot: u64,
+    max: usize,
+) -> Option<(usize, usize)> {
+    let mut best: Option<(usize, usize)> = None;
+    for (index, table) in model.tables().iter().enumerate() {
+        if !oracle::sees(snapshot, table) {
+            continue;
+        }
+        let count = overlapping_b(model_b, snapshot, table)
+            .take(max + 1)
+            .count();
+        if count <= max && best.is_none_or(|(best_count, _)| count < best_count) {
+            best = Some((count, index));
+        }
+    }
+    best
+}
+
+/// The `Overlap` of B in a `table_with_least_overlap` answer (for `snapshot`; `describe`
+/// names the call): B's tables that intersect the answer's table, in order, with their
+/// references, and the range widened over them and the table.
+fn check_least_overlap_b(
+    ext: &Extended<'_>,
+    snapshot: u64,
+    answer: &LeastOverlap<Key>,
+    describe: impl Fn() -> String,
+) -> Result<(), CheckFailure> {
+    // The tables of B visible to `snapshot` that intersect `table` (B's model is
+    // disjoint and sorted, so they are contiguous from the first that ends at or
+    // after `table.key_min`).
+    let overlapping = |table: &Table| overlapping_b(&ext.model_b, snapshot, table);
+    let widened = overlapping(&answer.table)
+        .fold(oracle::table_range(&answer.table), |range, (_, b)| {
+            oracle::cover(range, b)
+        });
+    check!(
+        answer.overlap.key_range() == widened
+            && answer
+                .overlap
+                .tables()
+                .iter()
+                .zip(overlapping(&answer.table))
+                .all(|(a, (_, b))| a == b),
+        Check::LeastOverlap,
+        format!(
+            "B tables {:?} widened to {widened:?}, from {}",
+            overlapping(&answer.table)
+                .map(|(_, b)| *b)
+                .collect::<Vec<_>>(),
+            describe()
+        ),
+        format!(
+            "{:?} widened to {:?}",
+            answer.overlap.tables(),
+            answer.overlap.key_range()
+        ),
+    );
+    for (reference, (index, table)) in answer
+        .overlap
+        .references()
+        .iter()
+        .zip(overlapping(&answer.table))
+    {
+        check_reference(&ext.level_b, *reference, index, table)?;
+    }
+    Ok(())
 }
 
 /// The tables of `model_b` visible to `snapshot` that intersect `table`, with their
@@ -1005,7 +1061,7 @@ fn overlapping_b<'a>(
         .iter()
         .enumerate()
         .take_while(move |(_, b)| b.key_min <= key_max)
-        .filter(move |(_, b)| b.visible(snapshot))
+        .filter(move |(_, b)| oracle::sees(snapshot, b))
         .map(move |(offset, b)| (start + offset, b))
 }
 

@@ -28,6 +28,7 @@ use crate::level::model::{
     generate_table_avoiding, Key, Model, Table, KEY_SPACE_PER_TABLE, VALUE_COUNT,
 };
 use crate::level::ops::{FuzzOp, OpSet};
+use crate::level::oracle;
 use crate::support::prng::Prng;
 
 /// What a failed check was checking. Stable names (see [`Check::name`]) for reports and
@@ -461,7 +462,7 @@ impl<'pool> Environment<'pool> {
 
         for (_, table, _) in &self.scratch {
             check!(
-                table.visible(self.snapshot) && table.visible(SNAPSHOT_LATEST),
+                oracle::sees(self.snapshot, table) && oracle::sees(SNAPSHOT_LATEST, table),
                 Check::InsertedVisible,
                 format!("visible to snapshot {} and to latest", self.snapshot),
                 format!("{table:?}"),
@@ -488,7 +489,7 @@ impl<'pool> Environment<'pool> {
         debug_assert!(count > 0);
         let latest = [SNAPSHOT_LATEST];
         self.collect(Query::visible(&latest).descending(), count, |table| {
-            table.visible(SNAPSHOT_LATEST)
+            oracle::sees(SNAPSHOT_LATEST, table)
         })?;
 
         self.retire_collected()?;
@@ -514,7 +515,7 @@ impl<'pool> Environment<'pool> {
             self.model.set_snapshot_max(index, snapshot);
             let expected = self.model.get(index);
             check!(
-                expected.visible(snapshot) && !expected.visible(SNAPSHOT_LATEST),
+                oracle::sees(snapshot, expected) && !oracle::sees(SNAPSHOT_LATEST, expected),
                 Check::RetiredVisibility,
                 format!("visible to snapshot {snapshot}, not to latest"),
                 format!("{expected:?}"),
@@ -549,7 +550,7 @@ impl<'pool> Environment<'pool> {
         let snapshots = [self.snapshot];
         for retired in &self.retired_now {
             match self.level.find(retired) {
-                Some((_, found)) if found == retired && found.invisible(&snapshots) => {}
+                Some((_, found)) if found == retired && oracle::invisible(&snapshots, found) => {}
                 found => {
                     return Err(CheckFailure::described(
                         Check::SnapshotHidesRetired,
@@ -578,7 +579,7 @@ impl<'pool> Environment<'pool> {
         }
         let snapshots = [self.snapshot];
         self.collect(Query::invisible(&snapshots).descending(), count, |table| {
-            table.invisible(&snapshots)
+            oracle::invisible(&snapshots, table)
         })?;
         self.remove_collected()
     }
@@ -590,7 +591,7 @@ impl<'pool> Environment<'pool> {
         }
         let latest = [SNAPSHOT_LATEST];
         self.collect(Query::visible(&latest).descending(), count, |table| {
-            table.visible(SNAPSHOT_LATEST)
+            oracle::sees(SNAPSHOT_LATEST, table)
         })?;
         let values = self.scratch_values();
         self.remove_collected()?;
@@ -690,8 +691,10 @@ impl<'pool> Environment<'pool> {
             // the current snapshot: a reader of that snapshot may still need it).
             // Retained snapshots are readers too (extended op set).
             let retained = self.ext.as_ref().map_or(&[][..], |ext| &ext.retained);
-            let invisible = table.invisible(&[snapshot]) && table.invisible(retained);
-            let visible_to_both = table.visible(SNAPSHOT_LATEST) && table.visible(snapshot);
+            let invisible =
+                oracle::invisible(&[snapshot], &table) && oracle::invisible(retained, &table);
+            let visible_to_both =
+                oracle::sees(SNAPSHOT_LATEST, &table) && oracle::sees(snapshot, &table);
             check!(
                 invisible || visible_to_both,
                 Check::RemovalAllowed,
