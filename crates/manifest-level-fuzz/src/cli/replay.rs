@@ -99,13 +99,7 @@ pub fn replay_cli(
     let trace = match Trace::read(path) {
         Ok(trace) => trace,
         Err(error) => {
-            let hint = match &error {
-                TraceError::WrongTarget { found, .. } if found == "segmented-array" => format!(
-                    " (replay it with: manifest-level-fuzz segmented-array --replay {})",
-                    path.display()
-                ),
-                _ => String::new(),
-            };
+            let hint = other_target_hint(&error, path);
             return usage_error(format!("--replay {}: {error}{hint}", path.display()));
         }
     };
@@ -154,5 +148,16 @@ pub fn replay_cli(
             shrink_and_report(&config, &trace.ops, &failure, shrink_args);
             ExitCode::from(EXIT_FAILURE)
         }
+    }
+}
+
+/// How to replay a trace of the other fuzz target, when that is what `error` says.
+fn other_target_hint(error: &TraceError, path: &Path) -> String {
+    match error {
+        TraceError::WrongTarget { found, .. } if found == "segmented-array" => format!(
+            " (replay it with: manifest-level-fuzz segmented-array --replay {})",
+            path.display()
+        ),
+        _ => String::new(),
     }
 }

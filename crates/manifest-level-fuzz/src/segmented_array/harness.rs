@@ -4,9 +4,9 @@
 use std::fmt;
 
 use manifest_level::{Cursor, Error, NodePool, SegmentedArray};
-use serde::{Deserialize, Serialize};
 
 use super::element::{mix, FuzzElement};
+use super::faults::Faults;
 use super::ops::{Op, Position};
 use super::report::Report;
 use super::setup::Setup;
@@ -690,15 +690,6 @@ pub(super) fn compare<'a, V: PartialEq + fmt::Debug + 'a>(
         }
     }
     Ok(())
-}
-
-/// Planted bugs, to prove the fuzzer catches them (need the `fault-injection` feature).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Faults {
-    /// `lower_bound` skips one element when its answer is the first of a node
-    /// (`SegmentedArray::inject_search_fault`).
-    pub search_off_by_one: bool,
 }
 
 /// Checks a `NodePoolExhausted` from an insert: allowed only when the pool had fewer free

@@ -41,6 +41,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod element;
+pub mod faults;
 pub mod fuzz_input;
 pub mod generate;
 pub mod harness;
@@ -53,8 +54,8 @@ pub mod setup;
 pub mod trace;
 
 pub use element::{ElementKind, Record24, Record64, CAPACITY_MAX, NODE_SIZE_MAX, NODE_SIZE_MIN};
+pub use faults::Faults;
 pub use fuzz_input::INPUT_OPS_MAX;
-pub use harness::Faults;
 pub use ops::{Op, Position};
 pub use reduce::{default_shrunk_trace_path, failure_signature, shrink_failure};
 pub use report::{Failure, Report};

@@ -3,8 +3,8 @@
 use manifest_level::NodePool;
 
 use super::element::{ElementKind, FuzzElement, Record24, Record64};
+use super::faults::Faults;
 use super::generate::Generator;
-use super::harness::Faults;
 use super::harness::{mismatch, Harness, Mismatch};
 use super::ops::Op;
 use super::report::{Failure, Report};

@@ -14,7 +14,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::harness::Faults;
+use super::faults::Faults;
 use super::ops::Op;
 use super::setup::Setup;
 use crate::support::trace_file::{self, TraceTarget};
