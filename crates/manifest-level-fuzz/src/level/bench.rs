@@ -1,7 +1,7 @@
 //! The fuzzer's own throughput (`manifest-level-fuzz bench`) on the seed workload.
 //!
 //! Runs each seed of a range several times (seed-faithful config unless told otherwise:
-//! 1024 tables, 1024-byte nodes, every check of spec §4 on), keeps each seed's median
+//! 1024 tables, 1024-byte nodes, every check of docs/SEMANTICS.md §4 on), keeps each seed's median
 //! execution time, and reports ops/s per seed and in all (total ops over the sum of the
 //! medians), so the figure compares with TigerBeetle's "ops for seeds 1–5 in N s".
 

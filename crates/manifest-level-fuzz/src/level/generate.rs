@@ -1,4 +1,4 @@
-//! Op generation (spec §4.3): turning weighted draws into a valid op sequence.
+//! Op generation (docs/SEMANTICS.md §4.3): turning weighted draws into a valid op sequence.
 //!
 //! Generation runs entirely ahead of execution and needs no level: the
 //! [`GenerateContext`] tracks how many tables are inserted, updated (retired at the current
@@ -177,7 +177,7 @@ impl fmt::Display for InvalidOp {
 
 impl std::error::Error for InvalidOp {}
 
-/// The generator's view of the level (spec §4.3): counts only, no tables.
+/// The generator's view of the level (docs/SEMANTICS.md §4.3): counts only, no tables.
 ///
 /// - `inserted`: tables in the level;
 /// - `updated`: tables retired at the current snapshot (still visible to it);
@@ -330,7 +330,7 @@ impl GenerateContext {
     }
 
     /// Turns the drawn `kind` into a valid op, falling back to another kind when it
-    /// cannot apply (spec §4.3), and updates the counts.
+    /// cannot apply (docs/SEMANTICS.md §4.3), and updates the counts.
     pub fn next(&mut self, prng: &mut Prng, kind: OpKind) -> FuzzOp {
         let op = self.choose(prng, kind);
         self.effect(&op);
@@ -347,12 +347,13 @@ impl GenerateContext {
         // (every retired table pinned, none live: some snapshot must be retained). The
         // extended kinds fall back to faithful kinds, to release/retain (which always
         // apply to each other), or to a misuse op that always applies.
-        loop {
+        for _ in 0..OpKind::ALL.len() {
             match self.try_kind(prng, kind) {
                 Pick::Op(op) => return op,
                 Pick::FallBack(next) => kind = next,
             }
         }
+        unreachable!("op kind fallbacks cycle (last tried: {kind:?})");
     }
 
     /// One step of [`GenerateContext::choose`]: the op for `kind` (drawing its counts),

@@ -1,4 +1,4 @@
-//! The reference model (spec §4.4): the tables the level should hold, in a plain sorted
+//! The reference model (docs/SEMANTICS.md §4.4): the tables the level should hold, in a plain sorted
 //! `Vec`, and the generator of new tables that never overlap it.
 //!
 //! Every table the fuzzer creates is disjoint from every table already in the model
@@ -233,7 +233,7 @@ impl Model {
     }
 
     /// A new live table created at `snapshot` that overlaps no table of the model and
-    /// lies entirely after `after` (spec §4.4).
+    /// lies entirely after `after` (docs/SEMANTICS.md §4.4).
     ///
     /// `key_min` is `after + 1..=31`, pushed past the end of any model table it lands in;
     /// `key_max` is `key_min + 0..=min(32, room)`, where `room` keeps it before the next

@@ -26,8 +26,8 @@ use crate::support::prng::Prng;
 
 /// One step of a fuzz run.
 ///
-/// The first five variants are the seed's op set (spec §4.2), the *faithful* set; the
-/// rest form the *extended* set ([`OpSet::Extended`], issue 5), which puts every public
+/// The first five variants are the seed's op set (docs/SEMANTICS.md §4.2), the *faithful* set; the
+/// rest form the *extended* set ([`OpSet::Extended`]), which puts every public
 /// method of the level under fuzz: retained snapshots, compaction, `next_table` walks,
 /// the compaction queries against a second level B, `reset`, and misuse that must fail
 /// with the right typed error and change nothing.
@@ -241,7 +241,7 @@ impl fmt::Display for FuzzOp {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OpSet {
-    /// The seed's five ops ([`OpKind::FAITHFUL`]), exactly as spec §4 describes them.
+    /// The seed's five ops ([`OpKind::FAITHFUL`]), exactly as docs/SEMANTICS.md §4 describes them.
     #[default]
     Faithful,
     /// Every op ([`OpKind::ALL`]): the faithful ones plus retained snapshots, compaction,

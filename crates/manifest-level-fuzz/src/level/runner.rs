@@ -1,4 +1,4 @@
-//! Running the fuzzer (spec §4.1): seed → ops → environment → report.
+//! Running the fuzzer (docs/SEMANTICS.md §4.1): seed → ops → environment → report.
 //!
 //! A run is fully determined by its [`RunConfig`]: the seed gives the op count, the ops
 //! and the contents of every table. Generation and execution are separate steps:
@@ -31,10 +31,10 @@ use crate::level::ops::{FuzzOp, OpCounts, OpSet, Weights};
 use crate::support::panic::catch_panic;
 use crate::support::prng::Prng;
 
-/// The op count cap when none is given (spec §4.1).
+/// The op count cap when none is given (docs/SEMANTICS.md §4.1).
 pub const EVENTS_MAX_DEFAULT: u64 = 200_000;
 
-/// The mean of the exponential op-count draw (spec §4.1).
+/// The mean of the exponential op-count draw (docs/SEMANTICS.md §4.1).
 pub const OP_COUNT_MEAN: u64 = 100_000;
 
 /// The seed's node size, in bytes.

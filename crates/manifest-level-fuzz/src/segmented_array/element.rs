@@ -133,13 +133,10 @@ impl Element for Record64 {
     }
 }
 
-/// The SplitMix64 finalizer: a cheap bijective mix for payloads and keys.
+/// A cheap bijective mix for payloads and keys (one SplitMix64 output).
 #[inline]
-pub(super) fn mix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
+pub(super) fn mix(x: u64) -> u64 {
+    crate::support::prng::splitmix64_output(x)
 }
 
 /// Maps a `u64` domain key to a `u128` key, preserving order and using the high bits.

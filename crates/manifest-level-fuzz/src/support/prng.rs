@@ -37,22 +37,26 @@
 use std::error::Error;
 use std::fmt;
 
-/// The SplitMix64 increment (the 64-bit golden ratio).
-const SPLITMIX64_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
-
 /// `2^-53`, exactly representable as an `f64`.
 const TWO_POW_MINUS_53: f64 = 1.0 / 9_007_199_254_740_992.0;
 
-/// Advances a SplitMix64 state and returns its next output.
-///
-/// This is the reference algorithm by Sebastiano Vigna, used (as recommended
-/// by the xoshiro authors) to expand one `u64` seed into a full state.
+/// Advances a SplitMix64 state and returns its next output (Vigna's reference algorithm,
+/// from `rand_xoshiro`), used, as the xoshiro authors recommend, to expand one `u64` seed
+/// into a full state.
 fn splitmix64(state: &mut u64) -> u64 {
+    let output = splitmix64_output(*state);
     *state = state.wrapping_add(SPLITMIX64_GAMMA);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+    output
+}
+
+/// The 64-bit golden ratio SplitMix64 adds to its state per output.
+const SPLITMIX64_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// The output of a SplitMix64 generator in `state`: its state advanced once, mixed. A
+/// bijection of `u64`, so also a cheap mix for payloads and keys.
+pub fn splitmix64_output(state: u64) -> u64 {
+    use rand_xoshiro::rand_core::{RngCore, SeedableRng};
+    rand_xoshiro::SplitMix64::seed_from_u64(state).next_u64()
 }
 
 /// A deterministic xoshiro256++ pseudo-random number generator.

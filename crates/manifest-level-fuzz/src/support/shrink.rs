@@ -182,13 +182,15 @@ where
     /// ops.
     fn drop_chunks(&mut self) -> Result<(), OutOfBudget> {
         let mut chunk = self.current.len().div_ceil(2).max(1);
-        loop {
+        // The chunk halves every round: at most log2(len) + 1 rounds.
+        for _ in 0..=usize::BITS {
             self.drop_chunks_of(chunk)?;
             if chunk == 1 {
                 return Ok(());
             }
             chunk = chunk.div_ceil(2);
         }
+        unreachable!("the chunk size halves to 1 within usize::BITS rounds");
     }
 
     /// Tries dropping each chunk of `chunk` ops, from the end backwards (so that failing

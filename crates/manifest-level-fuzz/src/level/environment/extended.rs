@@ -1,4 +1,4 @@
-//! Execution of the extended op set (issue 5): every public method of the level under
+//! Execution of the extended op set: every public method of the level under
 //! random interleavings, each checked against the model.
 //!
 //! - **Retained snapshots** ([`FuzzOp::RetainSnapshot`], [`FuzzOp::ReleaseSnapshot`]):

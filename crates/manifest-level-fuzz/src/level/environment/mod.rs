@@ -1,4 +1,4 @@
-//! The environment (spec §4.4 and §4.5): a [`ManifestLevel`] under test, the reference
+//! The environment (docs/SEMANTICS.md §4.4 and §4.5): a [`ManifestLevel`] under test, the reference
 //! [`Model`], and the current snapshot; it executes [`FuzzOp`]s on both and checks that
 //! they agree.
 //!
@@ -402,7 +402,7 @@ impl<'pool> Environment<'pool> {
         self.peak_tables
     }
 
-    /// Executes `op` on the level and the model and checks them (spec §4.4, §4.5).
+    /// Executes `op` on the level and the model and checks them (docs/SEMANTICS.md §4.4, §4.5).
     ///
     /// The op must be valid in the current state (as generated, or checked with
     /// [`GenerateContext::apply`](crate::level::generate::GenerateContext::apply)); otherwise
@@ -798,7 +798,13 @@ pub fn for_each_table(level: &ManifestLevel<'_, Key>, mut f: impl FnMut(&Table))
     let latest = [SNAPSHOT_LATEST];
     let mut live = level.iter(Query::visible(&latest)).peekable();
     let mut retired = level.iter(Query::invisible(&[])).peekable();
-    loop {
+    // Each round yields one table, so the level's count (plus the final round) bounds it.
+    let rounds_max = level.len() as usize + 1;
+    for round in 0.. {
+        assert!(
+            round < rounds_max,
+            "the two classes yield more tables than the level holds"
+        );
         let take_live = match (live.peek(), retired.peek()) {
             (Some((_, a)), Some((_, b))) => {
                 (a.key_max, a.snapshot_min) <= (b.key_max, b.snapshot_min)
