@@ -59,7 +59,8 @@
 //!    a reference model, a harness that runs ops on both sides, shrinking, traces and
 //!    printed regression tests. Neither knows the other.
 //! 3. [`campaign`]: many seeds on all cores for any job (seed in, outcome out), with
-//!    findings written as they finish.
+//!    findings written as they finish; one job per fuzzer (`level_job`,
+//!    `segmented_array_job`).
 //! 4. [`cli`]: the command line, the only module that parses arguments, prints and picks
 //!    exit codes.
 //!
