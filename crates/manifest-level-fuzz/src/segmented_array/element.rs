@@ -5,13 +5,13 @@ use std::fmt;
 use manifest_level::Element;
 use serde::{Deserialize, Serialize};
 
-/// The smallest node size a [`Setup`] uses, in bytes.
+/// The smallest node size a [`Setup`](crate::segmented_array::Setup) uses, in bytes.
 pub const NODE_SIZE_MIN: u32 = 32;
 
-/// The largest node size a [`Setup`] uses, in bytes.
+/// The largest node size a [`Setup`](crate::segmented_array::Setup) uses, in bytes.
 pub const NODE_SIZE_MAX: u32 = 4096;
 
-/// The largest array capacity a [`Setup`] uses (keeps the full model comparison after
+/// The largest array capacity a [`Setup`](crate::segmented_array::Setup) uses (keeps the full model comparison after
 /// every op cheap).
 pub const CAPACITY_MAX: u32 = 4096;
 

@@ -6,7 +6,7 @@ use super::element::ElementKind;
 use super::ops::{Op, Position};
 use super::trace::Trace;
 
-/// The most ops a fuzz input decodes to ([`Trace::from_fuzz_input`]).
+/// The most ops a fuzz input decodes to (`Trace::from_fuzz_input`).
 pub const INPUT_OPS_MAX: usize = 256;
 
 pub(super) fn encode_position(position: &Position, bytes: &mut Vec<u8>) {
@@ -168,7 +168,7 @@ mod decode {
 }
 
 impl Trace {
-    /// Encodes the trace as the bytes [`Trace::from_fuzz_input`] decodes back to it: the
+    /// Encodes the trace as the bytes `Trace::from_fuzz_input` decodes back to it: the
     /// setup's fields, then each op, as fixed-width little-endian integers with one tag
     /// byte per enum. The setup should be normalized (normalized setups fit the field
     /// widths exactly).
@@ -192,7 +192,7 @@ impl Trace {
         bytes
     }
 
-    /// Decodes fuzzer bytes: a [`Setup`] (passed through [`Setup::for_fuzz_input`]), then
+    /// Decodes fuzzer bytes: a [`Setup`](super::Setup) (passed through [`Setup::for_fuzz_input`](super::Setup::for_fuzz_input)), then
     /// ops until the bytes or [`INPUT_OPS_MAX`] run out. Every byte string decodes
     /// (missing bytes read as zero).
     #[cfg(feature = "arbitrary")]

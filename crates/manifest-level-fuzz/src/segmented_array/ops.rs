@@ -29,13 +29,13 @@ pub enum Position {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
-    /// One [`SegmentedArray::insert`] at `at` (in sorted mode with a key that keeps the
+    /// One [`SegmentedArray::insert`](manifest_level::SegmentedArray::insert) at `at` (in sorted mode with a key that keeps the
     /// order: the key of the element at `at`, else of the last one).
     Insert {
         /// Where.
         at: Position,
     },
-    /// One [`SegmentedArray::insert_slice`] of `count` new elements at `at` (in sorted
+    /// One [`SegmentedArray::insert_slice`](manifest_level::SegmentedArray::insert_slice) of `count` new elements at `at` (in sorted
     /// mode, all with the key [`Op::Insert`] would use).
     InsertSlice {
         /// Where.
@@ -43,7 +43,7 @@ pub enum Op {
         /// How many.
         count: u16,
     },
-    /// `count` calls of [`SegmentedArray::insert_sorted`], keys in
+    /// `count` calls of [`SegmentedArray::insert_sorted`](manifest_level::SegmentedArray::insert_sorted), keys in
     /// `key..=key + spread` (clamped to the key domain). In positional mode the elements
     /// are appended instead.
     InsertSorted {
@@ -54,19 +54,19 @@ pub enum Op {
         /// Width of the key window; 0 inserts one key `count` times.
         spread: u32,
     },
-    /// One [`SegmentedArray::remove`] at `at`.
+    /// One [`SegmentedArray::remove`](manifest_level::SegmentedArray::remove) at `at`.
     Remove {
         /// Where.
         at: Position,
     },
-    /// One [`SegmentedArray::remove_range`] of `count` elements from `at`.
+    /// One [`SegmentedArray::remove_range`](manifest_level::SegmentedArray::remove_range) of `count` elements from `at`.
     RemoveRange {
         /// Where.
         at: Position,
         /// How many.
         count: u16,
     },
-    /// [`SegmentedArray::lower_bound`] of `key` against the model's `partition_point`
+    /// [`SegmentedArray::lower_bound`](manifest_level::SegmentedArray::lower_bound) of `key` against the model's `partition_point`
     /// (sorted mode); in positional mode, `get(key % (len + 1))` against the model.
     LowerBound {
         /// The domain key.
@@ -80,7 +80,7 @@ pub enum Op {
         /// How many more.
         count: u16,
     },
-    /// [`SegmentedArray::range`] over `len` elements from `start`, stepping from the front
+    /// [`SegmentedArray::range`](manifest_level::SegmentedArray::range) over `len` elements from `start`, stepping from the front
     /// or the back by the bits of `pattern`.
     Iterate {
         /// The first index.
@@ -98,7 +98,7 @@ pub enum Op {
         /// How many.
         count: u16,
     },
-    /// [`SegmentedArray::clear`].
+    /// [`SegmentedArray::clear`](manifest_level::SegmentedArray::clear).
     Clear,
 }
 

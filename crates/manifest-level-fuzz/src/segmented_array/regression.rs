@@ -4,9 +4,9 @@ use super::trace::Trace;
 
 impl Trace {
     /// A ready-to-paste Rust test (for `crates/manifest-level-fuzz/tests/`) that replays
-    /// this trace with [`run_ops`] and fails with the fuzzer's message while the bug is
+    /// this trace with [`run_ops`](crate::segmented_array::run_ops) and fails with the fuzzer's message while the bug is
     /// there. The ops are printed with `Debug`, which is valid Rust with the variants of
-    /// [`ElementKind`], [`Op`] and [`Position`] in scope, as the test imports them.
+    /// [`ElementKind`](crate::segmented_array::ElementKind), [`Op`](crate::segmented_array::Op) and [`Position`](crate::segmented_array::Position) in scope, as the test imports them.
     /// The trace's planted faults are replayed too (`Faults::default()` for a real bug).
     pub fn regression_test(&self, name: &str) -> String {
         let mut text = String::new();

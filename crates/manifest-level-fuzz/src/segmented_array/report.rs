@@ -23,11 +23,11 @@ pub struct Report {
     pub inserted: u64,
     /// Elements removed from the main array (including by `clear`).
     pub removed: u64,
-    /// Operations that returned [`Error::CapacityExhausted`], as expected.
+    /// Operations that returned [`Error::CapacityExhausted`](manifest_level::Error::CapacityExhausted), as expected.
     pub capacity_errors: u64,
-    /// Operations that returned [`Error::NodePoolExhausted`], as allowed.
+    /// Operations that returned [`Error::NodePoolExhausted`](manifest_level::Error::NodePoolExhausted), as allowed.
     pub pool_errors: u64,
-    /// Operations that returned [`Error::IndexOutOfBounds`], as expected.
+    /// Operations that returned [`Error::IndexOutOfBounds`](manifest_level::Error::IndexOutOfBounds), as expected.
     pub bounds_errors: u64,
     /// `lower_bound` checks against the model.
     pub searches: u64,
@@ -37,7 +37,7 @@ pub struct Report {
     pub node_count_max: u32,
     /// The array's length at the end.
     pub len_final: u32,
-    /// Every op, when [`SegmentedArrayFuzzConfig::record`] was set.
+    /// Every op, when [`SegmentedArrayFuzzConfig::record`](crate::segmented_array::SegmentedArrayFuzzConfig::record) was set.
     pub trace: Option<Trace>,
 }
 
@@ -92,7 +92,7 @@ pub struct Failure {
     pub found: String,
     /// The panic, when the check is `no panic`.
     pub panic: Option<CaughtPanic>,
-    /// The ops up to and including the failing one: replay with [`run_ops`].
+    /// The ops up to and including the failing one: replay with [`run_ops`](crate::segmented_array::run_ops).
     pub trace: Trace,
 }
 

@@ -12,7 +12,7 @@
 //!   by any snapshot of the set) and an invisible one (seen by none of them, nor by
 //!   latest), and visible to one of them alone (the next one in turn each op, so every
 //!   retained snapshot is covered within as many ops as there are retained snapshots).
-//!   The model's side of every class is [`oracle`](crate::level::oracle)'s, not the
+//!   The model's side of every class is [`crate::level::oracle`]'s, not the
 //!   library's `Query::matches`;
 //! - **key ranges**: random ranges (around tables, on their edges, between two tables,
 //!   anywhere), each for a random class and direction;
