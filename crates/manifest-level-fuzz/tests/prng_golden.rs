@@ -10,9 +10,10 @@
 //! them only as a deliberate, announced break.
 //!
 //! The raw stream is additionally cross-checked against the reference
-//! `rand_xoshiro` crate (dev-dependency only; the fuzzer itself never uses
-//! it), whose `Xoshiro256PlusPlus::seed_from_u64` seeds through SplitMix64
-//! exactly like `Prng::from_seed`.
+//! `rand_xoshiro` crate's `Xoshiro256PlusPlus` (the fuzzer takes only its
+//! SplitMix64 seeding from that crate and keeps its own xoshiro256++, so the
+//! stream cannot move with a crate upgrade), whose `seed_from_u64` seeds
+//! through SplitMix64 exactly like `Prng::from_seed`.
 
 use manifest_level_fuzz::support::prng::Prng;
 use rand_xoshiro::rand_core::{RngCore, SeedableRng};
