@@ -109,6 +109,9 @@ pub enum Check {
     MisuseError,
     /// Extended: a misuse op left the level unchanged.
     MisuseUnchanged,
+    /// The node pool has handed out exactly the nodes its levels hold: a leaked or
+    /// double-released node shows at the op that caused it, not when the pool runs dry.
+    PoolAccounting,
 }
 
 impl Check {
@@ -148,6 +151,7 @@ impl Check {
             Check::Reset => "reset",
             Check::MisuseError => "misuse_error",
             Check::MisuseUnchanged => "misuse_unchanged",
+            Check::PoolAccounting => "pool_accounting",
         }
     }
 }
@@ -718,8 +722,9 @@ impl<'pool> Environment<'pool> {
     }
 
     /// The checks after every op: table count, the visible counters and
-    /// `key_range_latest` against the model.
+    /// `key_range_latest` against the model, and the pool's accounting.
     pub fn check_after_op(&self) -> Result<(), CheckFailure> {
+        self.check_pool_accounting()?;
         check_eq!(
             Check::TableCount,
             expected: self.model.len(),
@@ -739,6 +744,31 @@ impl<'pool> Environment<'pool> {
             Check::KeyRangeLatest,
             expected: self.model.key_range_latest(),
             found: self.level.key_range_latest(),
+        );
+        Ok(())
+    }
+
+    /// The pool's acquired count equals the sum of its levels' node counts (level A, and
+    /// level B in the extended op set: the pool is theirs alone). O(1).
+    pub fn check_pool_accounting(&self) -> Result<(), CheckFailure> {
+        let pool = self.level.pool();
+        let level_b = self.ext.as_ref().map_or(0, |ext| ext.level_b.node_count());
+        let held = u64::from(self.level.node_count()) + u64::from(level_b);
+        check!(
+            u64::from(pool.acquired_count()) == held
+                && pool.acquired_count() + pool.free_count() == pool.node_count(),
+            Check::PoolAccounting,
+            format!(
+                "{held} nodes acquired (level {} + level B {level_b}), {} free of {}",
+                self.level.node_count(),
+                u64::from(pool.node_count()) - held,
+                pool.node_count()
+            ),
+            format!(
+                "{} acquired, {} free",
+                pool.acquired_count(),
+                pool.free_count()
+            ),
         );
         Ok(())
     }
@@ -880,6 +910,25 @@ mod tests {
         env.apply(&FuzzOp::InsertTables { count: 10 }).unwrap();
         env.apply(&FuzzOp::InsertTables { count: 10 }).unwrap();
         test(&mut env);
+    }
+
+    #[test]
+    fn a_node_acquired_behind_the_levels_back_is_caught() {
+        let params = Params::with_table_count_max(64);
+        let nodes = Environment::nodes_needed(256, &params).unwrap();
+        let pool = NodePool::new(256, nodes + 1).unwrap();
+        let mut env = Environment::new(&pool, &params, Prng::from_seed(1)).unwrap();
+        env.apply(&FuzzOp::InsertTables { count: 10 }).unwrap();
+        // A level the environment does not know of takes a node from the same pool.
+        let mut stray = ManifestLevel::<Key>::new(&pool, 8).unwrap();
+        stray
+            .insert_table(TableInfo::new(1, 1, 1, 0, 0, 1))
+            .unwrap();
+        let failure = env.check_after_op().unwrap_err();
+        assert_eq!(failure.what, Check::PoolAccounting, "{failure}");
+        // Once the stray level gives its node back, the accounting holds again.
+        drop(stray);
+        env.check_after_op().unwrap();
     }
 
     #[test]
