@@ -93,6 +93,15 @@ pub fn same_identity<K: Key>(a: &TableInfo<K>, b: &TableInfo<K>) -> bool {
         && a.checksum == b.checksum
 }
 
+/// Whether `a` and `b` agree in all seven fields (the model's own comparison, not the
+/// library's `PartialEq`).
+pub fn same_fields<K: Key>(a: &TableInfo<K>, b: &TableInfo<K>) -> bool {
+    same_identity(a, b)
+        && a.key_min == b.key_min
+        && a.snapshot_max == b.snapshot_max
+        && a.value_count == b.value_count
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

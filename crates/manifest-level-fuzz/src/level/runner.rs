@@ -564,7 +564,8 @@ fn config_failure(config: &RunConfig, error: ConfigError) -> RunFailure {
     }
 }
 
-/// Builds the environment and executes `ops` in it, catching panics.
+/// Builds the environment and executes `ops` in it, catching panics. Whatever the ops
+/// checked along the way, the run ends with the whole level against the whole model.
 fn execute<R>(
     config: &RunConfig,
     ops: &[FuzzOp],
@@ -608,7 +609,7 @@ fn execute<R>(
             }
             op_counts.add(op.kind());
         }
-        Ok(())
+        env.check_full_contents()
     });
     let elapsed = start.elapsed();
     match outcome {
