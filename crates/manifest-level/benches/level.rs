@@ -94,7 +94,7 @@ fn allocated_by<T>(build: impl FnOnce() -> T) -> (T, usize) {
 // ---------------------------------------------------------------------------------------
 // Workload
 
-const SIZES: [usize; 3] = [1_024, 32_768, 262_144];
+const SIZES: [usize; 7] = [8, 64, 512, 1_024, 4_096, 32_768, 262_144];
 const SNAPSHOT_CURRENT: u64 = 1_001;
 const QUERY_COUNT: usize = 4_096; // a power of two: queries cycle with a mask
 const SLOT_WIDTH: u64 = 64;
@@ -201,13 +201,13 @@ impl Workload {
     fn new(n: usize) -> Workload {
         let mut rng = Rng::multiply_shift(0x5EED ^ n as u64);
         let tables = generate_level(&mut rng, n, SLOT_WIDTH, (0, 40));
-        let k = (n / 16).min(256);
+        let k = (n / 16).clamp(1, 256);
         let held = tables[n - k..].to_vec();
         let mut live: Vec<Table> = tables.iter().filter(|t| t.is_live()).copied().collect();
         rng.shuffle(&mut live);
         // Level A: slots of 8 B slots; each table spans 72..=440 keys, so it overlaps at
         // least one visible table of B and the sweep never stops early (checked below).
-        let tables_a = generate_level(&mut rng, (n / 8).max(16), 8 * SLOT_WIDTH, (72, 440));
+        let tables_a = generate_level(&mut rng, (n / 8).max(1), 8 * SLOT_WIDTH, (72, 440));
         let sorted_a = sorted(&tables_a);
         let sorted = sorted(&tables);
         assert_every_table_overlaps(&sorted_a, &sorted);
@@ -217,7 +217,7 @@ impl Workload {
         let slots = (n - n / 16) as u64;
         let ranges = (0..QUERY_COUNT)
             .map(|_| {
-                let first = rng.below(slots - 8);
+                let first = rng.below((slots - 8).max(1));
                 KeyRange::new(first * SLOT_WIDTH, (first + 8) * SLOT_WIDTH - 1).unwrap()
             })
             .collect();
