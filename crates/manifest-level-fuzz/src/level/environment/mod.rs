@@ -749,8 +749,8 @@ impl<'pool> Environment<'pool> {
     }
 
     /// The level's whole contents equal the model's, table by table and field by field,
-    /// in level order; with the extended op set, level B's too. O(n); allocates the
-    /// level's list once (the runner calls it at the end of every run).
+    /// in level order; with the extended op set, level B's too. O(n), no allocation (the
+    /// runner calls it at the end of every run).
     pub fn check_full_contents(&self) -> Result<(), CheckFailure> {
         compare_contents(Check::EqualsModel, &self.level, &self.model)?;
         if let Some(ext) = &self.ext {
@@ -762,24 +762,12 @@ impl<'pool> Environment<'pool> {
     /// The pool's acquired count equals the sum of its levels' node counts (level A, and
     /// level B in the extended op set: the pool is theirs alone). O(1).
     pub fn check_pool_accounting(&self) -> Result<(), CheckFailure> {
-        let pool = self.level.pool();
+        let level_a = self.level.node_count();
         let level_b = self.ext.as_ref().map_or(0, |ext| ext.level_b.node_count());
-        let held = u64::from(self.level.node_count()) + u64::from(level_b);
-        check!(
-            u64::from(pool.acquired_count()) == held
-                && pool.acquired_count() + pool.free_count() == pool.node_count(),
+        check_eq!(
             Check::PoolAccounting,
-            format!(
-                "{held} nodes acquired (level {} + level B {level_b}), {} free of {}",
-                self.level.node_count(),
-                u64::from(pool.node_count()) - held,
-                pool.node_count()
-            ),
-            format!(
-                "{} acquired, {} free",
-                pool.acquired_count(),
-                pool.free_count()
-            ),
+            expected: u64::from(level_a) + u64::from(level_b),
+            found: u64::from(self.level.pool().acquired_count()),
         );
         Ok(())
     }
@@ -833,31 +821,38 @@ impl<'pool> Environment<'pool> {
     }
 }
 
-/// `level`'s tables against `model`'s, in order: the first difference (or a length
-/// mismatch) fails `what`.
+/// `level`'s tables against `model`'s, in order and field by field: the first
+/// difference, or a length mismatch, fails `what`. No allocation.
 fn compare_contents(
     what: Check,
     level: &ManifestLevel<'_, Key>,
     model: &Model,
 ) -> Result<(), CheckFailure> {
-    let mut tables = Vec::with_capacity(level.len() as usize);
-    for_each_table(level, |table| tables.push(*table));
+    check_eq!(what, expected: model.len(), found: level.len() as usize);
     let expected = model.tables();
-    if let Some(position) = (0..tables.len().min(expected.len()))
-        .find(|&index| !oracle::same_fields(&tables[index], &expected[index]))
-    {
+    let mut position = 0;
+    let mut mismatch = None;
+    for_each_table(level, |table| {
+        let same = expected
+            .get(position)
+            .is_some_and(|model_table| oracle::same_fields(table, model_table));
+        if mismatch.is_none() && !same {
+            mismatch = Some((position, *table));
+        }
+        position += 1;
+    });
+    if let Some((position, table)) = mismatch {
         return Err(CheckFailure::described(
             what,
-            format!("table {position} of the model: {:?}", expected[position]),
-            format!("{:?}", tables[position]),
+            format!(
+                "table {position} of the model: {:?}",
+                expected.get(position)
+            ),
+            format!("{table:?}"),
         ));
     }
-    check!(
-        tables.len() == expected.len(),
-        what,
-        format!("{} tables in the model", expected.len()),
-        format!("{} tables in the level", tables.len()),
-    );
+    // The level's iteration yields as many tables as it counts.
+    check_eq!(what, expected: model.len(), found: position);
     Ok(())
 }
 
