@@ -24,6 +24,9 @@ pub struct FuzzSeedJob {
     pub shrink: Option<ShrinkLimits>,
     /// The directory shrunk traces go to (created when the first one is written).
     pub traces: PathBuf,
+    /// The failure database each shrunk trace is also stored in ([`super::regressions`]);
+    /// `None` stores nothing.
+    pub regressions: Option<PathBuf>,
     /// Failures of seeds that are waiting to be shrunk.
     failures: Mutex<HashMap<u64, RunFailure>>,
 }
@@ -38,6 +41,7 @@ impl FuzzSeedJob {
             },
             shrink,
             traces,
+            regressions: None,
             failures: Mutex::new(HashMap::new()),
         }
     }
@@ -102,6 +106,14 @@ impl SeedJob for FuzzSeedJob {
         let written = std::fs::create_dir_all(&self.traces)
             .map_err(|error| error.to_string())
             .and_then(|()| trace.write(&path).map_err(|error| error.to_string()));
+        if written.is_ok() {
+            super::regressions::keep(
+                self.regressions.as_deref(),
+                "level",
+                &reduced.signature,
+                &path,
+            );
+        }
         let record = ShrunkRecord {
             signature: reduced.signature.clone(),
             ops_before: reduced.original_len,

@@ -35,6 +35,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
 pub mod level_job;
+pub mod regressions;
 pub mod segmented_array_job;
 
 use crate::support::panic::panic_message;

@@ -23,6 +23,9 @@ pub struct SegmentedArraySeedJob {
     pub shrink: Option<ShrinkLimits>,
     /// The directory shrunk traces go to (created when the first one is written).
     pub traces: PathBuf,
+    /// The failure database each shrunk trace is also stored in ([`super::regressions`]);
+    /// `None` stores nothing.
+    pub regressions: Option<PathBuf>,
     /// Failures of seeds that are waiting to be shrunk.
     failures: Mutex<HashMap<u64, Failure>>,
 }
@@ -41,6 +44,7 @@ impl SegmentedArraySeedJob {
             },
             shrink,
             traces,
+            regressions: None,
             failures: Mutex::new(HashMap::new()),
         }
     }
@@ -98,6 +102,15 @@ impl SeedJob for SegmentedArraySeedJob {
         let written = std::fs::create_dir_all(&self.traces)
             .map_err(|error| error.to_string())
             .and_then(|()| trace.write(&path).map_err(|error| error.to_string()));
+        if written.is_ok() {
+            let signature = failure.signature();
+            super::regressions::keep(
+                self.regressions.as_deref(),
+                "segmented-array",
+                &signature,
+                &path,
+            );
+        }
         let record = ShrunkArrayRecord {
             signature: failure.signature(),
             ops_before: failure.trace.ops.len(),

@@ -1,6 +1,6 @@
 //! `manifest-level-fuzz campaign`: its flags, and the summary it prints.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -9,6 +9,7 @@ use clap::CommandFactory;
 use super::values::{check_mode_parser, op_set_parser};
 use super::{Cli, EXIT_FAILURE, EXIT_USAGE};
 use crate::campaign::level_job::FuzzSeedJob;
+use crate::campaign::regressions::{replay_stored, Replayed, StoredReplay};
 use crate::campaign::segmented_array_job::SegmentedArraySeedJob;
 use crate::campaign::{run_campaign, CampaignConfig, CampaignSummary, SeedJob, Shard};
 use crate::level::environment::deep::CheckMode;
@@ -55,6 +56,12 @@ pub struct CampaignArgs {
     /// -traces].
     #[arg(long, value_name = "DIR")]
     pub traces: Option<PathBuf>,
+
+    /// The failure database: every failure's shrunk trace is stored here, one file per
+    /// distinct failure signature, and every campaign replays the stored traces first
+    /// [default: campaign-regressions, next to the findings file].
+    #[arg(long, value_name = "DIR")]
+    pub regressions: Option<PathBuf>,
 
     /// What to fuzz: `level` (the manifest level) or `segmented-array` (the array alone).
     #[arg(long, value_name = "TARGET", default_value = "level", value_parser = ["level", "segmented-array"])]
@@ -196,6 +203,13 @@ impl CampaignArgs {
         })
     }
 
+    /// The failure database's directory.
+    pub fn regressions_dir(&self) -> PathBuf {
+        self.regressions
+            .clone()
+            .unwrap_or_else(|| self.findings.with_file_name("campaign-regressions"))
+    }
+
     fn shrink_limits(&self) -> Option<ShrinkLimits> {
         (!self.no_shrink).then(|| ShrinkLimits {
             attempts_max: self.shrink_attempts,
@@ -226,12 +240,14 @@ fn job_for(args: &CampaignArgs) -> Result<(Box<dyn SeedJob>, String), String> {
         let base = args.base_config();
         base.validate().map_err(|error| error.to_string())?;
         let shown = serde_json::to_string(&base).expect("a config serializes");
-        let job = FuzzSeedJob::new(base, args.shrink_limits(), args.traces_dir());
+        let mut job = FuzzSeedJob::new(base, args.shrink_limits(), args.traces_dir());
+        job.regressions = Some(args.regressions_dir());
         return Ok((Box::new(job), shown));
     }
     let base = args.array_config();
     let shown = format!("{base:?}");
-    let job = SegmentedArraySeedJob::new(base, args.shrink_limits(), args.traces_dir());
+    let mut job = SegmentedArraySeedJob::new(base, args.shrink_limits(), args.traces_dir());
+    job.regressions = Some(args.regressions_dir());
     Ok((Box::new(job), shown))
 }
 
@@ -242,6 +258,13 @@ pub fn run_cli(args: &CampaignArgs) -> ExitCode {
         Ok(job) => job,
         Err(message) => return usage_error(message),
     };
+    let regressions = args.regressions_dir();
+    if regressions.exists() && !regressions.is_dir() {
+        return usage_error(format!(
+            "--regressions {}: not a directory",
+            regressions.display()
+        ));
+    }
     let plan = match (args.seeds, args.duration) {
         (Some(plan), _) => plan,
         (None, Some(duration)) => {
@@ -274,8 +297,9 @@ pub fn run_cli(args: &CampaignArgs) -> ExitCode {
         args.shard.count,
         args.findings.display(),
     );
+    let stored = replay_stored_failures(&regressions);
     match run_campaign(&config, job.as_ref()) {
-        Ok(summary) => report(args, &summary),
+        Ok(summary) => report(args, &summary, stored.still_failing()),
         Err(error) => usage_error(format!(
             "findings file {}: {error}",
             args.findings.display()
@@ -283,11 +307,34 @@ pub fn run_cli(args: &CampaignArgs) -> ExitCode {
     }
 }
 
-/// Prints the summary; the exit code.
-fn report(args: &CampaignArgs, summary: &CampaignSummary) -> ExitCode {
+/// Replays the failure database in `dir` and says what each trace gave (a trace that
+/// fails again or cannot be read is named, with why).
+fn replay_stored_failures(dir: &Path) -> StoredReplay {
+    let stored = replay_stored(dir);
+    if let Some(error) = &stored.folder_error {
+        eprintln!("regressions: cannot read the folder {error}");
+    }
+    for (path, replayed) in &stored.traces {
+        match replayed {
+            Replayed::StillFailing(failure) => {
+                println!("regressions: {}: still failing: {failure}", path.display());
+            }
+            Replayed::Fixed => println!("regressions: {}: fixed", path.display()),
+            Replayed::Error(error) => eprintln!("regressions: {}: {error}", path.display()),
+        }
+    }
+    println!("{stored} (in {})", dir.display());
+    stored
+}
+
+/// Prints the summary; the exit code (1 when a seed or a stored failure failed).
+fn report(args: &CampaignArgs, summary: &CampaignSummary, stored_failing: usize) -> ExitCode {
     println!("{summary}");
-    if summary.failures == 0 {
+    if summary.failures == 0 && stored_failing == 0 {
         return ExitCode::SUCCESS;
+    }
+    if summary.failures == 0 {
+        return ExitCode::from(EXIT_FAILURE);
     }
     println!(
         "failing seeds are in {} (shrunk traces in {})",
