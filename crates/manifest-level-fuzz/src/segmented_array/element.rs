@@ -11,8 +11,8 @@ pub const NODE_SIZE_MIN: u32 = 32;
 /// The largest node size a [`Setup`](crate::segmented_array::Setup) uses, in bytes.
 pub const NODE_SIZE_MAX: u32 = 4096;
 
-/// The largest array capacity a [`Setup`](crate::segmented_array::Setup) uses (keeps the full model comparison after
-/// every op cheap).
+/// The largest array capacity a [`Setup`](crate::segmented_array::Setup) uses (keeps the full
+/// model comparison after every op cheap).
 pub const CAPACITY_MAX: u32 = 4096;
 
 /// The element type of a run.

@@ -192,9 +192,12 @@ impl Trace {
         bytes
     }
 
-    /// Decodes fuzzer bytes: a [`Setup`](super::Setup) (passed through [`Setup::for_fuzz_input`](super::Setup::for_fuzz_input)), then
+    /// Decodes fuzzer bytes: a [`Setup`] (passed through [`Setup::for_fuzz_input`]), then
     /// ops until the bytes or [`INPUT_OPS_MAX`] run out. Every byte string decodes
     /// (missing bytes read as zero).
+    ///
+    /// [`Setup`]: super::Setup
+    /// [`Setup::for_fuzz_input`]: super::Setup::for_fuzz_input
     #[cfg(feature = "arbitrary")]
     pub fn from_fuzz_input(bytes: &[u8]) -> Trace {
         let mut input = arbitrary::Unstructured::new(bytes);

@@ -475,7 +475,8 @@ impl<'pool, T: FuzzElement> Harness<'pool, T> {
         Ok(())
     }
 
-    /// Cursor round trips over a run of indexes: `cursor`, `index`, `element_at`, `get`, `end_cursor`, and consecutive cursors one element apart.
+    /// Cursor round trips over a run of indexes: `cursor`, `index`, `element_at`, `get`,
+    /// `end_cursor`, and consecutive cursors one element apart.
     fn apply_cursors(&mut self, at: Position, count: u16) -> Result<(), Mismatch> {
         let len = self.len();
         let first = self.resolve(at).min(len);

@@ -1,31 +1,31 @@
-//! A deterministic fuzzer of [`SegmentedArray`](manifest_level::SegmentedArray) alone, against a `Vec` model.
+//! A deterministic fuzzer of [`SegmentedArray`] alone, against a `Vec` model.
 //!
 //! TigerBeetle fuzzes its segmented array on its own, apart from the manifest level built
 //! on it; so do we. One `u64` seed picks a [`Setup`] (element type, node size, capacity,
 //! pool size, sorted or positional mode, key domain) and then a stream of [`Op`]s, each
 //! applied to the array and to a plain `Vec<T>` that is the model. After every op the
-//! array's own [`SegmentedArray::verify`](manifest_level::SegmentedArray::verify) runs, the whole contents are compared with the
+//! array's own [`SegmentedArray::verify`] runs, the whole contents are compared with the
 //! model in both directions, and the node pool's accounting is checked.
 //!
 //! What it exercises:
 //!
-//! - random batches of inserts and removes ([`SegmentedArray::insert_slice`](manifest_level::SegmentedArray::insert_slice),
-//!   [`SegmentedArray::remove_range`](manifest_level::SegmentedArray::remove_range), single [`SegmentedArray::insert`](manifest_level::SegmentedArray::insert) and
-//!   [`SegmentedArray::remove`](manifest_level::SegmentedArray::remove)) at random positions, up to about two node capacities per
+//! - random batches of inserts and removes ([`SegmentedArray::insert_slice`],
+//!   [`SegmentedArray::remove_range`], single [`SegmentedArray::insert`] and
+//!   [`SegmentedArray::remove`]) at random positions, up to about two node capacities per
 //!   batch, often aimed at node boundaries ([`Position::Boundary`]), in phases that fill
 //!   the array to capacity and drain it again;
-//! - sorted mode: [`SegmentedArray::insert_sorted`](manifest_level::SegmentedArray::insert_sorted) with keys from a small domain, so runs
-//!   of equal keys cross node boundaries; [`SegmentedArray::lower_bound`](manifest_level::SegmentedArray::lower_bound) is compared with
-//!   `Vec::partition_point`, and [`SegmentedArray::verify_sorted`](manifest_level::SegmentedArray::verify_sorted) runs after every op;
-//! - cursors: absolute index → [`Cursor`](manifest_level::Cursor) → index round trips, `element_at`, `get`,
+//! - sorted mode: [`SegmentedArray::insert_sorted`] with keys from a small domain, so runs
+//!   of equal keys cross node boundaries; [`SegmentedArray::lower_bound`] is compared with
+//!   `Vec::partition_point`, and [`SegmentedArray::verify_sorted`] runs after every op;
+//! - cursors: absolute index → [`Cursor`] → index round trips, `element_at`, `get`,
 //!   `end_cursor`;
 //! - range iteration, interleaving `next` and `next_back` by a random pattern;
 //! - five element types (`u32`, `u64`, `u128`, the 24-byte [`Record24`] and the 64-byte,
 //!   16-aligned [`Record64`]) and node sizes from 32 to 4096 bytes;
 //! - error paths, each of which must leave the contents unchanged: a deliberately small
-//!   node pool ([`Error::NodePoolExhausted`](manifest_level::Error::NodePoolExhausted)), a second array sharing the pool
-//!   ([`Op::Sibling`]), capacity exhausted ([`Error::CapacityExhausted`](manifest_level::Error::CapacityExhausted)) and indexes past
-//!   the end ([`Error::IndexOutOfBounds`](manifest_level::Error::IndexOutOfBounds)).
+//!   node pool ([`Error::NodePoolExhausted`]), a second array sharing the pool
+//!   ([`Op::Sibling`]), capacity exhausted ([`Error::CapacityExhausted`]) and indexes past
+//!   the end ([`Error::IndexOutOfBounds`]).
 //!
 //! A run is either a seed ([`run`]) or an explicit op list ([`run_ops`]); the seed-driven
 //! generator only ever emits [`Op`]s, so every seed run can be recorded
@@ -35,6 +35,20 @@
 //! fuzzer (`Trace::from_fuzz_input`, feature `arbitrary`) run through the same code.
 //! [`Trace::to_fuzz_input`] is the inverse, used to seed a libFuzzer corpus from seed
 //! runs.
+//!
+//! [`SegmentedArray`]: manifest_level::SegmentedArray
+//! [`SegmentedArray::verify`]: manifest_level::SegmentedArray::verify
+//! [`SegmentedArray::insert_slice`]: manifest_level::SegmentedArray::insert_slice
+//! [`SegmentedArray::remove_range`]: manifest_level::SegmentedArray::remove_range
+//! [`SegmentedArray::insert`]: manifest_level::SegmentedArray::insert
+//! [`SegmentedArray::remove`]: manifest_level::SegmentedArray::remove
+//! [`SegmentedArray::insert_sorted`]: manifest_level::SegmentedArray::insert_sorted
+//! [`SegmentedArray::lower_bound`]: manifest_level::SegmentedArray::lower_bound
+//! [`SegmentedArray::verify_sorted`]: manifest_level::SegmentedArray::verify_sorted
+//! [`Cursor`]: manifest_level::Cursor
+//! [`Error::NodePoolExhausted`]: manifest_level::Error::NodePoolExhausted
+//! [`Error::CapacityExhausted`]: manifest_level::Error::CapacityExhausted
+//! [`Error::IndexOutOfBounds`]: manifest_level::Error::IndexOutOfBounds
 
 // A `Failure` is returned at most once per run, at its end: its size costs nothing, and
 // boxing it would only make callers' matches clumsier.

@@ -29,23 +29,28 @@ pub enum Position {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
-    /// One [`SegmentedArray::insert`](manifest_level::SegmentedArray::insert) at `at` (in sorted mode with a key that keeps the
+    /// One [`SegmentedArray::insert`] at `at` (in sorted mode with a key that keeps the
     /// order: the key of the element at `at`, else of the last one).
+    ///
+    /// [`SegmentedArray::insert`]: manifest_level::SegmentedArray::insert
     Insert {
         /// Where.
         at: Position,
     },
-    /// One [`SegmentedArray::insert_slice`](manifest_level::SegmentedArray::insert_slice) of `count` new elements at `at` (in sorted
-    /// mode, all with the key [`Op::Insert`] would use).
+    /// One [`SegmentedArray::insert_slice`] of `count` new elements at `at` (in sorted mode,
+    /// all with the key [`Op::Insert`] would use).
+    ///
+    /// [`SegmentedArray::insert_slice`]: manifest_level::SegmentedArray::insert_slice
     InsertSlice {
         /// Where.
         at: Position,
         /// How many.
         count: u16,
     },
-    /// `count` calls of [`SegmentedArray::insert_sorted`](manifest_level::SegmentedArray::insert_sorted), keys in
-    /// `key..=key + spread` (clamped to the key domain). In positional mode the elements
-    /// are appended instead.
+    /// `count` calls of [`SegmentedArray::insert_sorted`], keys in `key..=key + spread`
+    /// (clamped to the key domain). In positional mode the elements are appended instead.
+    ///
+    /// [`SegmentedArray::insert_sorted`]: manifest_level::SegmentedArray::insert_sorted
     InsertSorted {
         /// How many.
         count: u16,
@@ -59,15 +64,19 @@ pub enum Op {
         /// Where.
         at: Position,
     },
-    /// One [`SegmentedArray::remove_range`](manifest_level::SegmentedArray::remove_range) of `count` elements from `at`.
+    /// One [`SegmentedArray::remove_range`] of `count` elements from `at`.
+    ///
+    /// [`SegmentedArray::remove_range`]: manifest_level::SegmentedArray::remove_range
     RemoveRange {
         /// Where.
         at: Position,
         /// How many.
         count: u16,
     },
-    /// [`SegmentedArray::lower_bound`](manifest_level::SegmentedArray::lower_bound) of `key` against the model's `partition_point`
+    /// [`SegmentedArray::lower_bound`] of `key` against the model's `partition_point`
     /// (sorted mode); in positional mode, `get(key % (len + 1))` against the model.
+    ///
+    /// [`SegmentedArray::lower_bound`]: manifest_level::SegmentedArray::lower_bound
     LowerBound {
         /// The domain key.
         key: u64,
@@ -80,8 +89,10 @@ pub enum Op {
         /// How many more.
         count: u16,
     },
-    /// [`SegmentedArray::range`](manifest_level::SegmentedArray::range) over `len` elements from `start`, stepping from the front
+    /// [`SegmentedArray::range`] over `len` elements from `start`, stepping from the front
     /// or the back by the bits of `pattern`.
+    ///
+    /// [`SegmentedArray::range`]: manifest_level::SegmentedArray::range
     Iterate {
         /// The first index.
         start: Position,

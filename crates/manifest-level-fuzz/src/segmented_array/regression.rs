@@ -4,10 +4,15 @@ use super::trace::Trace;
 
 impl Trace {
     /// A ready-to-paste Rust test (for `crates/manifest-level-fuzz/tests/`) that replays
-    /// this trace with [`run_ops`](crate::segmented_array::run_ops) and fails with the fuzzer's message while the bug is
+    /// this trace with [`run_ops`] and fails with the fuzzer's message while the bug is
     /// there. The ops are printed with `Debug`, which is valid Rust with the variants of
-    /// [`ElementKind`](crate::segmented_array::ElementKind), [`Op`](crate::segmented_array::Op) and [`Position`](crate::segmented_array::Position) in scope, as the test imports them.
-    /// The trace's planted faults are replayed too (`Faults::default()` for a real bug).
+    /// [`ElementKind`], [`Op`] and [`Position`] in scope, as the test imports them. The
+    /// trace's planted faults are replayed too (`Faults::default()` for a real bug).
+    ///
+    /// [`run_ops`]: crate::segmented_array::run_ops
+    /// [`ElementKind`]: crate::segmented_array::ElementKind
+    /// [`Op`]: crate::segmented_array::Op
+    /// [`Position`]: crate::segmented_array::Position
     pub fn regression_test(&self, name: &str) -> String {
         let mut text = String::new();
         text.push_str("#[test]\n");

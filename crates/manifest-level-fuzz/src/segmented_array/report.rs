@@ -23,11 +23,17 @@ pub struct Report {
     pub inserted: u64,
     /// Elements removed from the main array (including by `clear`).
     pub removed: u64,
-    /// Operations that returned [`Error::CapacityExhausted`](manifest_level::Error::CapacityExhausted), as expected.
+    /// Operations that returned [`Error::CapacityExhausted`], as expected.
+    ///
+    /// [`Error::CapacityExhausted`]: manifest_level::Error::CapacityExhausted
     pub capacity_errors: u64,
-    /// Operations that returned [`Error::NodePoolExhausted`](manifest_level::Error::NodePoolExhausted), as allowed.
+    /// Operations that returned [`Error::NodePoolExhausted`], as allowed.
+    ///
+    /// [`Error::NodePoolExhausted`]: manifest_level::Error::NodePoolExhausted
     pub pool_errors: u64,
-    /// Operations that returned [`Error::IndexOutOfBounds`](manifest_level::Error::IndexOutOfBounds), as expected.
+    /// Operations that returned [`Error::IndexOutOfBounds`], as expected.
+    ///
+    /// [`Error::IndexOutOfBounds`]: manifest_level::Error::IndexOutOfBounds
     pub bounds_errors: u64,
     /// `lower_bound` checks against the model.
     pub searches: u64,
@@ -37,7 +43,9 @@ pub struct Report {
     pub node_count_max: u32,
     /// The array's length at the end.
     pub len_final: u32,
-    /// Every op, when [`SegmentedArrayFuzzConfig::record`](crate::segmented_array::SegmentedArrayFuzzConfig::record) was set.
+    /// Every op, when [`SegmentedArrayFuzzConfig::record`] was set.
+    ///
+    /// [`SegmentedArrayFuzzConfig::record`]: super::SegmentedArrayFuzzConfig::record
     pub trace: Option<Trace>,
 }
 
@@ -92,7 +100,9 @@ pub struct Failure {
     pub found: String,
     /// The panic, when the check is `no panic`.
     pub panic: Option<CaughtPanic>,
-    /// The ops up to and including the failing one: replay with [`run_ops`](crate::segmented_array::run_ops).
+    /// The ops up to and including the failing one: replay with [`run_ops`].
+    ///
+    /// [`run_ops`]: crate::segmented_array::run_ops
     pub trace: Trace,
 }
 

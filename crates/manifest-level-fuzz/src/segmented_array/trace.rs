@@ -1,8 +1,11 @@
 //! The segmented array's traces: a [`Setup`], the planted [`Faults`] and the [`Op`]s, in
-//! the shared trace format ([`crate::support::trace_file`], target `segmented-array`).
+//! the shared trace format ([`crate::support::trace_file`], target `segmented-array`). The
+//! header is one line in a file, wrapped here:
 //!
 //! ```text
-//! {"format_version":1,"target":"segmented-array","generator":"manifest-level-fuzz 0.1.0","config":{"setup":{"element":"u64","node_size":64,...},"faults":{"search_off_by_one":false}},"op_count":2}
+//! {"format_version":1,"target":"segmented-array","generator":"manifest-level-fuzz 0.1.0",
+//!   "config":{"setup":{"element":"u64","node_size":64,...},"faults":{"search_off_by_one":false}},
+//!   "op_count":2}
 //! {"op":"insert_sorted","count":3,"key":7,"spread":2}
 //! {"op":"lower_bound","key":8}
 //! ```
