@@ -121,7 +121,9 @@ fn large_levels_get_sampled_and_periodic_full_checks() {
     assert!(stats.sampled > 300, "{stats:?}");
     // Full while small, then one every full_interval(n) ops.
     assert!(stats.full >= 25 + 400 / full_interval(1000), "{stats:?}");
-    assert!(stats.tables_compared > 100_000, "{stats:?}");
+    // The full checks compare every class whole in both directions; a sampled op compares
+    // its windows and at most RANGE_TABLES_MAX tables of each random range.
+    assert!(stats.tables_compared > 60_000, "{stats:?}");
 }
 
 #[test]

@@ -7,10 +7,12 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use super::{SeedJob, SeedOutcome};
-use crate::level::ops::FuzzOp;
+use super::{Peaks, SeedJob, SeedOutcome};
+use crate::level::configuration::ConfigurationOverrides;
+use crate::level::ops::{FuzzOp, OpSet};
 use crate::level::reduce::{default_shrunk_trace_path, reduce, FailureSignature};
 use crate::level::runner::{self, RunConfig, RunFailure};
+use crate::level::states::State;
 use crate::level::trace::{replay_command, Trace};
 use crate::support::shrink::ShrinkLimits;
 
@@ -27,6 +29,8 @@ pub struct FuzzSeedJob {
     /// The failure database each shrunk trace is also stored in ([`super::regressions`]);
     /// `None` stores nothing.
     pub regressions: Option<PathBuf>,
+    /// The level-shape values every swarm seed keeps instead of drawing them.
+    pub overrides: ConfigurationOverrides,
     /// Failures of seeds that are waiting to be shrunk.
     failures: Mutex<HashMap<u64, RunFailure>>,
 }
@@ -42,16 +46,18 @@ impl FuzzSeedJob {
             shrink,
             traces,
             regressions: None,
+            overrides: ConfigurationOverrides::default(),
             failures: Mutex::new(HashMap::new()),
         }
     }
 
-    /// The configuration of `seed`.
+    /// The configuration of `seed` (with `swarm`, its drawn level shape).
     pub fn config(&self, seed: u64) -> RunConfig {
         RunConfig {
             seed,
             ..self.base.clone()
         }
+        .with_drawn_configuration(self.overrides)
     }
 
     /// The path of `seed`'s shrunk trace.
@@ -64,17 +70,33 @@ impl SeedJob for FuzzSeedJob {
     fn run(&self, seed: u64) -> SeedOutcome {
         let config = self.config(seed);
         let reproduce = config.reproduce_command();
+        let shape = Some(configuration_record(&config));
         match runner::run(&config) {
             Ok(report) => SeedOutcome {
                 ops: report.ops_run as u64,
                 failure: None,
                 reproduce,
+                config: shape,
+                peaks: Some(Peaks {
+                    tables: report.peak_tables as u64,
+                    nodes: u64::from(report.peak_nodes),
+                }),
+                states: Some(
+                    report
+                        .states
+                        .iter()
+                        .filter(|(_, count)| *count > 0)
+                        .map(|(state, count)| (state.name().to_string(), count))
+                        .collect(),
+                ),
             },
             Err(failure) => {
                 let outcome = SeedOutcome {
                     ops: failure.op_index.map_or(0, |index| index as u64 + 1),
                     failure: Some(failure.to_string()),
                     reproduce,
+                    config: shape,
+                    ..SeedOutcome::default()
                 };
                 if self.shrink.is_some() {
                     self.failures
@@ -85,6 +107,10 @@ impl SeedJob for FuzzSeedJob {
                 outcome
             }
         }
+    }
+
+    fn state_names(&self) -> &'static [&'static str] {
+        &State::NAMES
     }
 
     fn shrink(&self, seed: u64, _outcome: &SeedOutcome) -> Option<serde_json::Value> {
@@ -128,6 +154,19 @@ impl SeedJob for FuzzSeedJob {
         };
         Some(serde_json::to_value(record).expect("a shrunk record serializes"))
     }
+}
+
+/// The `config` of a level seed's record: its level shape, the key type and the number
+/// of levels sharing the node pool.
+fn configuration_record(config: &RunConfig) -> serde_json::Value {
+    let levels = match config.ops {
+        OpSet::Faithful => 1,
+        OpSet::Extended => 2,
+    };
+    let mut record = serde_json::to_value(config.configuration()).expect("a shape serializes");
+    record["key"] = "u64".into();
+    record["levels"] = levels.into();
+    record
 }
 
 /// What [`FuzzSeedJob`] records for a shrunk seed (the `result` of a `shrunk` finding).

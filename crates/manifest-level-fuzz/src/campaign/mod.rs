@@ -22,6 +22,7 @@
 //! ```
 
 use core::fmt;
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -37,7 +38,9 @@ use serde::{Deserialize, Serialize};
 pub mod level_job;
 pub mod regressions;
 pub mod segmented_array_job;
+mod states;
 
+use self::states::StateTally;
 use crate::support::panic::panic_message;
 use crate::support::seed::SeedPlan;
 
@@ -96,6 +99,21 @@ pub struct SeedOutcome {
     pub failure: Option<String>,
     /// The command that reproduces this seed.
     pub reproduce: String,
+    /// What the seed ran with, when the job draws it per seed (the level's shape).
+    pub config: Option<serde_json::Value>,
+    /// The most tables and nodes the seed's level held, when the job knows them.
+    pub peaks: Option<Peaks>,
+    /// The states the seed reached, by name ([`SeedJob::state_names`]), with counts.
+    pub states: Option<BTreeMap<String, u64>>,
+}
+
+/// The most tables and nodes a seed's level held at once.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Peaks {
+    /// Tables.
+    pub tables: u64,
+    /// Nodes.
+    pub nodes: u64,
 }
 
 /// The work a campaign does per seed.
@@ -105,6 +123,12 @@ pub trait SeedJob: Sync {
 
     /// Shrinks a failing seed; the returned JSON is recorded as a `shrunk` line.
     fn shrink(&self, seed: u64, outcome: &SeedOutcome) -> Option<serde_json::Value>;
+
+    /// The states its seeds count ([`SeedOutcome::states`]); the summary says how many
+    /// seeds reached each. None by default.
+    fn state_names(&self) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 /// How one seed ended.
@@ -138,6 +162,19 @@ pub enum Finding {
         detail: Option<String>,
         /// The command that reproduces it.
         reproduce: String,
+        /// The configuration the seed drew (level: `table_count_max`, `node_size`,
+        /// `insert_count_max`, `growth_tables`, `key`, `levels`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        config: Option<serde_json::Value>,
+        /// The most tables its level held.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        peak_tables: Option<u64>,
+        /// The most nodes its level held.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        peak_nodes: Option<u64>,
+        /// The states it reached, with counts (only the reached ones).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        states: Option<BTreeMap<String, u64>>,
     },
     /// A failing seed was shrunk.
     Shrunk {
@@ -156,11 +193,14 @@ pub enum Finding {
         ops: u64,
         /// Wall time, milliseconds.
         elapsed_ms: u64,
+        /// Every state the job names, with the seeds that reached it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        states: Option<BTreeMap<String, u64>>,
     },
 }
 
 /// Totals of a campaign.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CampaignSummary {
     /// Seeds run.
     pub seeds: u64,
@@ -170,6 +210,19 @@ pub struct CampaignSummary {
     pub ops: u64,
     /// Wall time.
     pub elapsed: Duration,
+    /// Every state the job names, with the seeds that reached it, in the job's order.
+    pub states: Vec<(&'static str, u64)>,
+}
+
+impl CampaignSummary {
+    /// The named states no seed reached.
+    pub fn unreached_states(&self) -> Vec<&'static str> {
+        self.states
+            .iter()
+            .filter(|(_, seeds)| *seeds == 0)
+            .map(|(name, _)| *name)
+            .collect()
+    }
 }
 
 /// Appends findings, one flushed line each, shared by the workers.
@@ -257,6 +310,7 @@ pub fn run_campaign(config: &CampaignConfig, job: &dyn SeedJob) -> io::Result<Ca
         seeds_done: AtomicU64::new(0),
         failures: AtomicU64::new(0),
         ops_total: AtomicU64::new(0),
+        states: StateTally::new(job.state_names()),
         io_error: Mutex::new(None),
     };
     // The panic hook is left alone: the fuzzers catch the code under test's panics with
@@ -281,6 +335,7 @@ struct Workers<'a> {
     seeds_done: AtomicU64,
     failures: AtomicU64,
     ops_total: AtomicU64,
+    states: StateTally,
     /// The first I/O error with the findings file: every worker stops at it.
     io_error: Mutex<Option<io::Error>>,
 }
@@ -318,7 +373,14 @@ impl Workers<'_> {
             elapsed_ms: started.elapsed().as_millis() as u64,
             detail: outcome.failure.clone(),
             reproduce: outcome.reproduce.clone(),
+            config: outcome.config.clone(),
+            peak_tables: outcome.peaks.map(|peaks| peaks.tables),
+            peak_nodes: outcome.peaks.map(|peaks| peaks.nodes),
+            states: outcome.states.clone(),
         };
+        if let Some(states) = &outcome.states {
+            self.states.add(states);
+        }
         self.writer.write(&finding)?;
         if status != SeedStatus::Pass {
             self.failures.fetch_add(1, Ordering::Relaxed);
@@ -343,9 +405,8 @@ impl Workers<'_> {
             Err(payload) => (
                 SeedStatus::Panic,
                 SeedOutcome {
-                    ops: 0,
                     failure: Some(panic_message(payload.as_ref())),
-                    reproduce: String::new(),
+                    ..SeedOutcome::default()
                 },
             ),
         }
@@ -397,12 +458,21 @@ impl Workers<'_> {
             failures: self.failures.into_inner(),
             ops: self.ops_total.into_inner(),
             elapsed: self.source.started.elapsed(),
+            states: self.states.finish(),
         };
+        let states = (!summary.states.is_empty()).then(|| {
+            summary
+                .states
+                .iter()
+                .map(|(name, seeds)| (name.to_string(), *seeds))
+                .collect()
+        });
         self.writer.write(&Finding::Summary {
             seeds: summary.seeds,
             failures: summary.failures,
             ops: summary.ops,
             elapsed_ms: summary.elapsed.as_millis() as u64,
+            states,
         })?;
         Ok(summary)
     }
@@ -490,11 +560,22 @@ mod tests {
             if seed == 5 {
                 panic!("boom at five");
             }
+            // Two states: "even" on even seeds, "big" on none.
+            let states = BTreeMap::from([("even".to_string(), (seed + 1) % 2)]);
             SeedOutcome {
                 ops: seed,
                 failure: (seed % 3 == 0).then(|| format!("seed {seed} divisible by 3")),
                 reproduce: format!("toy --seed {seed}"),
+                peaks: Some(Peaks {
+                    tables: seed,
+                    nodes: 1,
+                }),
+                states: Some(states),
+                ..SeedOutcome::default()
             }
+        }
+        fn state_names(&self) -> &'static [&'static str] {
+            &["even", "big"]
         }
         fn shrink(&self, seed: u64, _: &SeedOutcome) -> Option<serde_json::Value> {
             Some(serde_json::json!({ "ops": [seed] }))
@@ -516,6 +597,9 @@ mod tests {
         assert_eq!(summary.seeds, 10);
         // 3, 6, 9 fail; 5 panics.
         assert_eq!(summary.failures, 4);
+        // Even seeds 2, 4, 6, 8, 10 reached "even" (the panicking 5 records nothing).
+        assert_eq!(summary.states, [("even", 5), ("big", 0)]);
+        assert_eq!(summary.unreached_states(), ["big"]);
         let text = std::fs::read_to_string(&path).unwrap();
         let findings: Vec<Finding> = text
             .lines()
@@ -542,9 +626,19 @@ mod tests {
             Some(Finding::Summary {
                 seeds: 10,
                 failures: 4,
+                states: Some(states),
                 ..
-            })
+            }) if states == &BTreeMap::from([("even".into(), 5), ("big".into(), 0)])
         ));
+        assert!(findings.iter().any(|f| matches!(
+            f,
+            Finding::Seed {
+                seed: 7,
+                peak_tables: Some(7),
+                peak_nodes: Some(1),
+                ..
+            }
+        )));
         // A seed's record comes before its shrunk record.
         for (i, finding) in findings.iter().enumerate() {
             if let Finding::Shrunk { seed, .. } = finding {

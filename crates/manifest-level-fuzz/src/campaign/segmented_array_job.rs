@@ -72,12 +72,14 @@ impl SeedJob for SegmentedArraySeedJob {
                 ops: report.ops,
                 failure: None,
                 reproduce,
+                ..SeedOutcome::default()
             },
             Err(failure) => {
                 let outcome = SeedOutcome {
                     ops: failure.op_index + 1,
                     failure: Some(failure.to_string()),
                     reproduce,
+                    ..SeedOutcome::default()
                 };
                 if self.shrink.is_some() {
                     self.failures

@@ -12,6 +12,7 @@ use crate::campaign::level_job::FuzzSeedJob;
 use crate::campaign::regressions::{replay_stored, Replayed, StoredReplay};
 use crate::campaign::segmented_array_job::SegmentedArraySeedJob;
 use crate::campaign::{run_campaign, CampaignConfig, CampaignSummary, SeedJob, Shard};
+use crate::level::configuration::ConfigurationOverrides;
 use crate::level::environment::deep::CheckMode;
 use crate::level::ops::OpSet;
 use crate::level::runner::RunConfig;
@@ -72,14 +73,24 @@ pub struct CampaignArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub events_max: Option<u64>,
 
-    /// The level's capacity, in tables [default: 1024] (level only).
+    /// The level's capacity, in tables [default: drawn per seed; 1024 with --no-swarm]
+    /// (level only).
     #[arg(long, value_name = "N")]
     pub table_count_max: Option<u32>,
 
-    /// Node size in bytes [default: 1024 for the level; drawn per seed for the segmented
-    /// array].
+    /// Node size in bytes [default: drawn per seed; 1024 for the level with --no-swarm].
     #[arg(long, value_name = "BYTES")]
     pub node_size: Option<usize>,
+
+    /// The most tables one insert op generates [default: drawn per seed; 10 with
+    /// --no-swarm] (level only).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub insert_count_max: Option<u32>,
+
+    /// Growth phase: removals wait until the level first holds N tables [default: drawn
+    /// per seed; none with --no-swarm] (level only).
+    #[arg(long, value_name = "N")]
+    pub growth_tables: Option<u32>,
 
     /// What to check after every op: `deep` (the default in campaigns: the whole level
     /// against the model) or `faithful` (the seed's checks only). Level only.
@@ -91,10 +102,16 @@ pub struct CampaignArgs {
     #[arg(long = "ops", value_name = "SET", value_parser = op_set_parser())]
     pub op_set: Option<OpSet>,
 
-    /// Swarm testing: each seed draws its own op weights, switching some ops off. Level
+    /// Swarm testing, the default: each seed draws its own op weights (switching some
+    /// ops off) and its level's shape (capacity, node size, insert count, growth). Level
     /// only.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "no_swarm")]
     pub swarm: bool,
+
+    /// Every seed runs the same weights and level shape (the flags' or the defaults').
+    /// Level only.
+    #[arg(long)]
+    pub no_swarm: bool,
 
     /// Do not shrink failing seeds.
     #[arg(long)]
@@ -108,6 +125,11 @@ pub struct CampaignArgs {
     /// Most time shrinking one failing seed may take.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub shrink_time: Duration,
+
+    /// Exit 1 if some state of the level's state coverage (node splits, levels past 512
+    /// nodes, least-overlap ties, ...) was reached by no seed.
+    #[arg(long)]
+    pub require_states: bool,
 
     /// Do not draw the progress bar.
     #[arg(long)]
@@ -140,8 +162,12 @@ impl CampaignArgs {
             node_size: self
                 .node_size
                 .unwrap_or(crate::level::runner::NODE_SIZE_DEFAULT),
+            insert_count_max: self
+                .insert_count_max
+                .unwrap_or(crate::level::generate::INSERT_COUNT_MAX),
+            growth_tables: self.growth_tables.unwrap_or(0),
             check: self.check.unwrap_or(CheckMode::Deep),
-            swarm: self.swarm,
+            swarm: !self.no_swarm,
             #[cfg(feature = "fault-injection")]
             fault: self.inject_fault,
             ..RunConfig::new(0).with_ops(self.op_set.unwrap_or(OpSet::Extended))
@@ -171,9 +197,13 @@ impl CampaignArgs {
         #[cfg_attr(not(feature = "fault-injection"), allow(unused_mut))]
         let mut level_only = vec![
             ("--table-count-max", self.table_count_max.is_some()),
+            ("--insert-count-max", self.insert_count_max.is_some()),
+            ("--growth-tables", self.growth_tables.is_some()),
             ("--check", self.check.is_some()),
             ("--ops", self.op_set.is_some()),
             ("--swarm", self.swarm),
+            ("--no-swarm", self.no_swarm),
+            ("--require-states", self.require_states),
         ];
         #[cfg(feature = "fault-injection")]
         level_only.push(("--inject-fault", self.inject_fault.is_some()));
@@ -190,6 +220,16 @@ impl CampaignArgs {
             .into_iter()
             .filter_map(|(flag, given)| given.then_some(flag))
             .collect()
+    }
+
+    /// The level-shape flags given, which replace each swarm seed's draws.
+    pub fn configuration_overrides(&self) -> ConfigurationOverrides {
+        ConfigurationOverrides {
+            table_count_max: self.table_count_max,
+            node_size: self.node_size,
+            insert_count_max: self.insert_count_max,
+            growth_tables: self.growth_tables,
+        }
     }
 
     /// The shrunk traces' directory.
@@ -239,9 +279,10 @@ fn job_for(args: &CampaignArgs) -> Result<(Box<dyn SeedJob>, String), String> {
     if args.target == "level" {
         let base = args.base_config();
         base.validate().map_err(|error| error.to_string())?;
-        let shown = serde_json::to_string(&base).expect("a config serializes");
+        let shown = shown_level_config(&base, &args.configuration_overrides());
         let mut job = FuzzSeedJob::new(base, args.shrink_limits(), args.traces_dir());
         job.regressions = Some(args.regressions_dir());
+        job.overrides = args.configuration_overrides();
         return Ok((Box::new(job), shown));
     }
     let base = args.array_config();
@@ -249,6 +290,27 @@ fn job_for(args: &CampaignArgs) -> Result<(Box<dyn SeedJob>, String), String> {
     let mut job = SegmentedArraySeedJob::new(base, args.shrink_limits(), args.traces_dir());
     job.regressions = Some(args.regressions_dir());
     Ok((Box::new(job), shown))
+}
+
+/// The level base configuration as JSON for the first line; with swarm, each value a
+/// seed draws (and no flag pins) reads "drawn".
+fn shown_level_config(base: &RunConfig, overrides: &ConfigurationOverrides) -> String {
+    let mut shown = serde_json::to_value(base).expect("a config serializes");
+    if base.swarm {
+        let pinned = [
+            ("table_count_max", overrides.table_count_max.is_some()),
+            ("node_size", overrides.node_size.is_some()),
+            ("insert_count_max", overrides.insert_count_max.is_some()),
+            ("growth_tables", overrides.growth_tables.is_some()),
+            ("weights", false),
+        ];
+        for (field, pinned) in pinned {
+            if !pinned {
+                shown[field] = "drawn".into();
+            }
+        }
+    }
+    shown.to_string()
 }
 
 /// Runs `manifest-level-fuzz campaign`: exit 0 if every seed passed, 1 if any failed, 2
@@ -330,6 +392,12 @@ fn replay_stored_failures(dir: &Path) -> StoredReplay {
 /// Prints the summary; the exit code (1 when a seed or a stored failure failed).
 fn report(args: &CampaignArgs, summary: &CampaignSummary, stored_failing: usize) -> ExitCode {
     println!("{summary}");
+    print_states(summary);
+    let unreached = summary.unreached_states();
+    if args.require_states && !unreached.is_empty() {
+        println!("--require-states: no seed reached {}", unreached.join(", "));
+        return ExitCode::from(EXIT_FAILURE);
+    }
     if summary.failures == 0 && stored_failing == 0 {
         return ExitCode::SUCCESS;
     }
@@ -342,4 +410,22 @@ fn report(args: &CampaignArgs, summary: &CampaignSummary, stored_failing: usize)
         args.traces_dir().display()
     );
     ExitCode::from(EXIT_FAILURE)
+}
+
+/// The state-coverage table: each state the job names, with the seeds that reached it.
+fn print_states(summary: &CampaignSummary) {
+    if summary.states.is_empty() {
+        return;
+    }
+    let width = summary
+        .states
+        .iter()
+        .map(|(name, _)| name.len())
+        .max()
+        .unwrap_or(0);
+    println!("states (seeds that reached each, of {}):", summary.seeds);
+    for (name, seeds) in &summary.states {
+        let mark = if *seeds == 0 { "  never" } else { "" };
+        println!("  {name:<width$}  {seeds:>8}{mark}");
+    }
 }

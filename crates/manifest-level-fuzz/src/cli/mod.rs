@@ -29,8 +29,9 @@ use manifest_level::Fault;
 use manifest_level::{NODE_ALIGN, NODE_SIZE_MAX};
 
 use self::values::{check_mode_parser, op_set_parser};
+use crate::level::configuration::ConfigurationOverrides;
 use crate::level::environment::deep::CheckMode;
-use crate::level::generate::TABLE_COUNT_MAX_DEFAULT;
+use crate::level::generate::{INSERT_COUNT_MAX, TABLE_COUNT_MAX_DEFAULT};
 use crate::level::ops::OpSet;
 use crate::level::runner::{self, RunConfig, NODE_SIZE_DEFAULT, TABLE_COUNT_MAX_LIMIT};
 use crate::support::prng::parse_seed;
@@ -93,13 +94,23 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub events_max: Option<u64>,
 
-    /// The level's capacity, in tables.
-    #[arg(long, value_name = "N", default_value_t = TABLE_COUNT_MAX_DEFAULT, value_parser = parse_table_count_max)]
-    pub table_count_max: u32,
+    /// The level's capacity, in tables [default: 1024; drawn per seed with --swarm].
+    #[arg(long, value_name = "N", value_parser = parse_table_count_max)]
+    pub table_count_max: Option<u32>,
 
-    /// Node size of the node pool, in bytes: a multiple of 16, holding at least 2 tables.
-    #[arg(long, value_name = "BYTES", default_value_t = NODE_SIZE_DEFAULT, value_parser = parse_node_size)]
-    pub node_size: usize,
+    /// Node size of the node pool, in bytes: a multiple of 16, holding at least 2 tables
+    /// [default: 1024; drawn per seed with --swarm].
+    #[arg(long, value_name = "BYTES", value_parser = parse_node_size)]
+    pub node_size: Option<usize>,
+
+    /// The most tables one insert op generates [default: 10; drawn per seed with --swarm].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub insert_count_max: Option<u32>,
+
+    /// Growth phase: removals wait until the level first holds N tables [default: none;
+    /// drawn per seed with --swarm].
+    #[arg(long, value_name = "N")]
+    pub growth_tables: Option<u32>,
 
     /// Log every op before running it (to stderr).
     #[arg(short, long, action = clap::ArgAction::Count)]
@@ -153,15 +164,28 @@ impl RunArgs {
                 ..RunConfig::new(self.seed.unwrap_or(drawn_seed))
             }
         };
-        RunConfig {
-            table_count_max: self.table_count_max,
-            node_size: self.node_size,
+        let config = RunConfig {
+            table_count_max: self.table_count_max.unwrap_or(TABLE_COUNT_MAX_DEFAULT),
+            node_size: self.node_size.unwrap_or(NODE_SIZE_DEFAULT),
+            insert_count_max: self.insert_count_max.unwrap_or(INSERT_COUNT_MAX),
+            growth_tables: self.growth_tables.unwrap_or(0),
             log_ops: self.verbose > 0,
             #[cfg(feature = "fault-injection")]
             fault: self.inject_fault,
             check: self.check,
             swarm: self.swarm,
             ..base.with_ops(self.op_set)
+        };
+        config.with_drawn_configuration(self.configuration_overrides())
+    }
+
+    /// The level-shape flags given, which replace a swarm seed's draws.
+    pub fn configuration_overrides(&self) -> ConfigurationOverrides {
+        ConfigurationOverrides {
+            table_count_max: self.table_count_max,
+            node_size: self.node_size,
+            insert_count_max: self.insert_count_max,
+            growth_tables: self.growth_tables,
         }
     }
 }
@@ -253,6 +277,12 @@ fn run_config(config: &RunConfig, args: &RunArgs) -> ExitCode {
         config.ops,
         plan.weights
     );
+    if config.insert_count_max != INSERT_COUNT_MAX || config.growth_tables != 0 {
+        println!(
+            "level shape: insert_count_max={} growth_tables={}",
+            config.insert_count_max, config.growth_tables
+        );
+    }
     if config.swarm {
         println!(
             "swarm: {}",

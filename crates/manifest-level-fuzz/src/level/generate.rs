@@ -61,6 +61,11 @@ pub struct Params {
     pub table_count_max: u32,
     /// The most tables one insert op generates ([`INSERT_COUNT_MAX`] in the seed).
     pub insert_count_max: u32,
+    /// The growth phase's target: until the level first holds this many tables, drawn
+    /// removals (and resets and compactions) insert instead. 0: no growth phase (the
+    /// seed).
+    #[serde(default)]
+    pub growth_tables: u32,
 }
 
 impl Default for Params {
@@ -68,6 +73,7 @@ impl Default for Params {
         Params {
             table_count_max: TABLE_COUNT_MAX_DEFAULT,
             insert_count_max: INSERT_COUNT_MAX,
+            growth_tables: 0,
         }
     }
 }
@@ -210,6 +216,9 @@ pub struct GenerateContext {
     /// Whether the environment holds a stale reference (one was taken before a mutation
     /// of a non-empty level).
     stale_reference: bool,
+    /// Whether the growth phase is on: [`Params::growth_tables`] is set and the level
+    /// has not reached it yet.
+    growing: bool,
 }
 
 impl GenerateContext {
@@ -241,6 +250,7 @@ impl GenerateContext {
             pinned_total: 0,
             inserted_b: 0,
             stale_reference: false,
+            growing: params.growth_tables > 0,
         }
     }
 
@@ -332,10 +342,34 @@ impl GenerateContext {
     /// Turns the drawn `kind` into a valid op, falling back to another kind when it
     /// cannot apply (docs/SEMANTICS.md §4.3), and updates the counts.
     pub fn next(&mut self, prng: &mut Prng, kind: OpKind) -> FuzzOp {
+        let kind = self.during_growth(kind);
         let op = self.choose(prng, kind);
         self.effect(&op);
         self.assert_invariants();
         op
+    }
+
+    /// Whether the growth phase is still on.
+    pub fn is_growing(&self) -> bool {
+        self.growing
+    }
+
+    /// `kind`, or an insert in its place while the growth phase is on and `kind` would
+    /// shrink the level. The phase ends, for good, when the level first holds
+    /// [`Params::growth_tables`] tables.
+    fn during_growth(&mut self, kind: OpKind) -> OpKind {
+        if self.growing && self.inserted >= self.params.growth_tables {
+            self.growing = false;
+        }
+        let shrinks = matches!(
+            kind,
+            OpKind::RemoveVisible | OpKind::RemoveInvisible | OpKind::Reset | OpKind::Compact
+        );
+        if self.growing && shrinks {
+            OpKind::InsertTables
+        } else {
+            kind
+        }
     }
 
     /// Picks a valid op for the drawn `kind` (drawing its counts), without changing the

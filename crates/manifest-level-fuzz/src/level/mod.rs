@@ -1,6 +1,7 @@
 //! The level fuzzer: `ManifestLevel` against a reference model.
 //!
-//! [`ops`] is the op model, [`generate`] turns drawn kinds into valid ops, [`model`] is the
+//! [`ops`] is the op model, [`generate`] turns drawn kinds into valid ops (with weights
+//! and level shapes a swarm seed draws in [`swarm`] and [`configuration`]), [`model`] is the
 //! reference, with its own answers to the level's predicates in [`oracle`],
 //! [`environment`] runs ops on the level and the model side by side (with the extended op
 //! set and the deep checker as its parts), [`runner`] runs a seed or an op list to a report
@@ -8,6 +9,7 @@
 //! minimal, replayable reproducer.
 
 pub mod bench;
+pub mod configuration;
 pub mod environment;
 #[cfg(feature = "arbitrary")]
 pub mod fuzz_input;
@@ -19,5 +21,6 @@ pub mod reduce;
 pub mod regression;
 pub mod runner;
 pub mod sample;
+pub mod states;
 pub mod swarm;
 pub mod trace;

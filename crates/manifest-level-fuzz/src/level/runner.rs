@@ -23,11 +23,13 @@ use manifest_level::Fault;
 use manifest_level::{NodePool, NODE_ALIGN, NODE_COUNT_MAX, NODE_SIZE_MAX};
 use serde::{Deserialize, Serialize};
 
+use crate::level::configuration::{self, Configuration, ConfigurationOverrides};
 use crate::level::environment::deep::{CheckMode, DeepChecker, DeepStats};
 use crate::level::environment::{CheckFailure, Environment};
 use crate::level::generate::{generate_more, GenerateContext, InvalidOp, Params, INSERT_COUNT_MAX};
 use crate::level::model::Table;
 use crate::level::ops::{FuzzOp, OpCounts, OpSet, Weights};
+use crate::level::states::StateCounts;
 use crate::support::panic::catch_panic;
 use crate::support::prng::Prng;
 
@@ -84,6 +86,17 @@ pub struct RunConfig {
     /// [`crate::level::swarm`]) instead of taken from `weights`.
     #[serde(default, skip_serializing_if = "is_default")]
     pub swarm: bool,
+    /// The most tables one insert op generates ([`INSERT_COUNT_MAX`] in the seed; a
+    /// swarm run draws it, up to [`crate::level::swarm::INSERT_COUNT_MAX_DRAWN`]).
+    #[serde(
+        default = "insert_count_max_default",
+        skip_serializing_if = "is_insert_count_max_default"
+    )]
+    pub insert_count_max: u32,
+    /// The growth phase's target ([`Params::growth_tables`]): removals wait until the
+    /// level first holds this many tables. 0 (the seed): no growth phase.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub growth_tables: u32,
     /// Whether to log every op to stderr before executing it (`-v`). Not part of a
     /// trace: logging does not change a run.
     #[serde(skip)]
@@ -111,6 +124,8 @@ impl RunConfig {
             check: CheckMode::Faithful,
             ops: OpSet::Faithful,
             swarm: false,
+            insert_count_max: INSERT_COUNT_MAX,
+            growth_tables: 0,
             log_ops: false,
             #[cfg(feature = "fault-injection")]
             fault: None,
@@ -146,6 +161,34 @@ impl RunConfig {
         }
     }
 
+    /// With `swarm` on, the configuration with the seed's drawn level shape (capacity,
+    /// node size, insert count, growth target; see [`crate::level::configuration`]),
+    /// `overrides` in place of their draws; without `swarm`, the configuration as it is.
+    #[must_use]
+    pub fn with_drawn_configuration(self, overrides: ConfigurationOverrides) -> RunConfig {
+        if !self.swarm {
+            return self;
+        }
+        let drawn = configuration::draw(&mut streams(self.seed).configuration, overrides);
+        RunConfig {
+            table_count_max: drawn.table_count_max,
+            node_size: drawn.node_size,
+            insert_count_max: drawn.insert_count_max,
+            growth_tables: drawn.growth_tables,
+            ..self
+        }
+    }
+
+    /// The level shape of this configuration.
+    pub fn configuration(&self) -> Configuration {
+        Configuration {
+            table_count_max: self.table_count_max,
+            node_size: self.node_size,
+            insert_count_max: self.insert_count_max,
+            growth_tables: self.growth_tables,
+        }
+    }
+
     /// The `--smoke` configuration: [`SMOKE_SEED`], at most [`SMOKE_EVENTS_MAX`] ops.
     pub fn smoke() -> RunConfig {
         RunConfig {
@@ -158,7 +201,8 @@ impl RunConfig {
     pub fn params(&self) -> Params {
         Params {
             table_count_max: self.table_count_max,
-            insert_count_max: INSERT_COUNT_MAX,
+            insert_count_max: self.insert_count_max,
+            growth_tables: self.growth_tables,
         }
     }
 
@@ -170,6 +214,7 @@ impl RunConfig {
                 self.table_count_max
             )));
         }
+        self.validate_growth()?;
         if self.node_size == 0 || self.node_size % NODE_ALIGN != 0 || self.node_size > NODE_SIZE_MAX
         {
             return Err(ConfigError(format!(
@@ -206,6 +251,26 @@ impl RunConfig {
         Ok(nodes)
     }
 
+    /// `insert_count_max` is positive and `growth_tables` at most the capacity.
+    fn validate_growth(&self) -> Result<(), ConfigError> {
+        if self.insert_count_max == 0
+            || self.insert_count_max > self.table_count_max.max(INSERT_COUNT_MAX)
+        {
+            return Err(ConfigError(format!(
+                "insert count max {} out of range 1..={}",
+                self.insert_count_max,
+                self.table_count_max.max(INSERT_COUNT_MAX)
+            )));
+        }
+        if self.growth_tables > self.table_count_max {
+            return Err(ConfigError(format!(
+                "growth target {} is over the table count max {}",
+                self.growth_tables, self.table_count_max
+            )));
+        }
+        Ok(())
+    }
+
     /// The `cargo run` command line that repeats this run.
     pub fn reproduce_command(&self) -> String {
         let mut command = String::from("cargo run --release -p manifest-level-fuzz");
@@ -231,6 +296,12 @@ impl RunConfig {
         }
         if self.swarm {
             command.push_str(" --swarm");
+        }
+        if self.insert_count_max != INSERT_COUNT_MAX {
+            command.push_str(&format!(" --insert-count-max {}", self.insert_count_max));
+        }
+        if self.growth_tables != 0 {
+            command.push_str(&format!(" --growth-tables {}", self.growth_tables));
         }
         #[cfg(feature = "fault-injection")]
         if let Some(fault) = self.fault {
@@ -263,6 +334,14 @@ pub struct RunPlan {
     pub ops: Vec<FuzzOp>,
 }
 
+fn insert_count_max_default() -> u32 {
+    INSERT_COUNT_MAX
+}
+
+fn is_insert_count_max_default(value: &u32) -> bool {
+    *value == INSERT_COUNT_MAX
+}
+
 /// Whether `value` is its type's default (for `skip_serializing_if`).
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {
     *value == T::default()
@@ -286,6 +365,8 @@ pub struct Streams {
     pub query: Prng,
     /// Swarm weights ([`crate::level::swarm`]).
     pub swarm: Prng,
+    /// The swarm's configuration draw ([`crate::level::configuration`]).
+    pub configuration: Prng,
 }
 
 /// The streams of `seed` (see [`Streams`]).
@@ -296,12 +377,14 @@ pub fn streams(seed: u64) -> Streams {
     let deep = root.fork();
     let query = root.fork();
     let swarm = root.fork();
+    let configuration = root.fork();
     Streams {
         ops,
         tables,
         deep,
         query,
         swarm,
+        configuration,
     }
 }
 
@@ -342,6 +425,10 @@ pub struct RunReport {
     pub op_counts: OpCounts,
     /// The most tables the level held at once.
     pub peak_tables: usize,
+    /// The most nodes the level held at once.
+    pub peak_nodes: u32,
+    /// The states the run reached ([`crate::level::states`]).
+    pub states: StateCounts,
     /// Tables left at the end.
     pub final_tables: u32,
     /// The snapshot at the end.
@@ -361,17 +448,19 @@ impl RunReport {
     }
 }
 
-/// The one-line summary: `ok: 81234 ops (insert_tables=... ) peak 412 tables, 0.081s, 1002345 ops/s`.
+/// The one-line summary: `ok: seed 7 ran 81234 ops (insert_tables=...), peak 412 tables in
+/// 31 nodes, ..., 0.081s, 1002345 ops/s`.
 impl fmt::Display for RunReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "ok: seed {} ran {} ops ({}), peak {} tables, final {} tables at snapshot {}, \
+            "ok: seed {} ran {} ops ({}), peak {} tables in {} nodes, final {} tables at snapshot {}, \
              digest {:016x}, {:.3}s, {:.0} ops/s",
             self.seed,
             self.ops_run,
             self.op_counts,
             self.peak_tables,
+            self.peak_nodes,
             self.final_tables,
             self.final_snapshot,
             self.digest,
@@ -622,18 +711,31 @@ fn execute<R>(
         }
     }
     let report = RunReport {
-        seed: config.seed,
         ops_run: ops.len(),
         op_counts,
-        peak_tables: env.peak_tables(),
-        final_tables: env.level().len(),
-        final_snapshot: env.snapshot(),
-        digest: env.digest(),
         elapsed,
         deep: deep.map(|deep| *deep.stats()),
+        ..final_report(config.seed, &env)
     };
     let inspected = inspect(&env);
     Ok((report, inspected))
+}
+
+/// The report of a run of `seed` that ended in `env` (no ops counted, no time yet).
+fn final_report(seed: u64, env: &Environment<'_>) -> RunReport {
+    RunReport {
+        seed,
+        ops_run: 0,
+        op_counts: OpCounts::default(),
+        peak_tables: env.peak_tables(),
+        peak_nodes: env.peak_nodes(),
+        states: *env.states(),
+        final_tables: env.level().len(),
+        final_snapshot: env.snapshot(),
+        digest: env.digest(),
+        elapsed: Duration::ZERO,
+        deep: None,
+    }
 }
 
 /// Runs `f`, turning a panic into [`FailureCause::Panic`] with its message and location

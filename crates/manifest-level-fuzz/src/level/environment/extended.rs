@@ -47,6 +47,7 @@ use crate::level::model::{Key, Model, Table, VALUE_COUNT};
 use crate::level::ops::{FuzzOp, WalkDirection};
 use crate::level::oracle;
 use crate::level::sample::{pick_edge_key, pick_range, pick_snapshot};
+use crate::level::states::State;
 use crate::support::prng::Prng;
 
 /// The most `next_table` steps one walk takes.
@@ -67,6 +68,10 @@ pub(crate) enum StaleSlot {
     Reset = 2,
 }
 
+/// Up to this many tables, every misuse op hashes the whole level before and after
+/// (the deep checker's full-check size).
+pub const MISUSE_HASHED_TABLES: usize = 256;
+
 /// The extended op set's part of the environment.
 pub(crate) struct Extended<'pool> {
     /// Retained snapshots, in retain order.
@@ -82,6 +87,9 @@ pub(crate) struct Extended<'pool> {
     pub(crate) stale: [Option<TableRef>; 3],
     /// Scratch: the tables a new table must not overlap.
     pub(crate) avoid: Vec<Table>,
+    /// Misuse ops run so far (which of them hash the whole level: see
+    /// [`Environment::misuse`]).
+    pub(crate) misuses: u64,
 }
 
 impl<'pool> Extended<'pool> {
@@ -100,6 +108,7 @@ impl<'pool> Extended<'pool> {
             query,
             stale: [None; 3],
             avoid: Vec::with_capacity(params.table_count_max as usize),
+            misuses: 0,
         })
     }
 
@@ -606,7 +615,13 @@ impl<'pool> Environment<'pool> {
             );
             return Ok(());
         }
-        let best = model_least_overlap(&self.model, &ext.model_b, snapshot, max);
+        let model = model_least_overlap(&self.model, &ext.model_b, snapshot, max);
+        if let Some(model) = model {
+            self.states.note_if(model.tied, State::LeastOverlapTie);
+            self.states
+                .note_if(model.count == 0, State::LeastOverlapZero);
+        }
+        let best = model.map(|model| (model.count, model.index));
         let answer = match (found, best) {
             (Ok(None), None) => return Ok(()),
             (Ok(Some(answer)), Some((count, index)))
@@ -704,8 +719,24 @@ impl<'pool> Environment<'pool> {
     }
 
     /// The misuse ops: the level must answer with the right error and change nothing.
+    ///
+    /// "Nothing" is the level's length, generation, node count, counters and
+    /// `key_range_latest` after every misuse op, and also its whole contents (hashed) while
+    /// the level holds at most [`MISUSE_HASHED_TABLES`] tables and at misuse ops 1, 2, 4,
+    /// 8, ...: a table changed in place shows there, or at the latest in the run's final
+    /// full comparison with the model (which the misuse op does not change).
     fn misuse(&mut self, ext: &mut Extended<'pool>, op: &FuzzOp) -> Result<(), CheckFailure> {
-        let before = self.fingerprint();
+        ext.misuses += 1;
+        let whole =
+            self.level.len() as usize <= MISUSE_HASHED_TABLES || ext.misuses.is_power_of_two();
+        let fingerprint = |env: &Environment<'_>| {
+            if whole {
+                env.fingerprint()
+            } else {
+                env.fingerprint_without_contents()
+            }
+        };
+        let before = fingerprint(self);
         let model_len = self.model.len();
         match *op {
             FuzzOp::MisuseStaleReference => self.misuse_stale_reference(ext)?,
@@ -716,7 +747,7 @@ impl<'pool> Environment<'pool> {
             FuzzOp::MisuseInvalidSnapshot => self.misuse_invalid_snapshot(ext)?,
             _ => unreachable!("{op} is not a misuse op"),
         }
-        let after = self.fingerprint();
+        let after = fingerprint(self);
         check!(
             before == after && model_len == self.model.len(),
             Check::MisuseUnchanged,
@@ -975,14 +1006,15 @@ fn pick_overlap_max(query: &mut Prng) -> usize {
 
 /// Brute force `table_with_least_overlap`: the first table of `model` (in level order:
 /// smaller key, then smaller snapshot) visible to `snapshot` with the fewest overlapping
-/// tables of `model_b`, among those with at most `max`, as `(count, index)`.
+/// tables of `model_b`, among those with at most `max`, and whether a later one ties it.
 fn model_least_overlap(
     model: &Model,
     model_b: &Model,
     snapshot: u64,
     max: usize,
-) -> Option<(usize, usize)> {
+) -> Option<ModelLeastOverlap> {
     let mut best: Option<(usize, usize)> = None;
+    let mut tied = false;
     for (index, table) in model.tables().iter().enumerate() {
         if !oracle::sees(snapshot, table) {
             continue;
@@ -990,11 +1022,30 @@ fn model_least_overlap(
         let count = overlapping_b(model_b, snapshot, table)
             .take(max + 1)
             .count();
-        if count <= max && best.is_none_or(|(best_count, _)| count < best_count) {
-            best = Some((count, index));
+        if count > max {
+            continue;
+        }
+        match best {
+            Some((best_count, _)) if count == best_count => tied = true,
+            Some((best_count, _)) if count > best_count => {}
+            _ => {
+                best = Some((count, index));
+                tied = false;
+            }
         }
     }
-    best
+    best.map(|(count, index)| ModelLeastOverlap { count, index, tied })
+}
+
+/// The model's answer to `table_with_least_overlap`.
+#[derive(Clone, Copy, Debug)]
+struct ModelLeastOverlap {
+    /// Tables of B the answer overlaps.
+    count: usize,
+    /// The answer's index in the model: the first table with the least overlap.
+    index: usize,
+    /// Whether a later table has the same overlap (the first one must win).
+    tied: bool,
 }
 
 /// The `Overlap` of B in a `table_with_least_overlap` answer (for `snapshot`; `describe`

@@ -16,6 +16,7 @@
 
 pub mod deep;
 pub mod extended;
+mod observe;
 
 use core::fmt;
 
@@ -29,6 +30,7 @@ use crate::level::model::{
 };
 use crate::level::ops::{FuzzOp, OpSet};
 use crate::level::oracle;
+use crate::level::states::StateCounts;
 use crate::support::prng::Prng;
 
 /// What a failed check was checking. Stable names (see [`Check::name`]) for reports and
@@ -248,6 +250,10 @@ pub struct Environment<'pool> {
     pub(crate) live_count: u32,
     pub(crate) live_values: u64,
     peak_tables: usize,
+    /// The most nodes the level held at once.
+    pub(crate) peak_nodes: u32,
+    /// The states the run reached ([`crate::level::states`]).
+    pub(crate) states: StateCounts,
     /// The generation the level should be at: one per insert and remove, one per reset.
     pub(crate) generation: u32,
     /// The extended op set's state (`None` for the faithful op set).
@@ -312,6 +318,8 @@ impl<'pool> Environment<'pool> {
             live_count: 0,
             live_values: 0,
             peak_tables: 0,
+            peak_nodes: 0,
+            states: StateCounts::default(),
             generation: 0,
             ext: None,
         })
@@ -406,6 +414,16 @@ impl<'pool> Environment<'pool> {
         self.peak_tables
     }
 
+    /// The most nodes the level held at once.
+    pub fn peak_nodes(&self) -> u32 {
+        self.peak_nodes
+    }
+
+    /// The states the run reached so far ([`crate::level::states`]).
+    pub fn states(&self) -> &StateCounts {
+        &self.states
+    }
+
     /// Executes `op` on the level and the model and checks them (docs/SEMANTICS.md §4.4, §4.5).
     ///
     /// The op must be valid in the current state (as generated, or checked with
@@ -416,6 +434,7 @@ impl<'pool> Environment<'pool> {
     ///
     /// On an extended op in an environment of the faithful op set.
     pub fn apply(&mut self, op: &FuzzOp) -> Result<(), CheckFailure> {
+        let before = observe::Before::of(self);
         match *op {
             FuzzOp::InsertTables { count } => self.insert_tables(count)?,
             FuzzOp::UpdateTables { count } => self.update_tables(count)?,
@@ -424,6 +443,7 @@ impl<'pool> Environment<'pool> {
             FuzzOp::RemoveVisible { count } => self.remove_visible(count)?,
             _ => self.apply_extended(op)?,
         }
+        self.observe(op, before);
         self.check_after_op()
     }
 
@@ -478,9 +498,8 @@ impl<'pool> Environment<'pool> {
             self.generation = self.generation.wrapping_add(1);
             self.check_resolves(reference, table)?;
         }
-        for (_, table, _) in &self.scratch {
-            self.model.insert(*table);
-        }
+        self.model
+            .insert_sorted_batch(self.scratch.iter().map(|(_, table, _)| *table));
         self.live_count += count;
         self.live_values += u64::from(count) * u64::from(VALUE_COUNT);
         self.peak_tables = self.peak_tables.max(self.model.len());
@@ -800,8 +819,23 @@ impl<'pool> Environment<'pool> {
     /// Everything observable about the level, for "nothing changed" checks: the
     /// [digest](Environment::digest) plus the generation and the node count.
     pub fn fingerprint(&self) -> Fingerprint {
+        self.fingerprint_of(self.digest())
+    }
+
+    /// [`Environment::fingerprint`] without hashing the tables (`digest` 0, the visible
+    /// counters in its place): O(1).
+    pub fn fingerprint_without_contents(&self) -> Fingerprint {
+        let counters = u64::from(self.level.table_count_visible())
+            ^ self.level.value_count_visible().rotate_left(32);
         Fingerprint {
-            digest: self.digest(),
+            digest: counters,
+            ..self.fingerprint_of(0)
+        }
+    }
+
+    fn fingerprint_of(&self, digest: u64) -> Fingerprint {
+        Fingerprint {
+            digest,
             len: self.level.len(),
             generation: self.level.generation(),
             node_count: self.level.node_count(),
