@@ -42,11 +42,16 @@
 //! - **`--ops extended`** ([`extended`](level::environment::extended)): retained snapshots, compaction, `next_table`
 //!   walks, overlap queries against a second level, `reset`, and misuse ops that must
 //!   fail with the right typed error and change nothing: every public method under fuzz.
-//! - **`--swarm`** ([`swarm`](level::swarm)): each seed draws its own op weights, some ops off.
+//! - **`--swarm`** ([`swarm`](level::swarm), [`configuration`](level::configuration)):
+//!   each seed draws its own op weights, some ops off, and its level's shape (capacity,
+//!   node size, bulk inserts, a growth phase that makes big levels big).
 //!
-//! Campaigns run the extended op set with deep checks ([`runner::RunConfig::deep`](level::runner::RunConfig::deep)), and
-//! so does the `manifest_level` libFuzzer target in `fuzz/` (its input format is
-//! `level::fuzz_input`, feature `arbitrary`).
+//! Every run counts the [states](level::states) it reached (node splits, levels past 128
+//! and 512 nodes, least-overlap ties, ...). Campaigns run the extended op set with deep
+//! checks and swarm ([`RunConfig::deep`](level::runner::RunConfig::deep) with `swarm`), and
+//! sum the states over seeds. The `manifest_level` libFuzzer target in `fuzz/` runs the
+//! extended op set with deep checks (its input format is `level::fuzz_input`, feature
+//! `arbitrary`).
 //!
 //! # Layout
 //!
