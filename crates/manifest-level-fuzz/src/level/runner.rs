@@ -87,7 +87,7 @@ pub struct RunConfig {
     #[serde(default, skip_serializing_if = "is_default")]
     pub swarm: bool,
     /// The most tables one insert op generates ([`INSERT_COUNT_MAX`] in the seed; a
-    /// swarm run draws it, up to [`crate::level::swarm::INSERT_COUNT_MAX_DRAWN`]).
+    /// swarm run draws it, up to [`crate::level::configuration::INSERT_COUNT_MAX_DRAWN`]).
     #[serde(
         default = "insert_count_max_default",
         skip_serializing_if = "is_insert_count_max_default"
