@@ -184,3 +184,41 @@ fn extended_catches_least_overlap_prefers_last() {
 fn extended_catches_remove_keeps_generation() {
     assert_extended_catches(Fault::RemoveKeepsGeneration);
 }
+
+/// The campaign default (extended op set, deep checks, swarm weights and level shapes)
+/// catches every planted fault within 20 seeds; prints the ops each took.
+#[test]
+fn the_default_campaign_mode_catches_every_fault_within_20_seeds() {
+    use manifest_level_fuzz::level::configuration::ConfigurationOverrides;
+    for fault in Fault::ALL {
+        let campaign_seed = |seed: u64| {
+            RunConfig {
+                events_max: Some(EVENTS_MAX),
+                fault: Some(fault),
+                swarm: true,
+                ..RunConfig::deep(seed)
+            }
+            .with_drawn_configuration(ConfigurationOverrides::default())
+        };
+        let (seed, failure) = (0..20)
+            .find_map(|seed| {
+                run(&campaign_seed(seed))
+                    .err()
+                    .map(|failure| (seed, failure))
+            })
+            .unwrap_or_else(|| panic!("{fault:?} not caught in 20 campaign seeds"));
+        assert!(
+            matches!(
+                failure.cause,
+                FailureCause::Check(_) | FailureCause::Panic { .. }
+            ),
+            "{failure}"
+        );
+        println!(
+            "{:30} seed {seed}: op {:5} ({})",
+            fault_name(fault),
+            failure.op_index.unwrap(),
+            describe(&failure)
+        );
+    }
+}
