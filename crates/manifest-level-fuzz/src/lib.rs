@@ -34,10 +34,12 @@
 //! The seed's fuzzer above is the *faithful* mode, kept exactly as docs/SEMANTICS.md §4 describes it.
 //! Three switches of [`runner::RunConfig`](level::runner::RunConfig) (and the CLI) go further:
 //!
-//! - **`--check deep`** ([`deep`](level::environment::deep)): after every op, the whole level against the model:
-//!   every visibility class in both directions, random key ranges, the counters, the
-//!   generation, `find`/`contains` on present and perturbed tables, `key_range_contains`
-//!   and `verify()`, sampled when the level is large. Its randomness has its own stream,
+//! - **`--check deep`** ([`deep`](level::environment::deep)): after every op, the level against the
+//!   model: every visibility class in both directions, random key ranges, the counters,
+//!   the generation, `find`/`contains` on present and perturbed tables,
+//!   `key_range_contains` and `verify()`; whole at exponentially spaced ops, at intervals
+//!   and at the end, in rotating windows between, so an op's cost does not grow with the
+//!   level. Its randomness has its own stream,
 //!   so a deep run executes the faithful run's ops on the same tables.
 //! - **`--ops extended`** ([`extended`](level::environment::extended)): retained snapshots, compaction, `next_table`
 //!   walks, overlap queries against a second level, `reset`, and misuse ops that must

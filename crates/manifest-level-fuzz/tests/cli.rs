@@ -85,6 +85,21 @@ fn bad_arguments_exit_2() {
         (&["--node-size", "64", "--seed", "1"], "too small"),
         (&["--smoke", "--seed", "1"], "cannot be used"),
         (&["--inject-fault", "NoSuchFault"], "unknown fault"),
+        (&["--insert-count-max", "0"], "--insert-count-max"),
+        (
+            &["--growth-tables", "2000", "--seed", "1"],
+            "growth target 2000",
+        ),
+        (
+            &["--insert-count-max", "5000", "--seed", "1"],
+            "insert count max 5000",
+        ),
+        (&["bench", "--node-size", "1000"], "multiple of 16"),
+        (&["bench", "--table-count-max", "0"], "--table-count-max"),
+        (
+            &["campaign", "--seeds", "0..2", "--swarm", "--no-swarm"],
+            "cannot be used",
+        ),
         (&["--frobnicate"], "unexpected argument"),
         (&["frobnicate-subcommand"], "unrecognized subcommand"),
     ];

@@ -5,8 +5,11 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::values::{check_mode_parser, op_set_parser};
-use super::EXIT_FAILURE;
-use crate::level::bench::{measure, total_ops_per_sec, BenchConfig};
+use super::{EXIT_FAILURE, EXIT_USAGE};
+use crate::level::bench::{
+    measure, measure_every_mode, seed_config, total_ops_per_sec, BenchConfig,
+};
+use crate::level::configuration::ConfigurationOverrides;
 use crate::level::environment::deep::CheckMode;
 use crate::level::ops::OpSet;
 use crate::support::seed::{parse_seed_range, SeedPlan};
@@ -35,6 +38,33 @@ pub struct BenchArgs {
     /// Which ops to draw.
     #[arg(long = "ops", value_name = "SET", default_value = "faithful", value_parser = op_set_parser())]
     pub op_set: OpSet,
+
+    /// Swarm testing: each seed draws its own op weights and level shape.
+    #[arg(long)]
+    pub swarm: bool,
+
+    /// The level's capacity [default: 1024; drawn per seed with --swarm].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub table_count_max: Option<u32>,
+
+    /// Node size in bytes [default: 1024; drawn per seed with --swarm].
+    #[arg(long, value_name = "BYTES")]
+    pub node_size: Option<usize>,
+
+    /// The most tables one insert op generates [default: 10; drawn with --swarm].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub insert_count_max: Option<u32>,
+
+    /// Growth phase: removals wait until the level first holds N tables [default: none;
+    /// drawn with --swarm].
+    #[arg(long, value_name = "N")]
+    pub growth_tables: Option<u32>,
+
+    /// Measure every mode (seed mode; --check deep; --ops extended; --ops extended --check
+    /// deep, without and with --swarm), each as ops/s and as a ratio to the seed mode's in
+    /// the same run (--check, --ops and --swarm are then ignored).
+    #[arg(long)]
+    pub every_mode: bool,
 }
 
 /// Runs `bench` from the command line.
@@ -56,7 +86,21 @@ pub fn run_cli(args: &BenchArgs) -> ExitCode {
         repeat: args.repeat,
         check: args.check,
         op_set: args.op_set,
+        swarm: args.swarm,
+        shape: ConfigurationOverrides {
+            table_count_max: args.table_count_max,
+            node_size: args.node_size,
+            insert_count_max: args.insert_count_max,
+            growth_tables: args.growth_tables,
+        },
     };
+    if let Err(error) = seed_config(&config, start).validate() {
+        eprintln!("bench: {error}");
+        return ExitCode::from(EXIT_USAGE);
+    }
+    if args.every_mode {
+        return run_every_mode(&config);
+    }
     let results = match measure(&config) {
         Ok(results) => results,
         Err(failure) => {
@@ -79,5 +123,27 @@ pub fn run_cli(args: &BenchArgs) -> ExitCode {
         "total: {ops} ops in {seconds:.3} s = {:.0} ops/s",
         total_ops_per_sec(&results)
     );
+    ExitCode::SUCCESS
+}
+
+/// `bench --every-mode`: one line per mode, ops/s and ratio to the seed mode.
+fn run_every_mode(config: &BenchConfig) -> ExitCode {
+    let results = match measure_every_mode(config) {
+        Ok(results) => results,
+        Err(failure) => {
+            eprintln!("bench: a run failed:\n{failure}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    for result in &results {
+        println!(
+            "check {:<8} ops {:<9} swarm {:<5}: {:>9.0} ops/s = {:.3}x the seed mode",
+            result.mode.check.name(),
+            format!("{:?}", result.mode.op_set),
+            result.mode.swarm,
+            result.ops_per_sec,
+            result.ratio
+        );
+    }
     ExitCode::SUCCESS
 }

@@ -128,9 +128,10 @@ pub struct RunArgs {
     pub inject_fault: Option<Fault>,
 
     /// What to check after every op: `faithful` (the seed's checks) or `deep` (those,
-    /// then the whole level against the model: every visibility class both ways, random
-    /// key ranges, counters, find/contains, key_range_contains, verify). Same ops and
-    /// tables either way.
+    /// then the level against the model: every visibility class both ways, random key
+    /// ranges, counters, find/contains, key_range_contains, verify; whole at exponentially
+    /// spaced ops and at the end, in rotating windows between). Same ops and tables either
+    /// way.
     #[arg(long, value_name = "MODE", default_value = "faithful", value_parser = check_mode_parser())]
     pub check: CheckMode,
 

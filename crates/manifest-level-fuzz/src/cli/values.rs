@@ -12,7 +12,7 @@ fn check_mode_help(mode: CheckMode) -> &'static str {
             "the seed's checks: the tables each op touches, then the counters and key_range_latest"
         }
         CheckMode::Deep => {
-            "the faithful checks, then the whole level against the model after every op"
+            "the faithful checks, then the level against the model after every op (whole or in windows)"
         }
     }
 }

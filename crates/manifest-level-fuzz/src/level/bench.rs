@@ -1,13 +1,16 @@
 //! The fuzzer's own throughput (`manifest-level-fuzz bench`) on the seed workload.
 //!
 //! Runs each seed of a range several times (seed-faithful config unless told otherwise:
-//! 1024 tables, 1024-byte nodes, every check of docs/SEMANTICS.md §4 on), keeps each seed's median
-//! execution time, and reports ops/s per seed and in all (total ops over the sum of the
-//! medians), so the figure compares with TigerBeetle's "ops for seeds 1–5 in N s".
+//! 1024 tables, 1024-byte nodes, every check of docs/SEMANTICS.md §4 on), keeps each seed's
+//! median execution time, and reports ops/s per seed and in all (total ops over the sum of
+//! the medians), so the figure compares with TigerBeetle's "ops for seeds 1–5 in N s".
+//! [`measure_every_mode`] measures every mode of [`MODES`] on the same seeds and reports
+//! each as a ratio to the seed mode's figure of the same run.
 
 use std::ops::Range;
 use std::time::Duration;
 
+use crate::level::configuration::ConfigurationOverrides;
 use crate::level::environment::deep::CheckMode;
 use crate::level::ops::OpSet;
 use crate::level::runner::{self, RunConfig};
@@ -25,6 +28,86 @@ pub struct BenchConfig {
     pub check: CheckMode,
     /// Which ops to draw.
     pub op_set: OpSet,
+    /// Swarm testing: the seed draws its own op weights and level shape.
+    pub swarm: bool,
+    /// Level-shape values every seed uses (and, with swarm, keeps instead of drawing).
+    pub shape: ConfigurationOverrides,
+}
+
+/// A mode `bench --every-mode` measures: a check mode, an op set and swarm on or off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mode {
+    /// What to check after every op.
+    pub check: CheckMode,
+    /// Which ops to draw.
+    pub op_set: OpSet,
+    /// Swarm testing.
+    pub swarm: bool,
+}
+
+/// Every mode, the seed mode first (the others are reported as ratios to it).
+pub const MODES: [Mode; 5] = [
+    Mode {
+        check: CheckMode::Faithful,
+        op_set: OpSet::Faithful,
+        swarm: false,
+    },
+    Mode {
+        check: CheckMode::Deep,
+        op_set: OpSet::Faithful,
+        swarm: false,
+    },
+    Mode {
+        check: CheckMode::Faithful,
+        op_set: OpSet::Extended,
+        swarm: false,
+    },
+    Mode {
+        check: CheckMode::Deep,
+        op_set: OpSet::Extended,
+        swarm: false,
+    },
+    Mode {
+        check: CheckMode::Deep,
+        op_set: OpSet::Extended,
+        swarm: true,
+    },
+];
+
+/// One mode's measurement: its total ops/s and its ratio to the seed mode's in the same run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ModeThroughput {
+    /// The mode.
+    pub mode: Mode,
+    /// Total ops over the summed medians ([`total_ops_per_sec`]).
+    pub ops_per_sec: f64,
+    /// `ops_per_sec` over the seed mode's (the first of [`MODES`]).
+    pub ratio: f64,
+}
+
+/// Measures every mode of [`MODES`] on `args`' seeds, repeats and op cap (`args`' own
+/// mode is ignored); `Err` names the first run that failed.
+pub fn measure_every_mode(args: &BenchConfig) -> Result<Vec<ModeThroughput>, String> {
+    let mut results: Vec<ModeThroughput> = Vec::with_capacity(MODES.len());
+    for mode in MODES {
+        let config = BenchConfig {
+            check: mode.check,
+            op_set: mode.op_set,
+            swarm: mode.swarm,
+            ..args.clone()
+        };
+        let ops_per_sec = total_ops_per_sec(&measure(&config)?);
+        let baseline = results
+            .first()
+            .map_or(ops_per_sec, |seed_mode| seed_mode.ops_per_sec);
+        results.push(ModeThroughput {
+            mode,
+            ops_per_sec,
+            ratio: ops_per_sec / baseline.max(1e-9),
+        });
+    }
+    assert_eq!(results.len(), MODES.len());
+    Ok(results)
 }
 
 /// One seed's measurement.
@@ -44,9 +127,7 @@ pub fn measure(args: &BenchConfig) -> Result<Vec<SeedThroughput>, String> {
     let mut results = Vec::new();
     let mut times = Vec::with_capacity(args.repeat as usize);
     for seed in args.seeds.clone() {
-        let mut config = RunConfig::new(seed).with_ops(args.op_set);
-        config.events_max = Some(args.events_max);
-        config.check = args.check;
+        let config = seed_config(args, seed);
         times.clear();
         let mut ops = 0;
         for _ in 0..args.repeat {
@@ -62,6 +143,28 @@ pub fn measure(args: &BenchConfig) -> Result<Vec<SeedThroughput>, String> {
         });
     }
     Ok(results)
+}
+
+/// The configuration `bench` runs `seed` with.
+pub fn seed_config(args: &BenchConfig, seed: u64) -> RunConfig {
+    let defaults = RunConfig::new(seed).with_ops(args.op_set);
+    RunConfig {
+        events_max: Some(args.events_max),
+        check: args.check,
+        swarm: args.swarm,
+        table_count_max: args
+            .shape
+            .table_count_max
+            .unwrap_or(defaults.table_count_max),
+        node_size: args.shape.node_size.unwrap_or(defaults.node_size),
+        insert_count_max: args
+            .shape
+            .insert_count_max
+            .unwrap_or(defaults.insert_count_max),
+        growth_tables: args.shape.growth_tables.unwrap_or(defaults.growth_tables),
+        ..defaults
+    }
+    .with_drawn_configuration(args.shape)
 }
 
 /// Total ops over the summed medians.
@@ -83,6 +186,8 @@ mod tests {
             repeat: 3,
             check: CheckMode::Faithful,
             op_set: OpSet::Faithful,
+            swarm: false,
+            shape: ConfigurationOverrides::default(),
         };
         let results = measure(&args).unwrap();
         assert_eq!(
@@ -96,5 +201,26 @@ mod tests {
             assert!(result.median > Duration::ZERO);
         }
         assert!(total_ops_per_sec(&results) > 0.0);
+    }
+
+    #[test]
+    fn measures_every_mode_against_the_seed_mode() {
+        let args = BenchConfig {
+            seeds: 1..3,
+            events_max: 200,
+            repeat: 1,
+            check: CheckMode::Deep,
+            op_set: OpSet::Extended,
+            swarm: true,
+            shape: ConfigurationOverrides::default(),
+        };
+        let results = measure_every_mode(&args).unwrap();
+        assert_eq!(results.iter().map(|r| r.mode).collect::<Vec<_>>(), MODES);
+        assert_eq!(results[0].ratio, 1.0);
+        for result in &results {
+            assert!(result.ops_per_sec > 0.0);
+            let expected = result.ops_per_sec / results[0].ops_per_sec;
+            assert!((result.ratio - expected).abs() < 1e-9);
+        }
     }
 }

@@ -1,4 +1,5 @@
-//! Deep checking (`--check deep`): after every op, the whole level against the model.
+//! Deep checking (`--check deep`): after every op, the level against the model, whole or in
+//! rotating windows (see the sampling policy below).
 //!
 //! The faithful mode checks the tables an op touches and, after the op, the counters and
 //! `key_range_latest`. A [`DeepChecker`] runs after those checks and compares everything
@@ -32,27 +33,33 @@
 //!
 //! With `n` tables in the level:
 //!
-//! - **Full check, when `n <=` [`FULL_TABLES`] (256):** every class whole in both
-//!   directions, `find`/`contains` for every table, perturbed copies of
-//!   [`LOOKUPS_PER_OP`] random tables, the counters recomputed from the model, `verify()`,
-//!   and level B. O(n) per op, times the number of classes (5 to 10).
-//! - **Sampled check, above that:** [`WINDOWS_PER_OP`] windows of [`WINDOW`] tables, each
-//!   for the next (class, direction) pair in rotation, starting where that pair's previous
+//! - **Full check** when `n <=` [`FULL_TABLES`] (32), at the checker's ops 1, 2, 4, 8, ...
+//!   (exponentially spaced, so every run gets some early and some late), and every
+//!   [`full_interval`]`(n)` ops: every class whole in both directions, `find`/`contains`
+//!   for every table, perturbed copies of [`LOOKUPS_PER_OP`] random tables, the counters
+//!   recomputed from the model, `verify()`, and level B. O(n) times the number of classes
+//!   (5 to 10); [`full_interval`]`(n)` is [`FULL_EVERY`] (64) times `n / FULL_TABLES`, so
+//!   amortized it stays about `FULL_TABLES / FULL_EVERY` tables per class per op at any
+//!   size. The run ends with the whole level against the model anyway
+//!   ([`Environment::check_full_contents`]).
+//! - **Sampled check, every other op:** [`WINDOWS_PER_OP`] window of [`WINDOW`] tables for
+//!   the next (class, direction) pair in rotation, starting where that pair's previous
 //!   window stopped (a key-range iteration from a cursor key, wrapping around at the end),
 //!   so every class is covered whole in both directions over `n / WINDOW` of its turns;
 //!   [`LOOKUPS_PER_OP`] random tables (and a perturbed copy of each) for `find` and
 //!   `contains`; the counters as the ops tracked them, and the generation. O(WINDOW +
-//!   log n) per op, plus the library's own cost of starting each iteration. And a full
-//!   check every [`full_interval`]`(n)` ops: [`FULL_EVERY`] (64) times `n / FULL_TABLES`,
-//!   so its amortized cost stays about `FULL_TABLES / FULL_EVERY` (4) tables per class per
-//!   op at any size.
-//! - **Always:** [`RANGES_PER_OP`] random key ranges (above [`FULL_TABLES`], each up to
+//!   log n) per op, plus the library's own cost of starting each iteration.
+//! - **Always:** [`RANGES_PER_OP`] random key range (above [`FULL_TABLES`], up to
 //!   [`RANGE_TABLES_MAX`] tables from the end its direction starts at: most drawn ranges
 //!   are narrow and end before that) and [`KEYS_PER_OP`] keys for `key_range_contains`.
 //!
-//! The levels of the faithful op set rarely pass 200 tables, so there every op gets a
-//! full check; the extended op set's retained snapshots pin tables, and its levels reach
-//! several hundred.
+//! So a deep op costs a bounded amount of work whatever the level's size, and a
+//! corruption the op itself does not expose (the faithful checks, which still run on
+//! every op, see what the op touched) is found by the rotation: within `n / WINDOW` turns
+//! of its class and direction, or at the next full check, at the latest at the end of
+//! the run. Against the planted faults this moved detection by at most a few ops (the
+//! two latent ones, a descending iteration that skips a node and a search off by one at
+//! node boundaries) and not at all for the others.
 //!
 //! The checker allocates nothing per op: the snapshot sets live in fixed arrays on the
 //! stack and both sides are compared while iterating.
@@ -115,29 +122,29 @@ impl fmt::Display for CheckMode {
     }
 }
 
-/// Up to this many tables, every op gets a full check.
-pub const FULL_TABLES: usize = 256;
+/// Up to this many tables, every op gets a full check (as cheap as a window, there).
+pub const FULL_TABLES: usize = 32;
 
-/// Above [`FULL_TABLES`], every this many ops get a full check.
+/// Above [`FULL_TABLES`], every this many ops (times `n / FULL_TABLES`) get a full check.
 pub const FULL_EVERY: u64 = 64;
 
 /// Tables per window of a sampled check.
 pub const WINDOW: usize = 32;
 
 /// Windows per sampled check.
-pub const WINDOWS_PER_OP: usize = 2;
+pub const WINDOWS_PER_OP: usize = 1;
 
 /// Random key ranges per op.
-pub const RANGES_PER_OP: usize = 4;
+pub const RANGES_PER_OP: usize = 1;
 
 /// Above [`FULL_TABLES`], the most tables of one random key range compared.
 pub const RANGE_TABLES_MAX: usize = 2 * WINDOW;
 
 /// Random tables looked up per sampled check.
-pub const LOOKUPS_PER_OP: usize = 16;
+pub const LOOKUPS_PER_OP: usize = 4;
 
 /// Random keys for `key_range_contains` per op.
-pub const KEYS_PER_OP: usize = 8;
+pub const KEYS_PER_OP: usize = 6;
 
 /// The most visibility classes checked per op.
 const CLASSES_MAX: usize = 10;
@@ -301,7 +308,9 @@ impl DeepChecker {
         let n = env.model().len();
         self.stats.ops += 1;
         self.since_full += 1;
-        let full = n <= FULL_TABLES || self.since_full >= full_interval(n);
+        let full = n <= FULL_TABLES
+            || self.since_full >= full_interval(n)
+            || self.stats.ops.is_power_of_two();
         if full {
             self.since_full = 0;
         }

@@ -70,7 +70,7 @@ pub(crate) enum StaleSlot {
 
 /// Up to this many tables, every misuse op hashes the whole level before and after
 /// (the deep checker's full-check size).
-pub const MISUSE_HASHED_TABLES: usize = 256;
+pub const MISUSE_HASHED_TABLES: usize = 32;
 
 /// The extended op set's part of the environment.
 pub(crate) struct Extended<'pool> {
