@@ -269,3 +269,25 @@ fn segmented_array_traces_record_replay_and_shrink() {
     assert!(stderr(&level_reader).contains("segmented-array --replay"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn check_determinism_runs_the_seed_twice() {
+    let output = fuzz(&[
+        "--seed",
+        "3",
+        "--events-max",
+        "300",
+        "--ops",
+        "extended",
+        "--check-determinism",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let out = stdout(&output);
+    assert!(
+        out.contains("determinism: two runs agree (same ops, digest "),
+        "{out}"
+    );
+    let single = fuzz(&["--seed", "3", "--events-max", "300", "--ops", "extended"]);
+    let digest = |text: &str| text.split("digest ").last().unwrap()[..16].to_string();
+    assert_eq!(digest(&out), digest(&stdout(&single)));
+}

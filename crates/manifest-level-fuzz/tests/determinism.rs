@@ -118,3 +118,57 @@ const PINNED_SEED_1_HEAD: [&str; 8] = [
     "remove_invisible(7)",
     "take_snapshot",
 ];
+
+/// `--check-determinism` agrees with itself on real seeds, and reports the planted
+/// nondeterminism (table contents drawn from the clock) as a difference of outcomes,
+/// directly and through a campaign job.
+#[cfg(feature = "fault-injection")]
+#[test]
+fn the_determinism_check_sees_planted_nondeterminism() {
+    use manifest_level_fuzz::campaign::level_job::FuzzSeedJob;
+    use manifest_level_fuzz::campaign::SeedJob;
+    use manifest_level_fuzz::level::determinism::{check_determinism, Nondeterminism};
+
+    for seed in 1..=3 {
+        let config = RunConfig {
+            swarm: true,
+            ..RunConfig::deep(seed)
+        };
+        let config = RunConfig {
+            events_max: Some(2_000),
+            ..config
+        };
+        let agreed = check_determinism(&config).expect("a seed agrees with itself");
+        assert_eq!(agreed.unwrap().digest, run(&config).unwrap().digest);
+    }
+
+    let planted = RunConfig {
+        plant_nondeterminism: true,
+        ..config(4)
+    };
+    match check_determinism(&planted) {
+        Err(Nondeterminism::Outcome { first, second }) => {
+            assert_ne!(first, second);
+            assert!(
+                first.contains("digest") && second.contains("digest"),
+                "{first}"
+            );
+        }
+        other => panic!("planted nondeterminism not reported: {other:?}"),
+    }
+
+    let dir = std::env::temp_dir().join(format!("determinism-job-{}", std::process::id()));
+    let mut job = FuzzSeedJob::new(planted, None, dir);
+    job.determinism_every = Some(2);
+    let checked = job.run(6);
+    let failure = checked
+        .failure
+        .expect("seed 6 is checked twice and differs");
+    assert!(
+        failure.starts_with("nondeterministic: the same ops ended differently"),
+        "{failure}"
+    );
+    assert!(checked.reproduce.ends_with("--check-determinism"));
+    // Seed 7 is not one of the checked seeds: it runs once and passes.
+    assert_eq!(job.run(7).failure, None);
+}

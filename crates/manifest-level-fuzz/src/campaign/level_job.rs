@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Peaks, SeedJob, SeedOutcome};
 use crate::level::configuration::ConfigurationOverrides;
+use crate::level::determinism::check_determinism;
 use crate::level::ops::{FuzzOp, OpSet};
 use crate::level::reduce::{default_shrunk_trace_path, reduce, FailureSignature};
 use crate::level::runner::{self, RunConfig, RunFailure};
@@ -31,6 +32,9 @@ pub struct FuzzSeedJob {
     pub regressions: Option<PathBuf>,
     /// The level-shape values every swarm seed keeps instead of drawing them.
     pub overrides: ConfigurationOverrides,
+    /// Every this many seeds (those with `seed % n == 0`), run the seed twice and compare
+    /// ([`check_determinism`]); `None`: never.
+    pub determinism_every: Option<u64>,
     /// Failures of seeds that are waiting to be shrunk.
     failures: Mutex<HashMap<u64, RunFailure>>,
 }
@@ -47,6 +51,7 @@ impl FuzzSeedJob {
             traces,
             regressions: None,
             overrides: ConfigurationOverrides::default(),
+            determinism_every: None,
             failures: Mutex::new(HashMap::new()),
         }
     }
@@ -71,7 +76,25 @@ impl SeedJob for FuzzSeedJob {
         let config = self.config(seed);
         let reproduce = config.reproduce_command();
         let shape = Some(configuration_record(&config));
-        match runner::run(&config) {
+        let twice = self
+            .determinism_every
+            .is_some_and(|every| seed % every == 0);
+        let outcome = if twice && config.validate().is_ok() {
+            match check_determinism(&config) {
+                Ok(outcome) => outcome,
+                Err(nondeterminism) => {
+                    return SeedOutcome {
+                        failure: Some(nondeterminism.to_string()),
+                        reproduce: format!("{reproduce} --check-determinism"),
+                        config: shape,
+                        ..SeedOutcome::default()
+                    }
+                }
+            }
+        } else {
+            runner::run(&config)
+        };
+        match outcome {
             Ok(report) => SeedOutcome {
                 ops: report.ops_run as u64,
                 failure: None,

@@ -131,6 +131,11 @@ pub struct CampaignArgs {
     #[arg(long)]
     pub require_states: bool,
 
+    /// Run one seed in N twice (those with seed % N == 0), from a fresh start each time,
+    /// and fail the seed if the op streams, digests or outcomes differ. Level only.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub check_determinism: Option<u64>,
+
     /// Do not draw the progress bar.
     #[arg(long)]
     pub no_progress: bool,
@@ -204,6 +209,7 @@ impl CampaignArgs {
             ("--swarm", self.swarm),
             ("--no-swarm", self.no_swarm),
             ("--require-states", self.require_states),
+            ("--check-determinism", self.check_determinism.is_some()),
         ];
         #[cfg(feature = "fault-injection")]
         level_only.push(("--inject-fault", self.inject_fault.is_some()));
@@ -283,6 +289,7 @@ fn job_for(args: &CampaignArgs) -> Result<(Box<dyn SeedJob>, String), String> {
         let mut job = FuzzSeedJob::new(base, args.shrink_limits(), args.traces_dir());
         job.regressions = Some(args.regressions_dir());
         job.overrides = args.configuration_overrides();
+        job.determinism_every = args.check_determinism;
         return Ok((Box::new(job), shown));
     }
     let base = args.array_config();

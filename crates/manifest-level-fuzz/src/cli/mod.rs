@@ -145,6 +145,11 @@ pub struct RunArgs {
     #[arg(long)]
     pub swarm: bool,
 
+    /// Run the seed twice in this process, from a fresh start each time, and compare the
+    /// op streams, the final digests and the outcomes (exit 1 if they differ).
+    #[arg(long)]
+    pub check_determinism: bool,
+
     /// `--record FILE`, `--replay FILE`.
     #[command(flatten)]
     pub trace: replay::TraceArgs,
@@ -304,6 +309,9 @@ fn run_config(config: &RunConfig, args: &RunArgs) -> ExitCode {
         }
         println!("recorded: {}", path.display());
     }
+    if args.check_determinism {
+        return run_twice(config);
+    }
     match runner::run_plan(config, &plan) {
         Ok(report) => {
             println!("{report}");
@@ -312,6 +320,30 @@ fn run_config(config: &RunConfig, args: &RunArgs) -> ExitCode {
         Err(failure) => {
             eprintln!("{failure}");
             shrink::shrink_and_report(config, &plan.ops, &failure, &args.shrink);
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+/// `--check-determinism`: the seed twice, compared; exit 1 on a difference, else the
+/// run's own exit code.
+fn run_twice(config: &RunConfig) -> ExitCode {
+    match crate::level::determinism::check_determinism(config) {
+        Ok(Ok(report)) => {
+            println!(
+                "determinism: two runs agree (same ops, digest {:016x})",
+                report.digest
+            );
+            println!("{report}");
+            ExitCode::SUCCESS
+        }
+        Ok(Err(failure)) => {
+            println!("determinism: two runs agree (the same failure)");
+            eprintln!("{failure}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+        Err(nondeterminism) => {
+            eprintln!("{nondeterminism}");
             ExitCode::from(EXIT_FAILURE)
         }
     }

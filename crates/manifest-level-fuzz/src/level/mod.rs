@@ -10,6 +10,7 @@
 
 pub mod bench;
 pub mod configuration;
+pub mod determinism;
 pub mod environment;
 #[cfg(feature = "arbitrary")]
 pub mod fuzz_input;

@@ -109,6 +109,11 @@ pub struct RunConfig {
         with = "fault_by_name"
     )]
     pub fault: Option<Fault>,
+    /// Tests only: seed the table contents from the OS clock, so two runs of the same seed
+    /// differ (for the determinism check's own test). Never part of a trace.
+    #[cfg(feature = "fault-injection")]
+    #[serde(skip)]
+    pub plant_nondeterminism: bool,
 }
 
 impl RunConfig {
@@ -129,6 +134,8 @@ impl RunConfig {
             log_ops: false,
             #[cfg(feature = "fault-injection")]
             fault: None,
+            #[cfg(feature = "fault-injection")]
+            plant_nondeterminism: false,
         }
     }
 
@@ -666,8 +673,13 @@ fn execute<R>(
     let pool = NodePool::new(config.node_size, nodes).expect("validated node size and count");
     let streams = streams(config.seed);
     let mut env = match config.ops {
-        OpSet::Faithful => Environment::new(&pool, &params, streams.tables),
-        OpSet::Extended => Environment::new_extended(&pool, &params, streams.tables, streams.query),
+        OpSet::Faithful => Environment::new(&pool, &params, table_stream(config, streams.tables)),
+        OpSet::Extended => Environment::new_extended(
+            &pool,
+            &params,
+            table_stream(config, streams.tables),
+            streams.query,
+        ),
     }
     .expect("validated parameters");
     let mut deep = (config.check == CheckMode::Deep).then(|| DeepChecker::new(streams.deep));
@@ -719,6 +731,20 @@ fn execute<R>(
     };
     let inspected = inspect(&env);
     Ok((report, inspected))
+}
+
+/// The table-contents stream of a run: the seed's, or with the planted nondeterminism
+/// (tests only) one seeded from the clock.
+fn table_stream(config: &RunConfig, seeded: Prng) -> Prng {
+    #[cfg(feature = "fault-injection")]
+    if config.plant_nondeterminism {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_nanos() as u64);
+        return Prng::from_seed(config.seed ^ nanos);
+    }
+    let _ = config;
+    seeded
 }
 
 /// The report of a run of `seed` that ended in `env` (no ops counted, no time yet).
