@@ -185,6 +185,11 @@ fn extended_catches_remove_keeps_generation() {
     assert_extended_catches(Fault::RemoveKeepsGeneration);
 }
 
+#[test]
+fn extended_catches_retired_insert_counts_visible() {
+    assert_extended_catches(Fault::RetiredInsertCountsVisible);
+}
+
 /// The campaign default (extended op set, deep checks, swarm weights and level shapes)
 /// catches every planted fault within 20 seeds; prints the ops each took.
 #[test]

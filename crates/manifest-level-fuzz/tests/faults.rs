@@ -20,11 +20,13 @@ const REACHABLE: [Fault; 6] = [
 
 /// Faults in code the faithful op set never calls (`next_table`,
 /// `table_with_least_overlap`) or never observes (the faithful mode never uses a
-/// reference after a removal, so a generation that stays put goes unnoticed).
-const EXTENDED_ONLY: [Fault; 3] = [
+/// reference after a removal, so a generation that stays put goes unnoticed; it never
+/// inserts a retired table: only the extended op set's rebuild does).
+const EXTENDED_ONLY: [Fault; 4] = [
     Fault::NextTableInclusive,
     Fault::LeastOverlapPrefersLast,
     Fault::RemoveKeepsGeneration,
+    Fault::RetiredInsertCountsVisible,
 ];
 
 const SEEDS: core::ops::RangeInclusive<u64> = 1..=20;
@@ -145,4 +147,9 @@ fn misses_least_overlap_prefers_last() {
 #[test]
 fn misses_remove_keeps_generation() {
     assert_missed(Fault::RemoveKeepsGeneration);
+}
+
+#[test]
+fn misses_retired_insert_counts_visible() {
+    assert_missed(Fault::RetiredInsertCountsVisible);
 }

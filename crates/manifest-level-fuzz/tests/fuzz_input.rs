@@ -110,7 +110,7 @@ fn kind_bytes_reach_every_kind_and_follow_the_weights() {
     assert_eq!(slot(OpKind::Reset), 0, "{slots:?}");
     // Random bytes draw every kind (misuse included) once the state allows it.
     let mut seen = BTreeSet::new();
-    for seed in 0..20 {
+    for seed in 0..60 {
         let bytes = random_bytes(1000 + seed, HEADER_LEN + 3 * OPS_MAX);
         for op in decode_manifest_level(&bytes).1 {
             seen.insert(op.kind());

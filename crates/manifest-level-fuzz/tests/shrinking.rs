@@ -157,10 +157,11 @@ fn shrinks_remove_keeps_value_count() {
 }
 
 /// The faults only the extended op set reaches (see `tests/faults.rs`).
-const EXTENDED_ONLY: [Fault; 3] = [
+const EXTENDED_ONLY: [Fault; 4] = [
     Fault::NextTableInclusive,
     Fault::LeastOverlapPrefersLast,
     Fault::RemoveKeepsGeneration,
+    Fault::RetiredInsertCountsVisible,
 ];
 
 #[test]
@@ -186,6 +187,11 @@ fn shrinks_least_overlap_prefers_last() {
 #[test]
 fn shrinks_remove_keeps_generation() {
     assert_shrinks_extended(Fault::RemoveKeepsGeneration);
+}
+
+#[test]
+fn shrinks_retired_insert_counts_visible() {
+    assert_shrinks_extended(Fault::RetiredInsertCountsVisible);
 }
 
 #[test]

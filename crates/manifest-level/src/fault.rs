@@ -25,11 +25,14 @@ pub enum Fault {
     LeastOverlapPrefersLast,
     /// `remove_table` does not bump the generation, so stale references are accepted.
     RemoveKeepsGeneration,
+    /// `insert_table` of a retired table counts it as visible to latest (counters and
+    /// `key_range_latest` grow), as if every inserted table were live.
+    RetiredInsertCountsVisible,
 }
 
 impl Fault {
     /// Every fault, in declaration order.
-    pub const ALL: [Fault; 9] = [
+    pub const ALL: [Fault; 10] = [
         Fault::RetireKeepsCounters,
         Fault::RemoveTakesNeighbour,
         Fault::DescendingSkipsFirstNode,
@@ -39,5 +42,6 @@ impl Fault {
         Fault::NextTableInclusive,
         Fault::LeastOverlapPrefersLast,
         Fault::RemoveKeepsGeneration,
+        Fault::RetiredInsertCountsVisible,
     ];
 }

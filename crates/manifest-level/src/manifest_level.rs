@@ -334,6 +334,13 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
         (cursor, index)
     }
 
+    /// With `Fault::RetiredInsertCountsVisible` planted: an insert counts every table as
+    /// visible to latest.
+    #[inline(always)]
+    fn fault_only_retired_insert_counts(&self) -> bool {
+        self.faulty(FaultName::RetiredInsertCountsVisible)
+    }
+
     /// Where an iteration over `start..end` starts: `start`, or for a descending one with
     /// `Fault::DescendingSkipsFirstNode` planted and more than one node, past the first
     /// node (so the iteration never reaches it).
@@ -441,7 +448,7 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
         // The array checks the pool itself, before changing anything.
         self.tables.insert_at(cursor, table)?;
 
-        if table.visible(SNAPSHOT_LATEST) {
+        if table.visible(SNAPSHOT_LATEST) || self.fault_only_retired_insert_counts() {
             self.table_count_visible += 1;
             self.value_count_visible += u64::from(table.value_count);
             let range = table.key_range();
@@ -982,6 +989,7 @@ enum FaultName {
     NextTableInclusive,
     LeastOverlapPrefersLast,
     RemoveKeepsGeneration,
+    RetiredInsertCountsVisible,
 }
 
 /// The iterator of [`ManifestLevel::iter`]: yields a reference and the table.

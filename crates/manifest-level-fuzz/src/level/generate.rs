@@ -408,6 +408,7 @@ impl GenerateContext {
             OpKind::InsertTablesB => self.pick_insert_b(prng),
             OpKind::RemoveTablesB => self.pick_remove_b(prng),
             OpKind::Reset => Pick::Op(FuzzOp::Reset),
+            OpKind::Rebuild => Pick::Op(FuzzOp::Rebuild),
             OpKind::MisuseStaleReference
             | OpKind::MisuseRemoveAbsent
             | OpKind::MisuseRetireRetired
@@ -625,6 +626,7 @@ impl GenerateContext {
             | FuzzOp::OverlapQuery
             | FuzzOp::LeastOverlap
             | FuzzOp::Reset
+            | FuzzOp::Rebuild
             | FuzzOp::MisuseRemoveAbsent
             | FuzzOp::MisuseInvalidTable => Ok(()),
         }
@@ -770,6 +772,8 @@ impl GenerateContext {
                 self.pinned.clear();
                 self.pinned_total = 0;
             }
+            // The same tables again: only the references change.
+            FuzzOp::Rebuild => self.note_mutation(),
             FuzzOp::NextTableWalk { .. }
             | FuzzOp::OverlapQuery
             | FuzzOp::LeastOverlap

@@ -107,6 +107,10 @@ pub enum FuzzOp {
     },
     /// Extended: `reset()` the level (the model empties, the generation bumps).
     Reset,
+    /// Extended: rebuild the level as a manifest replay does: `reset()`, then insert every
+    /// table of the model again, live and retired, in random order. Retired inserts must
+    /// leave the visible counters and `key_range_latest` where they are.
+    Rebuild,
     /// Misuse: `set_snapshot_max` and `get` with references taken before an insert, a
     /// remove or a reset (and one from level B) must fail with `StaleReference`.
     MisuseStaleReference,
@@ -170,6 +174,7 @@ impl FuzzOp {
             FuzzOp::InsertTablesB { .. } => OpKind::InsertTablesB,
             FuzzOp::RemoveTablesB { .. } => OpKind::RemoveTablesB,
             FuzzOp::Reset => OpKind::Reset,
+            FuzzOp::Rebuild => OpKind::Rebuild,
             FuzzOp::MisuseStaleReference => OpKind::MisuseStaleReference,
             FuzzOp::MisuseRemoveAbsent => OpKind::MisuseRemoveAbsent,
             FuzzOp::MisuseRetireRetired => OpKind::MisuseRetireRetired,
@@ -290,7 +295,7 @@ impl fmt::Display for OpSet {
 }
 
 /// Number of op kinds, faithful and extended.
-pub const KIND_COUNT: usize = 20;
+pub const KIND_COUNT: usize = 21;
 
 /// Declares [`OpKind`] and [`Weights`] from one list, so the two stay in step.
 macro_rules! op_kinds {
@@ -384,6 +389,7 @@ op_kinds! {
         (InsertTablesB, insert_tables_b, "insert_tables_b"),
         (RemoveTablesB, remove_tables_b, "remove_tables_b"),
         (Reset, reset, "reset"),
+        (Rebuild, rebuild, "rebuild"),
         (MisuseStaleReference, misuse_stale_reference, "misuse_stale_reference"),
         (MisuseRemoveAbsent, misuse_remove_absent, "misuse_remove_absent"),
         (MisuseRetireRetired, misuse_retire_retired, "misuse_retire_retired"),
@@ -439,8 +445,9 @@ impl Weights {
     /// faithful kinds (2,200 in all), then retain 60, release 100 (readers let go a little
     /// faster than they come, so retained snapshots do not pin most of the level), compact
     /// 200, next-table walk 150, overlap query 150, least overlap 100, insert into B 100,
-    /// remove from B 50, each misuse op 20, and reset 1 (about once in 3,200 ops, so the
-    /// level still grows large between resets).
+    /// remove from B 50, each misuse op 20, and reset and rebuild 1 each (about once in
+    /// 3,200 ops, so the level still grows large between resets, and a rebuild's O(n log
+    /// n) stays rare).
     pub const EXTENDED: Weights = {
         let mut weights = Weights::from_faithful([800, 500, 300, 300, 300]);
         weights.retain_snapshot = 60;
@@ -452,6 +459,7 @@ impl Weights {
         weights.insert_tables_b = 100;
         weights.remove_tables_b = 50;
         weights.reset = 1;
+        weights.rebuild = 1;
         weights.misuse_stale_reference = 20;
         weights.misuse_remove_absent = 20;
         weights.misuse_retire_retired = 20;
@@ -491,12 +499,13 @@ impl Weights {
             insert_tables_b: all[11],
             remove_tables_b: all[12],
             reset: all[13],
-            misuse_stale_reference: all[14],
-            misuse_remove_absent: all[15],
-            misuse_retire_retired: all[16],
-            misuse_invalid_table: all[17],
-            misuse_capacity_exhausted: all[18],
-            misuse_invalid_snapshot: all[19],
+            rebuild: all[14],
+            misuse_stale_reference: all[15],
+            misuse_remove_absent: all[16],
+            misuse_retire_retired: all[17],
+            misuse_invalid_table: all[18],
+            misuse_capacity_exhausted: all[19],
+            misuse_invalid_snapshot: all[20],
         }
     }
 

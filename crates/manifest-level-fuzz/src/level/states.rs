@@ -38,6 +38,10 @@ pub enum State {
     LeastOverlapZero,
     /// The level held 4,096 tables or more.
     TablesPast4096,
+    /// [`FuzzOp::Rebuild`](crate::level::ops::FuzzOp::Rebuild) of a level of several nodes.
+    RebuildMultiNode,
+    /// A retired table inserted (a rebuild's replay of a retired table).
+    RetiredTableInserted,
 }
 
 /// How many [`State`]s there are.
@@ -45,7 +49,7 @@ pub const STATE_COUNT: usize = State::ALL.len();
 
 impl State {
     /// Every state, in declaration order.
-    pub const ALL: [State; 11] = [
+    pub const ALL: [State; 13] = [
         State::NodeAcquired,
         State::NodeReleased,
         State::NodesPast128,
@@ -57,6 +61,8 @@ impl State {
         State::LeastOverlapTie,
         State::LeastOverlapZero,
         State::TablesPast4096,
+        State::RebuildMultiNode,
+        State::RetiredTableInserted,
     ];
 
     /// Every state's name, in [`State::ALL`] order.
@@ -72,6 +78,8 @@ impl State {
         "least_overlap_tie",
         "least_overlap_zero",
         "tables_past_4096",
+        "rebuild_multi_node",
+        "retired_table_inserted",
     ];
 
     /// The snake-case name findings records use.

@@ -7,8 +7,9 @@
 //! taken, retained snapshots that pile up, ...).
 //!
 //! For each kind of the op set, in [`OpKind::ALL`] order, [`swarm_weights`] draws a weight
-//! `1..=10` (times [`SWARM_SCALE`], 100, for every kind but [`OpKind::Reset`]: a reset
-//! empties the level, and at the others' weights it would keep every level tiny), then
+//! `1..=10` (times [`SWARM_SCALE`], 100, for every kind but [`OpKind::Reset`] and
+//! [`OpKind::Rebuild`]: a reset empties the level, and at the others' weights it would
+//! keep every level tiny; a rebuild costs O(n log n)), then
 //! switches the kind off with probability 1/3. Two kinds are forced on:
 //!
 //! - [`OpKind::InsertTables`]: without inserts a run would mostly run the generator's
@@ -33,7 +34,7 @@ pub const SWARM_SCALE: u64 = 100;
 
 /// The scale of `kind`'s drawn weight.
 fn scale(kind: OpKind) -> u64 {
-    if kind == OpKind::Reset {
+    if matches!(kind, OpKind::Reset | OpKind::Rebuild) {
         1
     } else {
         SWARM_SCALE
@@ -102,6 +103,7 @@ mod tests {
                     .iter()
                     .all(|&w| w <= SWARM_WEIGHT_MAX * SWARM_SCALE));
                 assert!(weights.reset <= SWARM_WEIGHT_MAX);
+                assert!(weights.rebuild <= SWARM_WEIGHT_MAX);
             }
         }
         let weights = Weights::from_faithful([3, 0, 1, 0, 2]);

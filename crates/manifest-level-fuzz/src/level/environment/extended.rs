@@ -279,6 +279,7 @@ impl<'pool> Environment<'pool> {
             FuzzOp::InsertTablesB { count } => self.insert_tables_b(ext, count),
             FuzzOp::RemoveTablesB { count } => self.remove_tables_b(ext, count),
             FuzzOp::Reset => self.reset(ext),
+            FuzzOp::Rebuild => self.rebuild(ext),
             FuzzOp::MisuseStaleReference
             | FuzzOp::MisuseRemoveAbsent
             | FuzzOp::MisuseRetireRetired
@@ -690,6 +691,62 @@ impl<'pool> Environment<'pool> {
             }
         }
         check_level_b(ext)
+    }
+
+    /// [`FuzzOp::Rebuild`]: `reset()`, then every model table inserted again in an order
+    /// drawn from the query stream. Each live insert raises the visible counters by one
+    /// table; each retired one leaves them, and `key_range_latest`, where they were. At the
+    /// end the level holds the model's tables again (compared whole), with the counters it
+    /// had before and the generation bumped once per insert and once for the reset.
+    fn rebuild(&mut self, ext: &mut Extended<'pool>) -> Result<(), CheckFailure> {
+        ext.capture_stale(&self.level, &self.model, StaleSlot::Reset)?;
+        let before = (
+            self.level.table_count_visible(),
+            self.level.value_count_visible(),
+            self.level.key_range_latest(),
+        );
+        self.scratch.clear();
+        let tables = self.model.tables().iter().enumerate();
+        self.scratch
+            .extend(tables.map(|(index, table)| (TableRef::default(), *table, index)));
+        ext.query.shuffle(&mut self.scratch);
+        self.level.reset();
+        self.generation = self.generation.wrapping_add(1);
+        for index in 0..self.scratch.len() {
+            let table = self.scratch[index].1;
+            self.reinsert(&table)?;
+        }
+        let after = (
+            self.level.table_count_visible(),
+            self.level.value_count_visible(),
+            self.level.key_range_latest(),
+        );
+        check_eq!(Check::Rebuild, expected: before, found: after);
+        self.check_full_contents()
+    }
+
+    /// One insert of [`Environment::rebuild`]: the level takes `table` back; a retired one
+    /// moves no visible counter and not `key_range_latest`.
+    fn reinsert(&mut self, table: &Table) -> Result<(), CheckFailure> {
+        let counters = |level: &ManifestLevel<'_, Key>| {
+            (
+                level.table_count_visible(),
+                level.value_count_visible(),
+                level.key_range_latest(),
+            )
+        };
+        let before = counters(&self.level);
+        let reference = match self.level.insert_table(*table) {
+            Ok(reference) => reference,
+            Err(error) => return Err(CheckFailure::new(Check::InsertAccepted, table, error)),
+        };
+        self.generation = self.generation.wrapping_add(1);
+        self.check_resolves(reference, table)?;
+        if !oracle::sees(SNAPSHOT_LATEST, table) {
+            check_eq!(Check::Rebuild, expected: before, found: counters(&self.level));
+            self.states.note(State::RetiredTableInserted);
+        }
+        Ok(())
     }
 
     /// [`FuzzOp::Reset`].

@@ -111,6 +111,9 @@ pub enum Check {
     MisuseError,
     /// Extended: a misuse op left the level unchanged.
     MisuseUnchanged,
+    /// A rebuild (reset, then every table again) left the visible counters or
+    /// `key_range_latest` elsewhere than they were, or a retired table's insert moved them.
+    Rebuild,
     /// The node pool has handed out exactly the nodes its levels hold: a leaked or
     /// double-released node shows at the op that caused it, not when the pool runs dry.
     PoolAccounting,
@@ -154,6 +157,7 @@ impl Check {
             Check::MisuseError => "misuse_error",
             Check::MisuseUnchanged => "misuse_unchanged",
             Check::PoolAccounting => "pool_accounting",
+            Check::Rebuild => "rebuild",
         }
     }
 }

@@ -77,6 +77,10 @@ impl Environment<'_> {
             State::ResetMultiNode,
         );
         states.note_if(
+            matches!(op, FuzzOp::Rebuild) && before.nodes > 1,
+            State::RebuildMultiNode,
+        );
+        states.note_if(
             compacts && after.nodes < before.nodes,
             State::CompactionReleasedNode,
         );
