@@ -436,8 +436,14 @@ impl Workers<'_> {
         let done = self.seeds_done.fetch_add(1, Ordering::Relaxed) + 1;
         let elapsed = self.source.started.elapsed().as_secs_f64().max(1e-9);
         self.bar.set_position(done);
+        let (reached, named) = self.states.reached();
+        let states = if named == 0 {
+            String::new()
+        } else {
+            format!(", states {reached}/{named}")
+        };
         self.bar.set_message(format!(
-            "{:.0} ops/s, {} failed",
+            "{:.0} ops/s, {} failed{states}",
             self.ops_total.load(Ordering::Relaxed) as f64 / elapsed,
             self.failures.load(Ordering::Relaxed)
         ));

@@ -36,6 +36,16 @@ impl StateTally {
         }
     }
 
+    /// `(reached, named)`: how many of the named states some seed reached so far, of how
+    /// many.
+    pub(crate) fn reached(&self) -> (usize, usize) {
+        let seeds = self.seeds.lock().unwrap_or_else(|p| p.into_inner());
+        (
+            seeds.iter().filter(|&&count| count > 0).count(),
+            seeds.len(),
+        )
+    }
+
     /// Every named state with the seeds that reached it, in the job's order.
     pub(crate) fn finish(self) -> Vec<(&'static str, u64)> {
         let seeds = self.seeds.into_inner().unwrap_or_else(|p| p.into_inner());

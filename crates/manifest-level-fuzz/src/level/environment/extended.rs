@@ -658,6 +658,9 @@ impl<'pool> Environment<'pool> {
         count: u32,
     ) -> Result<(), CheckFailure> {
         let near = !self.model.is_empty() && self.prng.boolean();
+        // Aligned: B's tables take the key ranges of consecutive tables of A (where
+        // overlap counts are decided: a B table ending exactly where an A table starts).
+        let mut aligned = (near && self.prng.boolean()).then(|| self.prng.index(self.model.len()));
         let mut key = if near {
             let table = self.model.get(self.prng.index(self.model.len()));
             table.key_min.saturating_sub(self.prng.int_inclusive(64))
@@ -665,9 +668,18 @@ impl<'pool> Environment<'pool> {
             self.prng.int_inclusive(self.key_space())
         };
         for _ in 0..count {
-            let table =
-                ext.model_b
-                    .generate_non_overlapping_table(&mut self.prng, key, self.snapshot);
+            let edges = aligned.and_then(|index| self.model.tables().get(index));
+            let snapshot = self.snapshot;
+            let table = match edges
+                .and_then(|a| aligned_table(&ext.model_b, a, snapshot, &mut self.prng))
+            {
+                Some(table) => table,
+                None => {
+                    ext.model_b
+                        .generate_non_overlapping_table(&mut self.prng, key, self.snapshot)
+                }
+            };
+            aligned = aligned.map(|index| index + 1);
             key = table.key_max;
             if let Err(error) = ext.level_b.insert_table(table) {
                 return Err(CheckFailure::new(Check::LevelB, table, error));
@@ -1153,6 +1165,26 @@ fn check_least_overlap_b(
         check_reference(&ext.level_b, *reference, index, table)?;
     }
     Ok(())
+}
+
+/// A table of B created at `snapshot` with `a`'s key range (a random checksum and
+/// address), or `None` when it would overlap one of B's tables (B's tables are disjoint).
+fn aligned_table(model_b: &Model, a: &Table, snapshot: u64, prng: &mut Prng) -> Option<Table> {
+    let tables = model_b.tables();
+    let next = tables.partition_point(|b| b.key_max < a.key_min);
+    if tables.get(next).is_some_and(|b| b.key_min <= a.key_max) {
+        return None;
+    }
+    let checksum = prng.u128();
+    let address = prng.range_inclusive(1, u64::MAX);
+    Some(Table::new(
+        checksum,
+        address,
+        snapshot,
+        a.key_min,
+        a.key_max,
+        VALUE_COUNT,
+    ))
 }
 
 /// The tables of `model_b` visible to `snapshot` that intersect `table`, with their
