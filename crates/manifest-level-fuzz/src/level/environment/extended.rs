@@ -23,14 +23,19 @@
 //!   smaller key, then the smaller snapshot). Level B has its own model and ops
 //!   ([`FuzzOp::InsertTablesB`], [`FuzzOp::RemoveTablesB`]); its tables are live tables
 //!   created at the current snapshot, started near the level's own tables half the time
-//!   so that overlaps are common.
+//!   (and then, half of those times, with exactly the key ranges of consecutive tables of
+//!   the level) so that overlaps and ties are common.
 //! - **[`FuzzOp::Reset`]**: the level empties, returns every node and bumps the
 //!   generation; the model empties too.
+//! - **[`FuzzOp::Rebuild`]**: what a manifest replay does: reset, then every model table
+//!   inserted again in random order, retired ones included (whose inserts must move
+//!   neither the visible counters nor `key_range_latest`); then the whole level against
+//!   the model.
 //! - **Misuse**: stale references, removing an absent table, retiring a retired table,
 //!   malformed tables, a full level, snapshots out of range. Each must return the right
-//!   typed [`Error`] and leave the level exactly as it was (its
-//!   [fingerprint](Environment::fingerprint): digest of every table, counters,
-//!   `key_range_latest`, generation and node count).
+//!   typed [`Error`] and leave the level as it was: its length, generation, node count,
+//!   counters and `key_range_latest` every time, and its whole contents (hashed) while
+//!   it is small and at exponentially spaced misuse ops.
 //!
 //! Random choices that change the state (which tables a compaction takes, the contents of
 //! new tables) come from the environment's table stream; the choices of read-only and
