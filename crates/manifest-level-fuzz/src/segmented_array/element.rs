@@ -11,9 +11,10 @@ pub const NODE_SIZE_MIN: u32 = 32;
 /// The largest node size a [`Setup`](crate::segmented_array::Setup) uses, in bytes.
 pub const NODE_SIZE_MAX: u32 = 4096;
 
-/// The largest array capacity a [`Setup`](crate::segmented_array::Setup) uses (keeps the full
-/// model comparison after every op cheap).
-pub const CAPACITY_MAX: u32 = 4096;
+/// The largest array capacity a [`Setup`](crate::segmented_array::Setup) uses: room for
+/// more than 512 nodes of small elements, while the full model comparison after every op
+/// stays a few hundred microseconds at most.
+pub const CAPACITY_MAX: u32 = 1 << 16;
 
 /// The element type of a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -6,6 +6,12 @@ use super::harness::Harness;
 use super::ops::{Op, Position};
 use crate::support::prng::Prng;
 
+/// The shortest long growing phase, in ops.
+const LONG_PHASE_MIN: u64 = 200;
+
+/// The longest long growing phase, in ops.
+const LONG_PHASE_MAX: u64 = 2_000;
+
 /// The seed-driven op generator: reads the harness's state, emits one op at a time.
 pub(super) struct Generator {
     pub(super) prng: Prng,
@@ -32,7 +38,13 @@ impl Generator {
         let prng = &mut self.prng;
         if self.phase_left == 0 {
             self.growing = !self.growing;
-            self.phase_left = prng.range_inclusive(5, 60);
+            // One growing phase in sixteen is long: big arrays really fill up.
+            let long = self.growing && prng.chance(1, 16);
+            self.phase_left = if long {
+                prng.range_inclusive(LONG_PHASE_MIN, LONG_PHASE_MAX)
+            } else {
+                prng.range_inclusive(5, 60)
+            };
         }
         self.phase_left -= 1;
         // At the edges: one op into the wall (an error path), then turn around.

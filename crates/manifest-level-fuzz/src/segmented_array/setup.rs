@@ -103,11 +103,14 @@ impl Setup {
         }
         .normalized();
         let node_capacity = u64::from(setup.node_capacity());
-        setup.capacity = match prng.weighted(&[1, 4, 4, 2]) {
+        setup.capacity = match prng.weighted(&[1, 4, 4, 2, 1]) {
             0 => prng.range_inclusive(1, node_capacity),
             1 => prng.range_inclusive(node_capacity, 4 * node_capacity),
             2 => prng.range_inclusive(4 * node_capacity, 16 * node_capacity),
-            _ => prng.range_inclusive(16 * node_capacity, 64 * node_capacity),
+            3 => prng.range_inclusive(16 * node_capacity, 64 * node_capacity),
+            // Big arrays: past 128 nodes (the node-start index's later blocks) and 512
+            // (more than one group), when the generator's long growth phases fill them.
+            _ => prng.range_inclusive(64 * node_capacity, 1024 * node_capacity),
         }
         .min(u64::from(CAPACITY_MAX)) as u32;
         setup.sibling_capacity = if prng.boolean() {
