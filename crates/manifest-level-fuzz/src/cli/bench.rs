@@ -9,7 +9,6 @@ use super::{EXIT_FAILURE, EXIT_USAGE};
 use crate::level::bench::{
     measure, measure_every_mode, seed_config, total_ops_per_sec, BenchConfig,
 };
-use crate::level::configuration::ConfigurationOverrides;
 use crate::level::environment::deep::CheckMode;
 use crate::level::ops::OpSet;
 use crate::support::seed::{parse_seed_range, SeedPlan};
@@ -43,22 +42,9 @@ pub struct BenchArgs {
     #[arg(long)]
     pub swarm: bool,
 
-    /// The level's capacity [default: 1024; drawn per seed with --swarm].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub table_count_max: Option<u32>,
-
-    /// Node size in bytes [default: 1024; drawn per seed with --swarm].
-    #[arg(long, value_name = "BYTES")]
-    pub node_size: Option<usize>,
-
-    /// The most tables one insert op generates [default: 10; drawn with --swarm].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub insert_count_max: Option<u32>,
-
-    /// Growth phase: removals wait until the level first holds N tables [default: none;
-    /// drawn with --swarm].
-    #[arg(long, value_name = "N")]
-    pub growth_tables: Option<u32>,
+    /// `--table-count-max`, `--node-size`, `--insert-count-max`, `--growth-tables`.
+    #[command(flatten)]
+    pub shape: super::shape::ShapeArgs,
 
     /// Measure every mode (seed mode; --check deep; --ops extended; --ops extended --check
     /// deep, without and with --swarm), each as ops/s and as a ratio to the seed mode's in
@@ -87,12 +73,7 @@ pub fn run_cli(args: &BenchArgs) -> ExitCode {
         check: args.check,
         op_set: args.op_set,
         swarm: args.swarm,
-        shape: ConfigurationOverrides {
-            table_count_max: args.table_count_max,
-            node_size: args.node_size,
-            insert_count_max: args.insert_count_max,
-            growth_tables: args.growth_tables,
-        },
+        shape: args.shape.overrides(),
     };
     if let Err(error) = seed_config(&config, start).validate() {
         eprintln!("bench: {error}");

@@ -17,6 +17,7 @@ pub mod bench;
 pub mod campaign;
 pub mod replay;
 pub mod segmented_array;
+pub mod shape;
 pub mod shrink;
 pub mod values;
 
@@ -26,14 +27,12 @@ use clap::error::ErrorKind;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 #[cfg(feature = "fault-injection")]
 use manifest_level::Fault;
-use manifest_level::{NODE_ALIGN, NODE_SIZE_MAX};
 
 use self::values::{check_mode_parser, op_set_parser};
-use crate::level::configuration::ConfigurationOverrides;
 use crate::level::environment::deep::CheckMode;
-use crate::level::generate::{INSERT_COUNT_MAX, TABLE_COUNT_MAX_DEFAULT};
+use crate::level::generate::INSERT_COUNT_MAX;
 use crate::level::ops::OpSet;
-use crate::level::runner::{self, RunConfig, NODE_SIZE_DEFAULT, TABLE_COUNT_MAX_LIMIT};
+use crate::level::runner::{self, RunConfig};
 use crate::support::prng::parse_seed;
 use crate::support::seed::entropy_seed;
 
@@ -94,23 +93,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub events_max: Option<u64>,
 
-    /// The level's capacity, in tables [default: 1024; drawn per seed with --swarm].
-    #[arg(long, value_name = "N", value_parser = parse_table_count_max)]
-    pub table_count_max: Option<u32>,
-
-    /// Node size of the node pool, in bytes: a multiple of 16, holding at least 2 tables
-    /// [default: 1024; drawn per seed with --swarm].
-    #[arg(long, value_name = "BYTES", value_parser = parse_node_size)]
-    pub node_size: Option<usize>,
-
-    /// The most tables one insert op generates [default: 10; drawn per seed with --swarm].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub insert_count_max: Option<u32>,
-
-    /// Growth phase: removals wait until the level first holds N tables [default: none;
-    /// drawn per seed with --swarm].
-    #[arg(long, value_name = "N")]
-    pub growth_tables: Option<u32>,
+    /// `--table-count-max`, `--node-size`, `--insert-count-max`, `--growth-tables`.
+    #[command(flatten)]
+    pub shape: shape::ShapeArgs,
 
     /// Log every op before running it (to stderr).
     #[arg(short, long, action = clap::ArgAction::Count)]
@@ -171,10 +156,6 @@ impl RunArgs {
             }
         };
         let config = RunConfig {
-            table_count_max: self.table_count_max.unwrap_or(TABLE_COUNT_MAX_DEFAULT),
-            node_size: self.node_size.unwrap_or(NODE_SIZE_DEFAULT),
-            insert_count_max: self.insert_count_max.unwrap_or(INSERT_COUNT_MAX),
-            growth_tables: self.growth_tables.unwrap_or(0),
             log_ops: self.verbose > 0,
             #[cfg(feature = "fault-injection")]
             fault: self.inject_fault,
@@ -182,44 +163,12 @@ impl RunArgs {
             swarm: self.swarm,
             ..base.with_ops(self.op_set)
         };
-        config.with_drawn_configuration(self.configuration_overrides())
-    }
-
-    /// The level-shape flags given, which replace a swarm seed's draws.
-    pub fn configuration_overrides(&self) -> ConfigurationOverrides {
-        ConfigurationOverrides {
-            table_count_max: self.table_count_max,
-            node_size: self.node_size,
-            insert_count_max: self.insert_count_max,
-            growth_tables: self.growth_tables,
-        }
+        self.shape.apply(config)
     }
 }
 
 fn parse_seed_arg(text: &str) -> Result<u64, String> {
     parse_seed(text).map_err(|error| error.to_string())
-}
-
-fn parse_table_count_max(text: &str) -> Result<u32, String> {
-    let value: u32 = text
-        .parse()
-        .map_err(|error| format!("not a table count: {error}"))?;
-    if value == 0 || value > TABLE_COUNT_MAX_LIMIT {
-        return Err(format!("must be in 1..={TABLE_COUNT_MAX_LIMIT}"));
-    }
-    Ok(value)
-}
-
-fn parse_node_size(text: &str) -> Result<usize, String> {
-    let value: usize = text
-        .parse()
-        .map_err(|error| format!("not a byte count: {error}"))?;
-    if value == 0 || value % NODE_ALIGN != 0 || value > NODE_SIZE_MAX {
-        return Err(format!(
-            "must be a positive multiple of {NODE_ALIGN}, at most {NODE_SIZE_MAX}"
-        ));
-    }
-    Ok(value)
 }
 
 /// Parses the process arguments and runs; the process's exit code.

@@ -147,24 +147,13 @@ pub fn measure(args: &BenchConfig) -> Result<Vec<SeedThroughput>, String> {
 
 /// The configuration `bench` runs `seed` with.
 pub fn seed_config(args: &BenchConfig, seed: u64) -> RunConfig {
-    let defaults = RunConfig::new(seed).with_ops(args.op_set);
     RunConfig {
         events_max: Some(args.events_max),
         check: args.check,
         swarm: args.swarm,
-        table_count_max: args
-            .shape
-            .table_count_max
-            .unwrap_or(defaults.table_count_max),
-        node_size: args.shape.node_size.unwrap_or(defaults.node_size),
-        insert_count_max: args
-            .shape
-            .insert_count_max
-            .unwrap_or(defaults.insert_count_max),
-        growth_tables: args.shape.growth_tables.unwrap_or(defaults.growth_tables),
-        ..defaults
+        ..RunConfig::new(seed).with_ops(args.op_set)
     }
-    .with_drawn_configuration(args.shape)
+    .with_shape(args.shape)
 }
 
 /// Total ops over the summed medians.

@@ -186,6 +186,20 @@ impl RunConfig {
         }
     }
 
+    /// The configuration with the values `overrides` gives in place of its own, then
+    /// (with `swarm`) the seed's draws for the others ([`RunConfig::with_drawn_configuration`]).
+    #[must_use]
+    pub fn with_shape(self, overrides: ConfigurationOverrides) -> RunConfig {
+        RunConfig {
+            table_count_max: overrides.table_count_max.unwrap_or(self.table_count_max),
+            node_size: overrides.node_size.unwrap_or(self.node_size),
+            insert_count_max: overrides.insert_count_max.unwrap_or(self.insert_count_max),
+            growth_tables: overrides.growth_tables.unwrap_or(self.growth_tables),
+            ..self
+        }
+        .with_drawn_configuration(overrides)
+    }
+
     /// The level shape of this configuration.
     pub fn configuration(&self) -> Configuration {
         Configuration {

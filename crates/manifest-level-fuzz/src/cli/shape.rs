@@ -1,0 +1,70 @@
+//! The level-shape flags of a run and of `bench`: capacity, node size, insert size and
+//! growth target, each a default or, with `--swarm`, a per-seed draw that the flag replaces.
+
+use clap::Args;
+use manifest_level::{NODE_ALIGN, NODE_SIZE_MAX};
+
+use crate::level::configuration::ConfigurationOverrides;
+use crate::level::runner::{RunConfig, TABLE_COUNT_MAX_LIMIT};
+
+/// `--table-count-max`, `--node-size`, `--insert-count-max`, `--growth-tables`.
+#[derive(Clone, Debug, Default, Args)]
+pub struct ShapeArgs {
+    /// The level's capacity, in tables [default: 1024; drawn per seed with --swarm].
+    #[arg(long, value_name = "N", value_parser = parse_table_count_max)]
+    pub table_count_max: Option<u32>,
+
+    /// Node size of the node pool, in bytes: a multiple of 16, holding at least 2 tables
+    /// [default: 1024; drawn per seed with --swarm].
+    #[arg(long, value_name = "BYTES", value_parser = parse_node_size)]
+    pub node_size: Option<usize>,
+
+    /// The most tables one insert op generates [default: 10; drawn per seed with --swarm].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub insert_count_max: Option<u32>,
+
+    /// Growth phase: removals wait until the level first holds N tables [default: none;
+    /// drawn per seed with --swarm].
+    #[arg(long, value_name = "N")]
+    pub growth_tables: Option<u32>,
+}
+
+impl ShapeArgs {
+    /// The flags given, which replace a swarm seed's draws.
+    pub fn overrides(&self) -> ConfigurationOverrides {
+        ConfigurationOverrides {
+            table_count_max: self.table_count_max,
+            node_size: self.node_size,
+            insert_count_max: self.insert_count_max,
+            growth_tables: self.growth_tables,
+        }
+    }
+
+    /// `config` with the flags given in place of its values and, with `swarm`, the
+    /// seed's draws for the others ([`RunConfig::with_shape`]).
+    pub fn apply(&self, config: RunConfig) -> RunConfig {
+        config.with_shape(self.overrides())
+    }
+}
+
+fn parse_table_count_max(text: &str) -> Result<u32, String> {
+    let value: u32 = text
+        .parse()
+        .map_err(|error| format!("not a table count: {error}"))?;
+    if value == 0 || value > TABLE_COUNT_MAX_LIMIT {
+        return Err(format!("must be in 1..={TABLE_COUNT_MAX_LIMIT}"));
+    }
+    Ok(value)
+}
+
+fn parse_node_size(text: &str) -> Result<usize, String> {
+    let value: usize = text
+        .parse()
+        .map_err(|error| format!("not a byte count: {error}"))?;
+    if value == 0 || value % NODE_ALIGN != 0 || value > NODE_SIZE_MAX {
+        return Err(format!(
+            "must be a positive multiple of {NODE_ALIGN}, at most {NODE_SIZE_MAX}"
+        ));
+    }
+    Ok(value)
+}
