@@ -84,10 +84,7 @@ pub fn run_cli(args: &BenchArgs) -> ExitCode {
     }
     let results = match measure(&config) {
         Ok(results) => results,
-        Err(failure) => {
-            eprintln!("bench: a run failed:\n{failure}");
-            return ExitCode::from(EXIT_FAILURE);
-        }
+        Err(failure) => return run_failed(&failure),
     };
     for result in &results {
         println!(
@@ -111,10 +108,7 @@ pub fn run_cli(args: &BenchArgs) -> ExitCode {
 fn run_every_mode(config: &BenchConfig) -> ExitCode {
     let results = match measure_every_mode(config) {
         Ok(results) => results,
-        Err(failure) => {
-            eprintln!("bench: a run failed:\n{failure}");
-            return ExitCode::from(EXIT_FAILURE);
-        }
+        Err(failure) => return run_failed(&failure),
     };
     for result in &results {
         println!(
@@ -127,4 +121,10 @@ fn run_every_mode(config: &BenchConfig) -> ExitCode {
         );
     }
     ExitCode::SUCCESS
+}
+
+/// A measured run failed (a bug the fuzzer found while measuring): say so, exit 1.
+fn run_failed(failure: &str) -> ExitCode {
+    eprintln!("bench: a run failed:\n{failure}");
+    ExitCode::from(EXIT_FAILURE)
 }

@@ -717,11 +717,7 @@ impl<'pool> Environment<'pool> {
     /// had before and the generation bumped once per insert and once for the reset.
     fn rebuild(&mut self, ext: &mut Extended<'pool>) -> Result<(), CheckFailure> {
         ext.capture_stale(&self.level, &self.model, StaleSlot::Reset)?;
-        let before = (
-            self.level.table_count_visible(),
-            self.level.value_count_visible(),
-            self.level.key_range_latest(),
-        );
+        let before = visible_counters(&self.level);
         self.scratch.clear();
         let tables = self.model.tables().iter().enumerate();
         self.scratch
@@ -733,26 +729,14 @@ impl<'pool> Environment<'pool> {
             let table = self.scratch[index].1;
             self.reinsert(&table)?;
         }
-        let after = (
-            self.level.table_count_visible(),
-            self.level.value_count_visible(),
-            self.level.key_range_latest(),
-        );
-        check_eq!(Check::Rebuild, expected: before, found: after);
+        check_eq!(Check::Rebuild, expected: before, found: visible_counters(&self.level));
         self.check_full_contents()
     }
 
     /// One insert of [`Environment::rebuild`]: the level takes `table` back; a retired one
     /// moves no visible counter and not `key_range_latest`.
     fn reinsert(&mut self, table: &Table) -> Result<(), CheckFailure> {
-        let counters = |level: &ManifestLevel<'_, Key>| {
-            (
-                level.table_count_visible(),
-                level.value_count_visible(),
-                level.key_range_latest(),
-            )
-        };
-        let before = counters(&self.level);
+        let before = visible_counters(&self.level);
         let reference = match self.level.insert_table(*table) {
             Ok(reference) => reference,
             Err(error) => return Err(CheckFailure::new(Check::InsertAccepted, table, error)),
@@ -760,7 +744,7 @@ impl<'pool> Environment<'pool> {
         self.generation = self.generation.wrapping_add(1);
         self.check_resolves(reference, table)?;
         if !oracle::sees(SNAPSHOT_LATEST, table) {
-            check_eq!(Check::Rebuild, expected: before, found: counters(&self.level));
+            check_eq!(Check::Rebuild, expected: before, found: visible_counters(&self.level));
             self.states.note(State::RetiredTableInserted);
         }
         Ok(())
@@ -1170,6 +1154,16 @@ fn check_least_overlap_b(
         check_reference(&ext.level_b, *reference, index, table)?;
     }
     Ok(())
+}
+
+/// What a retired table's insert must not move: `table_count_visible`,
+/// `value_count_visible` and `key_range_latest`.
+fn visible_counters(level: &ManifestLevel<'_, Key>) -> (u32, u64, Option<KeyRange<Key>>) {
+    (
+        level.table_count_visible(),
+        level.value_count_visible(),
+        level.key_range_latest(),
+    )
 }
 
 /// A table of B created at `snapshot` with `a`'s key range (a random checksum and

@@ -438,7 +438,7 @@ impl<'pool> Environment<'pool> {
     ///
     /// On an extended op in an environment of the faithful op set.
     pub fn apply(&mut self, op: &FuzzOp) -> Result<(), CheckFailure> {
-        let before = observe::Before::of(self);
+        let before = observe::Counters::of(self);
         match *op {
             FuzzOp::InsertTables { count } => self.insert_tables(count)?,
             FuzzOp::UpdateTables { count } => self.update_tables(count)?,
@@ -506,7 +506,6 @@ impl<'pool> Environment<'pool> {
             .insert_sorted_batch(self.scratch.iter().map(|(_, table, _)| *table));
         self.live_count += count;
         self.live_values += u64::from(count) * u64::from(VALUE_COUNT);
-        self.peak_tables = self.peak_tables.max(self.model.len());
         Ok(())
     }
 
@@ -823,23 +822,19 @@ impl<'pool> Environment<'pool> {
     /// Everything observable about the level, for "nothing changed" checks: the
     /// [digest](Environment::digest) plus the generation and the node count.
     pub fn fingerprint(&self) -> Fingerprint {
-        self.fingerprint_of(self.digest())
-    }
-
-    /// [`Environment::fingerprint`] without hashing the tables (`digest` 0, the visible
-    /// counters in its place): O(1).
-    pub fn fingerprint_without_contents(&self) -> Fingerprint {
-        let counters = u64::from(self.level.table_count_visible())
-            ^ self.level.value_count_visible().rotate_left(32);
         Fingerprint {
-            digest: counters,
-            ..self.fingerprint_of(0)
+            digest: Some(self.digest()),
+            ..self.fingerprint_without_contents()
         }
     }
 
-    fn fingerprint_of(&self, digest: u64) -> Fingerprint {
+    /// [`Environment::fingerprint`] without hashing the tables (`digest` `None`): the
+    /// counters, length, generation, node count and `key_range_latest`. O(1).
+    pub fn fingerprint_without_contents(&self) -> Fingerprint {
         Fingerprint {
-            digest,
+            digest: None,
+            table_count_visible: self.level.table_count_visible(),
+            value_count_visible: self.level.value_count_visible(),
             len: self.level.len(),
             generation: self.level.generation(),
             node_count: self.level.node_count(),
@@ -927,8 +922,13 @@ pub fn for_each_table(level: &ManifestLevel<'_, Key>, mut f: impl FnMut(&Table))
 /// What [`Environment::fingerprint`] captures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fingerprint {
-    /// [`Environment::digest`].
-    pub digest: u64,
+    /// [`Environment::digest`], or `None` for
+    /// [`Environment::fingerprint_without_contents`].
+    pub digest: Option<u64>,
+    /// `table_count_visible`.
+    pub table_count_visible: u32,
+    /// `value_count_visible`.
+    pub value_count_visible: u64,
     /// Number of tables.
     pub len: u32,
     /// The level's generation.

@@ -14,17 +14,17 @@ const GROUP_NODES: u32 = 512;
 /// A table count worth noting: the level of a real tree below the largest ones.
 const BIG_LEVEL_TABLES: u32 = 4096;
 
-/// The level's counters before an op.
+/// The level's node count and length, taken before and after an op.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Before {
+pub(crate) struct Counters {
     nodes: u32,
     len: u32,
 }
 
-impl Before {
+impl Counters {
     /// `env`'s counters now.
-    pub(crate) fn of(env: &Environment<'_>) -> Before {
-        Before {
+    pub(crate) fn of(env: &Environment<'_>) -> Counters {
+        Counters {
             nodes: env.level.node_count(),
             len: env.level.len(),
         }
@@ -34,8 +34,8 @@ impl Before {
 impl Environment<'_> {
     /// Notes the peaks and the states `op` reached, from the counters `before` it and
     /// now. O(1).
-    pub(crate) fn observe(&mut self, op: &FuzzOp, before: Before) {
-        let after = Before::of(self);
+    pub(crate) fn observe(&mut self, op: &FuzzOp, before: Counters) {
+        let after = Counters::of(self);
         self.peak_nodes = self.peak_nodes.max(after.nodes);
         self.peak_tables = self.peak_tables.max(after.len as usize);
         let adds = matches!(op, FuzzOp::InsertTables { .. } | FuzzOp::Compact { .. });
