@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::{Peaks, SeedJob, SeedOutcome};
 use crate::level::configuration::ConfigurationOverrides;
 use crate::level::determinism::check_determinism;
-use crate::level::ops::{FuzzOp, OpSet};
+use crate::level::ops::{FuzzOp, OpKind, OpSet};
+use crate::level::regression::regression_test_for;
 use crate::level::reduce::{default_shrunk_trace_path, reduce, FailureSignature};
 use crate::level::runner::{self, RunConfig, RunFailure};
 use crate::level::states::State;
@@ -112,6 +113,13 @@ impl SeedJob for FuzzSeedJob {
                         .map(|(state, count)| (state.name().to_string(), count))
                         .collect(),
                 ),
+                op_mix: Some(
+                    OpKind::ALL
+                        .iter()
+                        .map(|kind| (kind.name().to_string(), report.op_counts.get(*kind)))
+                        .filter(|(_, count)| *count > 0)
+                        .collect(),
+                ),
             },
             Err(failure) => {
                 let outcome = SeedOutcome {
@@ -174,6 +182,7 @@ impl SeedJob for FuzzSeedJob {
             trace: written.as_ref().ok().map(|()| path.display().to_string()),
             trace_error: written.err(),
             replay: replay_command(&reduced.config, &path),
+            regression_test: Some(regression_test_for(&reduced)),
         };
         Some(serde_json::to_value(record).expect("a shrunk record serializes"))
     }
@@ -216,4 +225,8 @@ pub struct ShrunkRecord {
     pub trace_error: Option<String>,
     /// The command that replays the shrunk trace.
     pub replay: String,
+    /// The ready-to-paste `#[test]` that replays the shrunk ops
+    /// ([`regression_test_for`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regression_test: Option<String>,
 }

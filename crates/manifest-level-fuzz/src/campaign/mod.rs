@@ -37,6 +37,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod level_job;
 pub mod regressions;
+pub mod report;
 pub mod segmented_array_job;
 mod states;
 
@@ -105,6 +106,8 @@ pub struct SeedOutcome {
     pub peaks: Option<Peaks>,
     /// The states the seed reached, by name ([`SeedJob::state_names`]), with counts.
     pub states: Option<BTreeMap<String, u64>>,
+    /// Ops run per kind, by the kind's name, when the job counts them.
+    pub op_mix: Option<BTreeMap<String, u64>>,
 }
 
 /// The most tables and nodes a seed's level held at once.
@@ -175,6 +178,12 @@ pub enum Finding {
         /// The states it reached, with counts (only the reached ones).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         states: Option<BTreeMap<String, u64>>,
+        /// Ops run per kind (only the kinds that ran).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        op_mix: Option<BTreeMap<String, u64>>,
+        /// When it finished, in milliseconds since the campaign started.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        finished_ms: Option<u64>,
     },
     /// A failing seed was shrunk.
     Shrunk {
@@ -295,6 +304,17 @@ impl SeedSource {
 
 /// Runs the campaign and returns its totals. Errors only on I/O with the findings file.
 pub fn run_campaign(config: &CampaignConfig, job: &dyn SeedJob) -> io::Result<CampaignSummary> {
+    run_campaign_observed(config, job, &|_| {})
+}
+
+/// [`run_campaign`], also handing `observer` every finding once it is written (from the
+/// worker threads, one at a time per thread): a report ([`report::CampaignReport`]) is
+/// built this way while the campaign runs.
+pub fn run_campaign_observed(
+    config: &CampaignConfig,
+    job: &dyn SeedJob,
+    observer: &(dyn Fn(&Finding) + Sync),
+) -> io::Result<CampaignSummary> {
     assert!(config.jobs >= 1, "jobs must be at least 1");
     let source = SeedSource {
         plan: config.plan,
@@ -305,6 +325,7 @@ pub fn run_campaign(config: &CampaignConfig, job: &dyn SeedJob) -> io::Result<Ca
     let workers = Workers {
         job,
         writer: FindingsWriter::open(&config.findings)?,
+        observer,
         bar: progress_bar(config, source.len()),
         source,
         seeds_done: AtomicU64::new(0),
@@ -330,6 +351,7 @@ pub fn run_campaign(config: &CampaignConfig, job: &dyn SeedJob) -> io::Result<Ca
 struct Workers<'a> {
     job: &'a dyn SeedJob,
     writer: FindingsWriter,
+    observer: &'a (dyn Fn(&Finding) + Sync),
     bar: ProgressBar,
     source: SeedSource,
     seeds_done: AtomicU64,
@@ -377,11 +399,13 @@ impl Workers<'_> {
             peak_tables: outcome.peaks.map(|peaks| peaks.tables),
             peak_nodes: outcome.peaks.map(|peaks| peaks.nodes),
             states: outcome.states.clone(),
+            op_mix: outcome.op_mix.clone(),
+            finished_ms: Some(self.source.started.elapsed().as_millis() as u64),
         };
         if let Some(states) = &outcome.states {
             self.states.add(states);
         }
-        self.writer.write(&finding)?;
+        self.record(&finding)?;
         if status != SeedStatus::Pass {
             self.failures.fetch_add(1, Ordering::Relaxed);
             self.say(format!(
@@ -417,9 +441,16 @@ impl Workers<'_> {
     fn record_shrunk(&self, seed: u64, outcome: &SeedOutcome) -> io::Result<()> {
         let shrunk = catch_unwind(AssertUnwindSafe(|| self.job.shrink(seed, outcome)));
         match shrunk {
-            Ok(Some(result)) => self.writer.write(&Finding::Shrunk { seed, result }),
+            Ok(Some(result)) => self.record(&Finding::Shrunk { seed, result }),
             Ok(None) | Err(_) => Ok(()),
         }
+    }
+
+    /// Writes `finding` to the findings file, then shows it to the observer.
+    fn record(&self, finding: &Finding) -> io::Result<()> {
+        self.writer.write(finding)?;
+        (self.observer)(finding);
+        Ok(())
     }
 
     /// A line above the progress bar (or on stderr when there is none).
@@ -473,13 +504,16 @@ impl Workers<'_> {
                 .map(|(name, seeds)| (name.to_string(), *seeds))
                 .collect()
         });
-        self.writer.write(&Finding::Summary {
+        let finding = Finding::Summary {
             seeds: summary.seeds,
             failures: summary.failures,
             ops: summary.ops,
             elapsed_ms: summary.elapsed.as_millis() as u64,
             states,
-        })?;
+        };
+        // `record`, on what is left of `self` (its state tally is spent).
+        self.writer.write(&finding)?;
+        (self.observer)(&finding);
         Ok(summary)
     }
 }

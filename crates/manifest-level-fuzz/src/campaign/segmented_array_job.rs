@@ -72,6 +72,14 @@ impl SeedJob for SegmentedArraySeedJob {
                 ops: report.ops,
                 failure: None,
                 reproduce,
+                op_mix: Some(
+                    Op::KIND_NAMES
+                        .iter()
+                        .zip(report.op_counts)
+                        .filter(|(_, count)| *count > 0)
+                        .map(|(name, count)| (name.to_string(), count))
+                        .collect(),
+                ),
                 ..SeedOutcome::default()
             },
             Err(failure) => {
@@ -122,6 +130,9 @@ impl SeedJob for SegmentedArraySeedJob {
             trace: written.as_ref().ok().map(|()| path.display().to_string()),
             trace_error: written.err(),
             replay: replay_command(&trace, &path),
+            regression_test: Some(
+                trace.regression_test(&format!("segmented_array_regression_seed_{seed}")),
+            ),
         };
         Some(serde_json::to_value(record).expect("a shrunk record serializes"))
     }
@@ -148,4 +159,7 @@ pub struct ShrunkArrayRecord {
     pub trace_error: Option<String>,
     /// The command that replays the shrunk trace.
     pub replay: String,
+    /// The ready-to-paste `#[test]` that replays the shrunk ops.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regression_test: Option<String>,
 }

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use clap::CommandFactory;
@@ -11,7 +12,10 @@ use super::{Cli, EXIT_FAILURE, EXIT_USAGE};
 use crate::campaign::level_job::FuzzSeedJob;
 use crate::campaign::regressions::{replay_stored, Replayed, StoredReplay};
 use crate::campaign::segmented_array_job::SegmentedArraySeedJob;
-use crate::campaign::{run_campaign, CampaignConfig, CampaignSummary, SeedJob, Shard};
+use crate::campaign::report::{CampaignReport, ReportHeading};
+use crate::campaign::{
+    run_campaign_observed, CampaignConfig, CampaignSummary, Finding, SeedJob, Shard,
+};
 use crate::level::configuration::ConfigurationOverrides;
 use crate::level::environment::deep::CheckMode;
 use crate::level::ops::OpSet;
@@ -135,6 +139,12 @@ pub struct CampaignArgs {
     /// and fail the seed if the op streams, digests or outcomes differ. Level only.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub check_determinism: Option<u64>,
+
+    /// Write the campaign's report, a static page, to DIR/index.html when it ends: the
+    /// summary, ops/s over the run, the configurations drawn, peak level sizes, the op
+    /// mix, the state coverage and every failure with its shrunk ops.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
 
     /// Do not draw the progress bar.
     #[arg(long)]
@@ -321,58 +331,110 @@ fn shown_level_config(base: &RunConfig, overrides: &ConfigurationOverrides) -> S
 }
 
 /// Runs `manifest-level-fuzz campaign`: exit 0 if every seed passed, 1 if any failed, 2
-/// for bad arguments or an unwritable findings file.
+/// for bad arguments or an unwritable findings file or report.
 pub fn run_cli(args: &CampaignArgs) -> ExitCode {
     let (job, shown) = match job_for(args) {
         Ok(job) => job,
         Err(message) => return usage_error(message),
     };
     let regressions = args.regressions_dir();
-    if regressions.exists() && !regressions.is_dir() {
-        return usage_error(format!(
-            "--regressions {}: not a directory",
-            regressions.display()
-        ));
+    for (flag, dir) in [("--regressions", Some(&regressions)), ("--report", args.report.as_ref())] {
+        if let Some(dir) = dir.filter(|dir| dir.exists() && !dir.is_dir()) {
+            return usage_error(format!("{flag} {}: not a directory", dir.display()));
+        }
     }
+    let config = campaign_config(args);
+    let description = describe(args, &config, &shown);
+    println!("{description}");
+    let report = args.report.as_ref().map(|_| {
+        Mutex::new(CampaignReport::new(ReportHeading {
+            target: args.target.clone(),
+            description,
+            stored_failures: None,
+        }))
+    });
+    let stored = replay_stored_failures(&regressions);
+    if let Some(report) = &report {
+        lock(report).set_stored_failures(format!("{stored} (in {})", regressions.display()));
+    }
+    let observer = |finding: &Finding| {
+        if let Some(report) = &report {
+            lock(report).add(finding);
+        }
+    };
+    let summary = match run_campaign_observed(&config, job.as_ref(), &observer) {
+        Ok(summary) => summary,
+        Err(error) => {
+            return usage_error(format!(
+                "findings file {}: {error}",
+                args.findings.display()
+            ))
+        }
+    };
+    let code = report_summary(args, &summary, stored.still_failing());
+    match (report, &args.report) {
+        (Some(report), Some(dir)) => write_report(&lock(&report), dir, code),
+        _ => code,
+    }
+}
+
+fn lock(report: &Mutex<CampaignReport>) -> std::sync::MutexGuard<'_, CampaignReport> {
+    report.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The campaign's plan and threads from the flags.
+fn campaign_config(args: &CampaignArgs) -> CampaignConfig {
     let plan = match (args.seeds, args.duration) {
         (Some(plan), _) => plan,
-        (None, Some(duration)) => {
-            let start = args.start.unwrap_or_else(crate::cli::entropy_seed);
-            SeedPlan::Duration { start, duration }
-        }
-        (None, None) => return usage_error("give --seeds A..B or --duration D".into()),
+        (_, duration) => SeedPlan::Duration {
+            start: args.start.unwrap_or_else(crate::cli::entropy_seed),
+            // clap requires one of --seeds and --duration.
+            duration: duration.expect("--seeds or --duration"),
+        },
     };
     let jobs = args.jobs.map_or_else(
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
         |jobs| jobs as usize,
     );
-    let config = CampaignConfig {
+    CampaignConfig {
         plan,
         jobs,
         shard: args.shard,
         findings: args.findings.clone(),
         progress: !args.no_progress,
-    };
-    let what = match plan {
+    }
+}
+
+/// The campaign's first line: what runs, where its findings go, and its configuration.
+fn describe(args: &CampaignArgs, config: &CampaignConfig, shown: &str) -> String {
+    let what = match config.plan {
         SeedPlan::Range { start, end } => format!("seeds {start}..{end}"),
         SeedPlan::Duration { start, duration } => {
             format!("seeds from {start} for {}s", duration.as_secs())
         }
     };
-    println!(
-        "campaign: {} {what}, shard {}/{}, {jobs} jobs, findings {}, config {shown}",
+    format!(
+        "campaign: {} {what}, shard {}/{}, {} jobs, findings {}, config {shown}",
         args.target,
-        args.shard.index,
-        args.shard.count,
+        config.shard.index,
+        config.shard.count,
+        config.jobs,
         args.findings.display(),
-    );
-    let stored = replay_stored_failures(&regressions);
-    match run_campaign(&config, job.as_ref()) {
-        Ok(summary) => report(args, &summary, stored.still_failing()),
-        Err(error) => usage_error(format!(
-            "findings file {}: {error}",
-            args.findings.display()
-        )),
+    )
+}
+
+/// Writes the report and says where: the campaign's exit `code`, or 2 when the report
+/// cannot be written.
+fn write_report(report: &CampaignReport, dir: &Path, code: ExitCode) -> ExitCode {
+    match report.write(dir) {
+        Ok(path) => {
+            println!("report: {}", path.display());
+            code
+        }
+        Err(error) => {
+            eprintln!("error: report {}: {error}", dir.display());
+            ExitCode::from(EXIT_USAGE)
+        }
     }
 }
 
@@ -397,7 +459,11 @@ fn replay_stored_failures(dir: &Path) -> StoredReplay {
 }
 
 /// Prints the summary; the exit code (1 when a seed or a stored failure failed).
-fn report(args: &CampaignArgs, summary: &CampaignSummary, stored_failing: usize) -> ExitCode {
+fn report_summary(
+    args: &CampaignArgs,
+    summary: &CampaignSummary,
+    stored_failing: usize,
+) -> ExitCode {
     println!("{summary}");
     print_states(summary);
     let unreached = summary.unreached_states();
