@@ -10,12 +10,12 @@
 //! The generic part ([`run_campaign`], [`SeedPlan`], [`Shard`], [`Finding`]) knows nothing
 //! of the fuzzers; [`level_job::FuzzSeedJob`] runs the level fuzzer per seed and
 //! [`segmented_array_job::SegmentedArraySeedJob`] the segmented-array fuzzer, each
-//! shrinking failures into traces.
+//! shrinking failures into traces. [`report`] tallies the findings into a static page.
 //!
 //! The findings file, one JSON object per line:
 //!
 //! ```text
-//! {"record":"seed","seed":7,"status":"pass","ops":81234,"elapsed_ms":95,"reproduce":"cargo run ..."}
+//! {"record":"seed","seed":7,"status":"pass","ops":81234,"elapsed_ms":95,"reproduce":"cargo run ...","config":{...},"peak_tables":412,"peak_nodes":31,"states":{...},"op_mix":{"insert_tables":20311,...},"finished_ms":1203}
 //! {"record":"seed","seed":8,"status":"fail","ops":12,"elapsed_ms":0,"detail":"FAILED: ...","reproduce":"cargo run ..."}
 //! {"record":"shrunk","seed":8,"result":{"signature":{...},"ops_before":200000,"failed_at":11,"ops_after":5,"ops":[...],"attempts":80,"truncated":false,"trace":"...","replay":"cargo run ..."}}
 //! {"record":"summary","seeds":1000,"failures":1,"ops":51234567,"elapsed_ms":41512}

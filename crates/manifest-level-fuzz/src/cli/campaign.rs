@@ -11,8 +11,8 @@ use super::values::{check_mode_parser, op_set_parser};
 use super::{Cli, EXIT_FAILURE, EXIT_USAGE};
 use crate::campaign::level_job::FuzzSeedJob;
 use crate::campaign::regressions::{replay_stored, Replayed, StoredReplay};
-use crate::campaign::segmented_array_job::SegmentedArraySeedJob;
 use crate::campaign::report::{CampaignReport, ReportHeading};
+use crate::campaign::segmented_array_job::SegmentedArraySeedJob;
 use crate::campaign::{
     run_campaign_observed, CampaignConfig, CampaignSummary, Finding, SeedJob, Shard,
 };
@@ -338,7 +338,10 @@ pub fn run_cli(args: &CampaignArgs) -> ExitCode {
         Err(message) => return usage_error(message),
     };
     let regressions = args.regressions_dir();
-    for (flag, dir) in [("--regressions", Some(&regressions)), ("--report", args.report.as_ref())] {
+    for (flag, dir) in [
+        ("--regressions", Some(&regressions)),
+        ("--report", args.report.as_ref()),
+    ] {
         if let Some(dir) = dir.filter(|dir| dir.exists() && !dir.is_dir()) {
             return usage_error(format!("{flag} {}: not a directory", dir.display()));
         }
@@ -379,7 +382,9 @@ pub fn run_cli(args: &CampaignArgs) -> ExitCode {
 }
 
 fn lock(report: &Mutex<CampaignReport>) -> std::sync::MutexGuard<'_, CampaignReport> {
-    report.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    report
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The campaign's plan and threads from the flags.

@@ -16,6 +16,7 @@
 pub mod bench;
 pub mod campaign;
 pub mod replay;
+pub mod report;
 pub mod segmented_array;
 pub mod shape;
 pub mod shrink;
@@ -75,6 +76,9 @@ pub enum Command {
     /// findings file as it finishes and shrinking failures; `--shard k/n` splits a range
     /// across machines.
     Campaign(campaign::CampaignArgs),
+    /// Write the static page of the last campaign in a findings file (what
+    /// `campaign --report DIR` writes when the campaign ends).
+    Report(report::ReportArgs),
     /// Measure the fuzzer's throughput: seeds 1..=5 at --events-max 200000 by default,
     /// median of several runs per seed, ops/s per seed and in all.
     Bench(bench::BenchArgs),
@@ -198,6 +202,7 @@ pub fn execute(cli: Cli) -> ExitCode {
         Some(Command::SegmentedArray(args)) => segmented_array::run_cli(&args),
         Some(Command::Campaign(args)) => campaign::run_cli(&args),
         Some(Command::Bench(args)) => bench::run_cli(&args),
+        Some(Command::Report(args)) => report::run_cli(&args),
     }
 }
 

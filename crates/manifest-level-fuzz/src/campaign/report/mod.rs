@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::{Finding, SeedStatus};
 use self::tally::{Log2Histogram, NamedCounts, Throughput};
+use super::{Finding, SeedStatus};
 
 mod page;
 pub mod plots;
@@ -200,21 +200,30 @@ impl CampaignReport {
             return;
         };
         for (field, value) in fields {
-            let known = self.config_numbers.contains_key(field)
-                || self.config_names.contains_key(field);
-            if !known && self.config_numbers.len() + self.config_names.len() >= CONFIG_FIELDS_MAX
-            {
+            let known =
+                self.config_numbers.contains_key(field) || self.config_names.contains_key(field);
+            if !known && self.config_numbers.len() + self.config_names.len() >= CONFIG_FIELDS_MAX {
                 continue;
             }
             // `levels` is a count of things, not a size: a table says it better.
             match value {
-                Value::Number(number) if field != "levels" && !self.config_names.contains_key(field) => {
+                Value::Number(number)
+                    if field != "levels" && !self.config_names.contains_key(field) =>
+                {
                     let number = number.as_u64().unwrap_or(0);
-                    self.config_numbers.entry(field.clone()).or_default().add(number);
+                    self.config_numbers
+                        .entry(field.clone())
+                        .or_default()
+                        .add(number);
                 }
                 Value::String(_) | Value::Bool(_) | Value::Number(_) => {
-                    let name = value.as_str().map_or_else(|| value.to_string(), str::to_string);
-                    self.config_names.entry(field.clone()).or_default().add(&name, 1);
+                    let name = value
+                        .as_str()
+                        .map_or_else(|| value.to_string(), str::to_string);
+                    self.config_names
+                        .entry(field.clone())
+                        .or_default()
+                        .add(&name, 1);
                 }
                 _ => {}
             }
@@ -348,7 +357,14 @@ mod tests {
         assert_eq!(failures.len(), 2);
         assert!(failures[0].shrunk.is_some() && failures[1].shrunk.is_none());
         let html = report.to_html();
-        for id in ["summary", "throughput", "sizes", "configurations", "op-mix", "states"] {
+        for id in [
+            "summary",
+            "throughput",
+            "sizes",
+            "configurations",
+            "op-mix",
+            "states",
+        ] {
             assert!(html.contains(&format!("<section id=\"{id}\">")), "{id}");
         }
         assert!(html.contains("<tr class=\"never\"><td>never_reached</td>"));
@@ -372,7 +388,9 @@ mod tests {
         }
         assert_eq!(report.failure_entries().len(), FAILURES_SHOWN);
         assert_eq!(report.failures(), FAILURES_SHOWN as u64 + 7);
-        assert!(report.to_html().contains("7 more failures are in the findings file"));
+        assert!(report
+            .to_html()
+            .contains("7 more failures are in the findings file"));
     }
 
     #[test]

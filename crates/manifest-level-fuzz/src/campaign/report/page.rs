@@ -52,7 +52,10 @@ impl CampaignReport {
             ("failed", self.failed.to_string()),
             ("panicked", self.panicked.to_string()),
             ("ops", self.ops.to_string()),
-            ("ops/s", format!("{:.0}", self.ops as f64 / seconds.max(1e-3))),
+            (
+                "ops/s",
+                format!("{:.0}", self.ops as f64 / seconds.max(1e-3)),
+            ),
             ("elapsed", format!("{seconds:.1} s")),
         ];
         html.push_str("<section id=\"summary\">\n<h2>Summary</h2>\n<table>\n");
@@ -80,7 +83,11 @@ impl CampaignReport {
             self.throughput.bucket_ms() as f64 / 1_000.0
         );
         let points = self.throughput.points();
-        figure(html, &caption, line_chart("ops/s", "seconds", "ops/s", &points));
+        figure(
+            html,
+            &caption,
+            line_chart("ops/s", "seconds", "ops/s", &points),
+        );
         html.push_str("</section>\n");
     }
 
@@ -200,7 +207,11 @@ fn failure_article(html: &mut String, entry: &FailureEntry) {
         escape(&entry.reproduce)
     );
     if let Some(config) = &entry.config {
-        let _ = writeln!(html, "<p>Configuration: <code>{}</code></p>", escape(&config.to_string()));
+        let _ = writeln!(
+            html,
+            "<p>Configuration: <code>{}</code></p>",
+            escape(&config.to_string())
+        );
     }
     match &entry.shrunk {
         Some(shrunk) => shrunk_part(html, shrunk),
@@ -226,10 +237,18 @@ fn shrunk_part(html: &mut String, shrunk: &Value) {
     }
     if let Some(ops) = shrunk.get("ops").and_then(Value::as_array) {
         let lines: Vec<String> = ops.iter().map(Value::to_string).collect();
-        let _ = writeln!(html, "<pre class=\"ops\">{}</pre>", escape(&lines.join("\n")));
+        let _ = writeln!(
+            html,
+            "<pre class=\"ops\">{}</pre>",
+            escape(&lines.join("\n"))
+        );
     }
     if let Some(replay) = shrunk.get("replay").and_then(Value::as_str) {
-        let _ = writeln!(html, "<p>Replay:</p>\n<pre><code>{}</code></pre>", escape(replay));
+        let _ = writeln!(
+            html,
+            "<p>Replay:</p>\n<pre><code>{}</code></pre>",
+            escape(replay)
+        );
     }
     if let Some(test) = shrunk.get("regression_test").and_then(Value::as_str) {
         let _ = writeln!(
@@ -249,7 +268,11 @@ fn figure(html: &mut String, caption: &str, chart: Result<String, String>) {
             let _ = write!(html, "<p>Chart not drawn: {}</p>", escape(&error));
         }
     }
-    let _ = writeln!(html, "\n<figcaption>{}</figcaption>\n</figure>", escape(caption));
+    let _ = writeln!(
+        html,
+        "\n<figcaption>{}</figcaption>\n</figure>",
+        escape(caption)
+    );
 }
 
 /// `text` with HTML's special characters escaped.

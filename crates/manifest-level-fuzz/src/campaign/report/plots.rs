@@ -25,7 +25,12 @@ pub fn bar_chart(title: &str, value_label: &str, bars: &[(String, u64)]) -> Resu
         .clamp(4, 40) as u32
         * 7
         + 12;
-    let max = bars.iter().map(|(_, count)| *count).max().unwrap_or(0).max(1);
+    let max = bars
+        .iter()
+        .map(|(_, count)| *count)
+        .max()
+        .unwrap_or(0)
+        .max(1);
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;

@@ -34,7 +34,11 @@ impl Log2Histogram {
         let Some(low) = self.buckets.iter().position(|count| *count > 0) else {
             return Vec::new();
         };
-        let high = self.buckets.iter().rposition(|count| *count > 0).unwrap_or(low);
+        let high = self
+            .buckets
+            .iter()
+            .rposition(|count| *count > 0)
+            .unwrap_or(low);
         (low..=high)
             .map(|bucket| (bucket_label(bucket), self.buckets[bucket]))
             .collect()
@@ -187,7 +191,11 @@ mod tests {
         assert!(bars.contains(&("512..1023".to_string(), 1)));
         assert!(bars.contains(&("1024..2047".to_string(), 1)));
         assert_eq!(bars.last().unwrap().1, 1);
-        assert_eq!(bars.len(), 64, "every bucket from the lowest to the highest");
+        assert_eq!(
+            bars.len(),
+            64,
+            "every bucket from the lowest to the highest"
+        );
     }
 
     #[test]
@@ -218,7 +226,11 @@ mod tests {
         assert!(throughput.points().len() <= Throughput::BUCKETS_MAX);
         assert!(throughput.bucket_ms() > 1_000);
         let seconds = throughput.bucket_ms() as f64 / 1_000.0;
-        let total: f64 = throughput.points().iter().map(|(_, rate)| rate * seconds).sum();
+        let total: f64 = throughput
+            .points()
+            .iter()
+            .map(|(_, rate)| rate * seconds)
+            .sum();
         assert!((total - (4_000.0 + 1_999.0 * 10.0)).abs() < 1e-3, "{total}");
     }
 }
