@@ -4,14 +4,19 @@
 //!   on the same seeds, at the same op or earlier: a deep run executes exactly the
 //!   faithful run's ops on the same tables, so the op indexes compare directly. Faults
 //!   that can hide in the level while the faithful checks look elsewhere (a descending
-//!   iteration that skips a node, a search that is off by one at node boundaries) are
-//!   caught strictly earlier. For the others, when both modes catch at the same op, the
+//!   iteration that skips a node, a search that is off by one at node boundaries, an
+//!   invisible class that takes in tables retired at one of its snapshots) are caught
+//!   strictly earlier. For the others, when both modes catch at the same op, the
 //!   test proves no checker could have done better: before that op, the broken level's
 //!   state is exactly the correct level's.
 //! - The faults only the extended op set reaches (`next_table`,
 //!   `table_with_least_overlap`, a generation that removals do not bump) are caught by the
 //!   extended op set with deep checks within 20 seeds of 20,000 ops (the faithful mode
 //!   misses them: `faults.rs`).
+//! - The campaign default (extended ops, deep checks, swarm weights and level shapes)
+//!   catches every fault within 20 seeds, those in the parts built for big levels (the
+//!   node-start index past 128 nodes, the group fences past 512) included; those stay
+//!   silent on every seed whose level never gets that big.
 //!
 //! Run with `--nocapture` to see the tables of numbers.
 
@@ -27,9 +32,10 @@ const EVENTS_MAX: u64 = 20_000;
 
 /// Faults that can stay hidden in the level for a while: the faithful checks only see
 /// them when an op happens to depend on the broken path.
-const LATENT: [Fault; 2] = [
+const LATENT: [Fault; 3] = [
     Fault::DescendingSkipsFirstNode,
     Fault::SearchOffByOneAtNodeBoundary,
+    Fault::InvisibleSnapshotMaxExclusive,
 ];
 
 fn config(seed: u64, fault: Fault, check: CheckMode) -> RunConfig {
@@ -132,6 +138,16 @@ fn deep_catches_remove_keeps_value_count_no_later() {
     compare(Fault::RemoveKeepsValueCount);
 }
 
+#[test]
+fn deep_catches_merge_leaks_node_no_later() {
+    compare(Fault::MergeLeaksNode);
+}
+
+#[test]
+fn deep_catches_invisible_snapshot_max_exclusive_no_later() {
+    compare(Fault::InvisibleSnapshotMaxExclusive);
+}
+
 /// The first of 20 seeds of at most 20,000 ops where the extended op set with deep
 /// checks catches `fault`; prints it next to the extended op set with faithful checks.
 fn assert_extended_catches(fault: Fault) {
@@ -190,24 +206,27 @@ fn extended_catches_retired_insert_counts_visible() {
     assert_extended_catches(Fault::RetiredInsertCountsVisible);
 }
 
+/// A campaign seed as the campaign runs it by default (extended op set, deep checks,
+/// swarm weights and a drawn level shape), of at most [`EVENTS_MAX`] ops.
+fn campaign_seed(seed: u64, fault: Option<Fault>) -> RunConfig {
+    use manifest_level_fuzz::level::configuration::ConfigurationOverrides;
+    RunConfig {
+        events_max: Some(EVENTS_MAX),
+        fault,
+        swarm: true,
+        ..RunConfig::deep(seed)
+    }
+    .with_drawn_configuration(ConfigurationOverrides::default())
+}
+
 /// The campaign default (extended op set, deep checks, swarm weights and level shapes)
 /// catches every planted fault within 20 seeds; prints the ops each took.
 #[test]
 fn the_default_campaign_mode_catches_every_fault_within_20_seeds() {
-    use manifest_level_fuzz::level::configuration::ConfigurationOverrides;
     for fault in Fault::ALL {
-        let campaign_seed = |seed: u64| {
-            RunConfig {
-                events_max: Some(EVENTS_MAX),
-                fault: Some(fault),
-                swarm: true,
-                ..RunConfig::deep(seed)
-            }
-            .with_drawn_configuration(ConfigurationOverrides::default())
-        };
         let (seed, failure) = (0..20)
             .find_map(|seed| {
-                run(&campaign_seed(seed))
+                run(&campaign_seed(seed, Some(fault)))
                     .err()
                     .map(|failure| (seed, failure))
             })
@@ -224,6 +243,43 @@ fn the_default_campaign_mode_catches_every_fault_within_20_seeds() {
             fault_name(fault),
             failure.op_index.unwrap(),
             describe(&failure)
+        );
+    }
+}
+
+/// The faults in the parts of the segmented array built for big levels change nothing on
+/// the campaign seeds whose level never passes the node count they need (a second index
+/// block past 128 nodes, a second group past 512), and the campaign default catches each
+/// on a seed whose level does; prints each seed's peak.
+#[test]
+fn big_level_faults_bite_only_in_big_levels() {
+    let peaks: Vec<u32> = (0..20)
+        .map(|seed| run(&campaign_seed(seed, None)).unwrap().peak_nodes)
+        .collect();
+    for (fault, nodes_max_silent) in [
+        (Fault::IndexStalePastFirstBlock, 128),
+        (Fault::GroupFencesStaleAfterShift, 512),
+    ] {
+        let mut caught = Vec::new();
+        for (seed, &peak) in (0..20).zip(&peaks) {
+            let outcome = run(&campaign_seed(seed, Some(fault)));
+            if peak <= nodes_max_silent {
+                assert!(
+                    outcome.is_ok(),
+                    "{fault:?} seed {seed}: caught at a peak of {peak} nodes"
+                );
+            } else if let Err(failure) = outcome {
+                caught.push(format!(
+                    "seed {seed} (peak {peak} nodes) at op {} ({})",
+                    failure.op_index.unwrap(),
+                    describe(&failure)
+                ));
+            }
+        }
+        println!("{:30} caught on {}", fault_name(fault), caught.join(", "));
+        assert!(
+            !caught.is_empty(),
+            "{fault:?}: no seed passes {nodes_max_silent} nodes and catches it"
         );
     }
 }

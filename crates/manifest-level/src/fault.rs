@@ -28,11 +28,33 @@ pub enum Fault {
     /// `insert_table` of a retired table counts it as visible to latest (counters and
     /// `key_range_latest` grow), as if every inserted table were live.
     RetiredInsertCountsVisible,
+    /// A node of index block 1 or later (node 128 on) that grows or shrinks in place (an
+    /// insert or remove without a split or merge, or a borrow) shifts the starts of the
+    /// later index blocks but not the offsets of the later nodes of its own block (the
+    /// range of offsets to shift ends where the first block ends, so it is empty), so
+    /// those nodes' starts go stale: absolute indexes, references and `get` then name the
+    /// wrong tables there until a split or merge before them reindexes. Only matters past
+    /// 128 nodes.
+    IndexStalePastFirstBlock,
+    /// A split or merge refreshes the group fences only of groups it creates (as if they
+    /// were append-only), so the existing groups after it keep their old fences although
+    /// the nodes shifted under them (each group's first node is now another one): a search
+    /// for a key between a stale and the true fence goes through the wrong group and lands
+    /// on the wrong table. Only matters past 512 nodes (one group before that).
+    GroupFencesStaleAfterShift,
+    /// A merge of a node into the one before it drops the merged node from the array
+    /// without releasing it to the pool: the pool's acquired count drifts above the
+    /// levels' node count by one per merge (the last node, emptied, is still released).
+    MergeLeaksNode,
+    /// The invisible visibility class reads `snapshot_max` as exclusive: a table retired at
+    /// exactly one of the query's snapshots counts as invisible to it, although that
+    /// snapshot still sees it (the visible class is unaffected).
+    InvisibleSnapshotMaxExclusive,
 }
 
 impl Fault {
     /// Every fault, in declaration order.
-    pub const ALL: [Fault; 10] = [
+    pub const ALL: [Fault; 14] = [
         Fault::RetireKeepsCounters,
         Fault::RemoveTakesNeighbour,
         Fault::DescendingSkipsFirstNode,
@@ -43,5 +65,9 @@ impl Fault {
         Fault::LeastOverlapPrefersLast,
         Fault::RemoveKeepsGeneration,
         Fault::RetiredInsertCountsVisible,
+        Fault::IndexStalePastFirstBlock,
+        Fault::GroupFencesStaleAfterShift,
+        Fault::MergeLeaksNode,
+        Fault::InvisibleSnapshotMaxExclusive,
     ];
 }

@@ -303,6 +303,9 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
     pub fn inject_fault(&mut self, fault: Option<Fault>) {
         self.fault = fault;
         self.tables.fault_search_off_by_one = fault == Some(Fault::SearchOffByOneAtNodeBoundary);
+        self.tables.fault_index_offsets_stale = fault == Some(Fault::IndexStalePastFirstBlock);
+        self.tables.fault_group_fences_stale = fault == Some(Fault::GroupFencesStaleAfterShift);
+        self.tables.fault_merge_leaks_node = fault == Some(Fault::MergeLeaksNode);
     }
 
     #[inline(always)]
@@ -657,6 +660,8 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
             done: false,
             level: self.id,
             generation: self.generation,
+            #[cfg(feature = "fault-injection")]
+            fault_invisible_max_exclusive: self.faulty(FaultName::InvisibleSnapshotMaxExclusive),
         }
     }
 
@@ -990,6 +995,7 @@ enum FaultName {
     LeastOverlapPrefersLast,
     RemoveKeepsGeneration,
     RetiredInsertCountsVisible,
+    InvisibleSnapshotMaxExclusive,
 }
 
 /// The iterator of [`ManifestLevel::iter`]: yields a reference and the table.
@@ -1006,6 +1012,29 @@ pub struct LevelIter<'a, 's, K: Key> {
     done: bool,
     level: u32,
     generation: u32,
+    /// `Fault::InvisibleSnapshotMaxExclusive` is planted: see
+    /// [`LevelIter::fault_only_invisible_at_snapshot_max`].
+    #[cfg(feature = "fault-injection")]
+    fault_invisible_max_exclusive: bool,
+}
+
+impl<K: Key> LevelIter<'_, '_, K> {
+    /// Never, unless `Fault::InvisibleSnapshotMaxExclusive` is planted: then, in an
+    /// invisible query, whether `table` is invisible when `snapshot_max` is read as
+    /// exclusive (so a table retired at one of the query's snapshots, and seen by no other
+    /// nor by latest, passes too). See the `fault_only_*` methods of [`ManifestLevel`].
+    #[inline(always)]
+    #[allow(unused_variables)]
+    fn fault_only_invisible_at_snapshot_max(&self, table: &TableInfo<K>) -> bool {
+        #[cfg(feature = "fault-injection")]
+        if self.fault_invisible_max_exclusive && self.query.visibility == Visibility::Invisible {
+            let sees =
+                |snapshot: u64| table.snapshot_min <= snapshot && snapshot < table.snapshot_max;
+            return !table.visible(SNAPSHOT_LATEST)
+                && !self.query.snapshots.iter().any(|&s| sees(s));
+        }
+        false
+    }
 }
 
 impl<'a, K: Key> Iterator for LevelIter<'a, '_, K> {
@@ -1059,7 +1088,9 @@ impl<'a, K: Key> Iterator for LevelIter<'a, '_, K> {
                     }
                 }
             }
-            if !self.query.matches_visibility(table) {
+            if !self.query.matches_visibility(table)
+                && !self.fault_only_invisible_at_snapshot_max(table)
+            {
                 continue;
             }
             let reference = TableRef {

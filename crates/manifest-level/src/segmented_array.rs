@@ -120,6 +120,15 @@ pub struct SegmentedArray<'pool, T: Element> {
     auto_verify: bool,
     #[cfg(feature = "fault-injection")]
     pub(crate) fault_search_off_by_one: bool,
+    /// `Fault::IndexStalePastFirstBlock`: see [`SegmentedArray::starts_after`].
+    #[cfg(feature = "fault-injection")]
+    pub(crate) fault_index_offsets_stale: bool,
+    /// `Fault::GroupFencesStaleAfterShift`: see [`SegmentedArray::reindex_after`].
+    #[cfg(feature = "fault-injection")]
+    pub(crate) fault_group_fences_stale: bool,
+    /// `Fault::MergeLeaksNode`: see [`SegmentedArray::rebalance`].
+    #[cfg(feature = "fault-injection")]
+    pub(crate) fault_merge_leaks_node: bool,
 }
 
 impl<T: Element> Debug for SegmentedArray<'_, T> {
@@ -181,6 +190,12 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
             auto_verify: true,
             #[cfg(feature = "fault-injection")]
             fault_search_off_by_one: false,
+            #[cfg(feature = "fault-injection")]
+            fault_index_offsets_stale: false,
+            #[cfg(feature = "fault-injection")]
+            fault_group_fences_stale: false,
+            #[cfg(feature = "fault-injection")]
+            fault_merge_leaks_node: false,
         })
     }
 
@@ -735,11 +750,49 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
     #[inline]
     fn starts_after(&mut self, node: usize) -> (&mut [u32], &mut [u32]) {
         let block = node / INDEX_NODES;
-        let offsets_end = ((block + 1) * INDEX_NODES).min(self.offsets.len());
+        let offsets_end =
+            self.fault_only_offsets_end(node, ((block + 1) * INDEX_NODES).min(self.offsets.len()));
         (
             &mut self.offsets[node + 1..offsets_end],
             &mut self.block_starts[block + 1..],
         )
+    }
+
+    /// Where the offsets that [`SegmentedArray::starts_after`] shifts end: `end`, or with
+    /// `Fault::IndexStalePastFirstBlock` planted and `node` past the first index
+    /// block, right after `node` (none of its block's later offsets move).
+    #[inline(always)]
+    #[allow(unused_variables)]
+    fn fault_only_offsets_end(&self, node: usize, end: usize) -> usize {
+        #[cfg(feature = "fault-injection")]
+        if self.fault_index_offsets_stale && node >= INDEX_NODES {
+            return node + 1;
+        }
+        end
+    }
+
+    /// How many group fences [`SegmentedArray::reindex_after`] keeps before pushing the
+    /// rest: `kept`, or with `Fault::GroupFencesStaleAfterShift` planted, every existing
+    /// one that is still needed (only new groups get a fence).
+    #[inline(always)]
+    #[allow(unused_variables)]
+    fn fault_only_group_fences_kept(&self, kept: usize, fenced_groups: usize) -> usize {
+        #[cfg(feature = "fault-injection")]
+        if self.fault_group_fences_stale {
+            return self.group_fences.len().min(fenced_groups);
+        }
+        kept
+    }
+
+    /// Whether a merge returns the merged node to the pool: always, unless
+    /// `Fault::MergeLeaksNode` is planted.
+    #[inline(always)]
+    fn fault_only_merge_releases(&self) -> bool {
+        #[cfg(feature = "fault-injection")]
+        if self.fault_merge_leaks_node {
+            return false;
+        }
+        true
     }
 
     /// Recomputes the offsets and block starts of every node after `node`, once nodes were
@@ -792,8 +845,11 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
             self.block_fences.push(self.fences[block * BLOCK_NODES]);
         }
         let fenced_groups = node_count.div_ceil(GROUP_NODES);
-        self.group_fences
-            .truncate((node / GROUP_NODES + 1).min(fenced_groups));
+        let kept_groups = self.fault_only_group_fences_kept(
+            (node / GROUP_NODES + 1).min(fenced_groups),
+            fenced_groups,
+        );
+        self.group_fences.truncate(kept_groups);
         for group in self.group_fences.len()..fenced_groups {
             self.group_fences.push(self.fences[group * GROUP_NODES]);
         }
@@ -900,7 +956,9 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         if len + next_len <= self.node_capacity {
             // Merge the next node into this one.
             self.move_from_next(node, next_len as usize);
-            self.pool.release(self.nodes[node + 1]);
+            if self.fault_only_merge_releases() {
+                self.pool.release(self.nodes[node + 1]);
+            }
             self.nodes.remove(node + 1);
             self.fences.remove(node + 1);
             self.counts[node] += next_len;

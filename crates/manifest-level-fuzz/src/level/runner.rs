@@ -909,6 +909,28 @@ mod tests {
         assert_eq!(report.peak_tables, 5);
         assert_eq!(report.final_snapshot, 2);
     }
+
+    #[cfg(feature = "fault-injection")]
+    #[test]
+    fn every_fault_parses_by_its_names() {
+        for fault in Fault::ALL {
+            let name = fault_name(fault);
+            let mut kebab = String::new();
+            for c in name.chars() {
+                if c.is_ascii_uppercase() && !kebab.is_empty() {
+                    kebab.push('-');
+                }
+                kebab.push(c.to_ascii_lowercase());
+            }
+            assert_eq!(parse_fault(&name), Ok(fault));
+            assert_eq!(parse_fault(&kebab), Ok(fault), "{kebab}");
+            assert_eq!(parse_fault(&kebab.replace('-', "_")), Ok(fault));
+        }
+        let unknown = parse_fault("no-such-fault").unwrap_err();
+        assert!(Fault::ALL
+            .into_iter()
+            .all(|fault| unknown.contains(&fault_name(fault))));
+    }
 }
 
 /// `serde` for `RunConfig::fault`: the fault by name ([`fault_name`], [`parse_fault`]), so
