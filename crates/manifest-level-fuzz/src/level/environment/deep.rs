@@ -33,33 +33,39 @@
 //!
 //! With `n` tables in the level:
 //!
-//! - **Full check** when `n <=` [`FULL_TABLES`] (32), at the checker's ops 1, 2, 4, 8, ...
-//!   (exponentially spaced, so every run gets some early and some late), and every
-//!   [`full_interval`]`(n)` ops: every class whole in both directions, `find`/`contains`
-//!   for every table, perturbed copies of [`LOOKUPS_PER_OP`] random tables, the counters
-//!   recomputed from the model, `verify()`, and level B. O(n) times the number of classes
-//!   (5 to 10); [`full_interval`]`(n)` is [`FULL_EVERY`] (64) times `n / FULL_TABLES`, so
-//!   amortized it stays about `FULL_TABLES / FULL_EVERY` tables per class per op at any
-//!   size. The run ends with the whole level against the model anyway
-//!   ([`Environment::check_full_contents`]).
-//! - **Sampled check, every other op:** [`WINDOWS_PER_OP`] window of [`WINDOW`] tables for
-//!   the next (class, direction) pair in rotation, starting where that pair's previous
-//!   window stopped (a key-range iteration from a cursor key, wrapping around at the end),
-//!   so every class is covered whole in both directions over `n / WINDOW` of its turns;
-//!   [`LOOKUPS_PER_OP`] random tables (and a perturbed copy of each) for `find` and
-//!   `contains`; the counters as the ops tracked them, and the generation. O(WINDOW +
-//!   log n) per op, plus the library's own cost of starting each iteration.
-//! - **Always:** [`RANGES_PER_OP`] random key range (above [`FULL_TABLES`], up to
-//!   [`RANGE_TABLES_MAX`] tables from the end its direction starts at: most drawn ranges
+//! - **Full check** at the checker's ops 1, 2, 4, 8, ... (exponentially spaced, so every
+//!   run gets some early and some late) and every [`full_interval`]`(n)` ops: every class
+//!   whole in both directions, `find`/`contains` for every table, perturbed copies of
+//!   [`LOOKUPS_PER_OP`] random tables, the counters recomputed from the model,
+//!   `verify()`, and level B. O(n) times the number of classes (5 to 10);
+//!   [`full_interval`]`(n)` is [`FULL_EVERY`] (64) times `n / WINDOW`, so amortized it
+//!   stays about `WINDOW / FULL_EVERY` tables per class per op at any size. The run ends
+//!   with the whole level against the model anyway ([`Environment::check_full_contents`]).
+//! - **Small levels**, `n <=` [`FULL_TABLES`] (32), between full checks: every class
+//!   whole, in one direction per op (ascending and descending in turn), the random
+//!   lookups, and the counters recomputed from the model.
+//! - **Sampled check**, larger levels between full checks: [`WINDOWS_PER_OP`] window for
+//!   the next (class, direction) pair in rotation: the key range of the next [`WINDOW`]
+//!   (16) model tables from where that pair's previous window stopped (wrapping around
+//!   at the end), with every table of the class in that range compared, so every class
+//!   is covered whole in both directions over `n / WINDOW` of its turns, and a sparse
+//!   class (the invisible ones) costs no more than a dense one; [`LOOKUPS_PER_OP`]
+//!   random tables (and a perturbed copy of each) for `find` and `contains`; the
+//!   counters as the ops tracked them, and the generation. O(WINDOW + log n) per op.
+//! - **Always:** [`RANGES_PER_OP`] random key range, every table of its class in it
+//!   compared (above [`FULL_TABLES`], a range spanning more than [`RANGE_TABLES_MAX`]
+//!   model tables is cut there, from the end its direction starts at: most drawn ranges
 //!   are narrow and end before that) and [`KEYS_PER_OP`] keys for `key_range_contains`.
 //!
 //! So a deep op costs a bounded amount of work whatever the level's size, and a
 //! corruption the op itself does not expose (the faithful checks, which still run on
 //! every op, see what the op touched) is found by the rotation: within `n / WINDOW` turns
-//! of its class and direction, or at the next full check, at the latest at the end of
-//! the run. Against the planted faults this moved detection by at most a few ops (the
-//! two latent ones, a descending iteration that skips a node and a search off by one at
-//! node boundaries) and not at all for the others.
+//! of its class and direction (a turn every `2 * classes` ops), or at the next full
+//! check (within [`full_interval`]`(n)` ops), at the latest at the end of the run. The
+//! planted faults' tests (`tests/deep_faults.rs`) hold the deep mode to catching every
+//! fault no later than the faithful mode, and the latent ones (a descending iteration
+//! that skips a node, a search off by one at node boundaries, an invisible class off by
+//! one at `snapshot_max`) strictly earlier, on every seed.
 //!
 //! The checker allocates nothing per op: the snapshot sets live in fixed arrays on the
 //! stack and both sides are compared while iterating.
@@ -122,14 +128,16 @@ impl fmt::Display for CheckMode {
     }
 }
 
-/// Up to this many tables, every op gets a full check (as cheap as a window, there).
+/// Up to this many tables, every op compares every class whole, in one direction per op
+/// (as cheap as a window, there); the lookups of every table and `verify()` keep to the
+/// scheduled full checks.
 pub const FULL_TABLES: usize = 32;
 
-/// Above [`FULL_TABLES`], every this many ops (times `n / FULL_TABLES`) get a full check.
+/// Every this many ops, times `n / WINDOW`, get a full check (besides ops 1, 2, 4, ...).
 pub const FULL_EVERY: u64 = 64;
 
-/// Tables per window of a sampled check.
-pub const WINDOW: usize = 32;
+/// Model tables a window of a sampled check spans.
+pub const WINDOW: usize = 16;
 
 /// Windows per sampled check.
 pub const WINDOWS_PER_OP: usize = 1;
@@ -137,11 +145,11 @@ pub const WINDOWS_PER_OP: usize = 1;
 /// Random key ranges per op.
 pub const RANGES_PER_OP: usize = 1;
 
-/// Above [`FULL_TABLES`], the most tables of one random key range compared.
+/// Above [`FULL_TABLES`], the most model tables one random key range spans.
 pub const RANGE_TABLES_MAX: usize = 2 * WINDOW;
 
 /// Random tables looked up per sampled check.
-pub const LOOKUPS_PER_OP: usize = 4;
+pub const LOOKUPS_PER_OP: usize = 2;
 
 /// Random keys for `key_range_contains` per op.
 pub const KEYS_PER_OP: usize = 6;
@@ -278,7 +286,7 @@ pub struct DeepChecker {
 /// [`FULL_EVERY`] times `n / FULL_TABLES` (rounded up), so that their cost, amortized over
 /// the ops in between, stays bounded whatever the level's size.
 pub fn full_interval(n: usize) -> u64 {
-    FULL_EVERY * n.div_ceil(FULL_TABLES) as u64
+    FULL_EVERY * n.div_ceil(WINDOW) as u64
 }
 
 impl DeepChecker {
@@ -308,17 +316,26 @@ impl DeepChecker {
         let n = env.model().len();
         self.stats.ops += 1;
         self.since_full += 1;
-        let full = n <= FULL_TABLES
-            || self.since_full >= full_interval(n)
-            || self.stats.ops.is_power_of_two();
-        if full {
+        let scheduled = self.since_full >= full_interval(n) || self.stats.ops.is_power_of_two();
+        let small = n <= FULL_TABLES;
+        if scheduled {
             self.since_full = 0;
         }
-        let key_range_latest = check_counters(env, full)?;
+        let key_range_latest = check_counters(env, scheduled || small)?;
         let classes = self.classes(env);
         let classes = classes.as_slice();
-        if full {
+        if scheduled {
             self.full_check(env, classes)?;
+        } else if small {
+            // Every class whole, in one direction per op (alternating).
+            self.stats.full += 1;
+            let direction = if self.stats.ops % 2 == 0 {
+                Direction::Ascending
+            } else {
+                Direction::Descending
+            };
+            self.compare_classes(env, classes, &[direction])?;
+            self.random_lookups(env)?;
         } else {
             self.sampled_check(env, classes)?;
         }
@@ -358,20 +375,12 @@ impl DeepChecker {
     fn full_check(&mut self, env: &Environment<'_>, classes: &[Class]) -> Result<(), CheckFailure> {
         let level = env.level();
         let model = env.model();
-        let n = model.len();
         self.stats.full += 1;
-        for class in classes {
-            for direction in [Direction::Ascending, Direction::Descending] {
-                self.compare(level, model, class.query().direction(direction), None)?;
-            }
-        }
+        self.compare_classes(env, classes, &[Direction::Ascending, Direction::Descending])?;
         for (index, table) in model.tables().iter().enumerate() {
             self.lookup(level, model, index, table, false)?;
         }
-        for _ in 0..LOOKUPS_PER_OP.min(n) {
-            let index = self.prng.index(n);
-            self.lookup(level, model, index, model.get(index), true)?;
-        }
+        self.random_lookups(env)?;
         level.verify();
         if let Some(ext) = &env.ext {
             ext.level_b.verify();
@@ -380,27 +389,49 @@ impl DeepChecker {
         Ok(())
     }
 
-    /// A sampled check: [`WINDOWS_PER_OP`] windows and [`LOOKUPS_PER_OP`] random lookups
-    /// (each with a perturbed copy).
+    /// Every class whole, in each of `directions`.
+    fn compare_classes(
+        &mut self,
+        env: &Environment<'_>,
+        classes: &[Class],
+        directions: &[Direction],
+    ) -> Result<(), CheckFailure> {
+        for class in classes {
+            for &direction in directions {
+                self.compare(env.level(), env.model(), class.query().direction(direction))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `find` and `contains` for [`LOOKUPS_PER_OP`] random tables and a perturbed copy
+    /// of each.
+    fn random_lookups(&mut self, env: &Environment<'_>) -> Result<(), CheckFailure> {
+        let model = env.model();
+        for _ in 0..LOOKUPS_PER_OP.min(model.len()) {
+            let index = self.prng.index(model.len());
+            self.lookup(env.level(), model, index, model.get(index), true)?;
+        }
+        Ok(())
+    }
+
+    /// A sampled check: [`WINDOWS_PER_OP`] windows and the random lookups.
     fn sampled_check(
         &mut self,
         env: &Environment<'_>,
         classes: &[Class],
     ) -> Result<(), CheckFailure> {
-        let level = env.level();
-        let model = env.model();
         self.stats.sampled += 1;
         for _ in 0..WINDOWS_PER_OP {
-            self.window(level, model, classes)?;
+            self.window(env.level(), env.model(), classes)?;
         }
-        for _ in 0..LOOKUPS_PER_OP {
-            let index = self.prng.index(model.len());
-            self.lookup(level, model, index, model.get(index), true)?;
-        }
-        Ok(())
+        self.random_lookups(env)
     }
 
-    /// [`RANGES_PER_OP`] random key ranges, each for a random class and direction.
+    /// [`RANGES_PER_OP`] random key ranges, each for a random class and direction, every
+    /// table of the class in the range compared. Above [`FULL_TABLES`] a range spanning
+    /// more than [`RANGE_TABLES_MAX`] model tables is cut there, from the end its
+    /// direction starts at; most drawn ranges are narrow and end before that.
     fn check_ranges(
         &mut self,
         env: &Environment<'_>,
@@ -409,9 +440,6 @@ impl DeepChecker {
         let level = env.level();
         let model = env.model();
         let key_space = env.key_space();
-        // A wide range of a big level is compared from its (drawn) first end for
-        // RANGE_TABLES_MAX tables; narrow ranges, the common draw, end within that.
-        let limit = (model.len() > FULL_TABLES).then_some(RANGE_TABLES_MAX);
         for _ in 0..RANGES_PER_OP {
             let class = &classes[self.prng.index(classes.len())];
             let direction = if self.prng.boolean() {
@@ -419,9 +447,12 @@ impl DeepChecker {
             } else {
                 Direction::Ascending
             };
-            let range = pick_range(&mut self.prng, model.tables(), key_space);
+            let mut range = pick_range(&mut self.prng, model.tables(), key_space);
+            if model.len() > FULL_TABLES {
+                range = cut_range(model.tables(), range, direction, RANGE_TABLES_MAX);
+            }
             let query = class.query().direction(direction).within(range);
-            self.compare(level, model, query, limit)?;
+            self.compare(level, model, query)?;
         }
         Ok(())
     }
@@ -466,8 +497,11 @@ impl DeepChecker {
         Ok(())
     }
 
-    /// One window of a sampled check: the next (class, direction) pair in rotation, from
-    /// its cursor key, [`WINDOW`] tables.
+    /// One window of a sampled check: the next (class, direction) pair in rotation, over
+    /// the key range of the next [`WINDOW`] model tables from that pair's cursor key
+    /// ([`window_range`]), every table of the class in that range compared. The window
+    /// is bounded by the tables it spans, not by the tables of the class it finds, so a
+    /// sparse class (the invisible ones) costs no more than a dense one.
     fn window(
         &mut self,
         level: &ManifestLevel<'_, Key>,
@@ -478,47 +512,38 @@ impl DeepChecker {
         self.rotation = self.rotation.wrapping_add(1);
         let class = &classes[pair / 2];
         let cursor = self.cursors[pair];
-        let (direction, range) = if pair % 2 == 0 {
-            (Direction::Ascending, KeyRange::new(cursor, Key::MAX))
+        let direction = if pair % 2 == 0 {
+            Direction::Ascending
         } else {
-            (Direction::Descending, KeyRange::new(0, cursor))
+            Direction::Descending
         };
-        let range = range.expect("ordered");
+        let (range, at_end) = window_range(model.tables(), cursor, direction, WINDOW);
         let query = class.query().direction(direction).within(range);
-        let last = self.compare(level, model, query, Some(WINDOW))?;
-        self.cursors[pair] = match (last, direction) {
-            // A full window: continue from its last table (which may be seen again, and
-            // so are tables sharing its key_max).
-            (Some(last), Direction::Ascending) if last.key_max > cursor => last.key_max,
-            (Some(last), Direction::Ascending) => last.key_max.saturating_add(1),
-            (Some(last), Direction::Descending) if last.key_max < cursor => last.key_max,
-            (Some(last), Direction::Descending) => last.key_max.saturating_sub(1),
+        self.compare(level, model, query)?;
+        self.cursors[pair] = match (at_end, direction) {
             // The end: wrap around.
-            (None, Direction::Ascending) => 0,
-            (None, Direction::Descending) => Key::MAX,
+            (true, Direction::Ascending) => 0,
+            (true, Direction::Descending) => Key::MAX,
+            // Continue past the range: every table with a key_max in it was compared.
+            (false, Direction::Ascending) => range.key_max().saturating_add(1),
+            (false, Direction::Descending) => range.key_min().saturating_sub(1),
         };
         Ok(())
     }
 
     /// Compares `level.iter(query)` with the model's tables matching `query`, in order,
-    /// with their references; at most `limit` tables (then returns the last one compared)
-    /// or all of them (then the level must yield nothing more, and the answer is `None`).
+    /// with their references, then sees that the level yields nothing more.
     fn compare(
         &mut self,
         level: &ManifestLevel<'_, Key>,
         model: &Model,
         query: Query<'_, Key>,
-        limit: Option<usize>,
-    ) -> Result<Option<Table>, CheckFailure> {
+    ) -> Result<(), CheckFailure> {
         self.stats.iterations += 1;
         let generation = level.generation();
         let mut found = level.iter(query);
         let mut compared = 0usize;
-        let mut last = None;
         visit_model_matches(model, &query, |index, expected| {
-            if limit == Some(compared) {
-                return Ok(false);
-            }
             match found.next() {
                 Some((reference, table))
                     if table == expected
@@ -534,13 +559,9 @@ impl DeepChecker {
                 }
             }
             compared += 1;
-            last = Some(*expected);
-            Ok(true)
+            Ok(())
         })?;
         self.stats.tables_compared += compared as u64;
-        if limit == Some(compared) {
-            return Ok(last);
-        }
         if let Some((reference, table)) = found.next() {
             return Err(iteration_failure(
                 &query,
@@ -549,7 +570,7 @@ impl DeepChecker {
                 Some((reference, *table)),
             ));
         }
-        Ok(None)
+        Ok(())
     }
 
     /// `find` and `contains` for the model's table at `index`, and with `perturb` for a
@@ -593,13 +614,70 @@ impl DeepChecker {
     }
 }
 
+/// The key range of the `count` model tables (by `key_max`, in `direction`) from
+/// `cursor` on: from `cursor` to the `count`-th one's `key_max` (ascending) or from it
+/// to `cursor` (descending), and whether the range reaches the end of the level (then it
+/// runs to the end of the key space).
+fn window_range(
+    tables: &[Table],
+    cursor: Key,
+    direction: Direction,
+    count: usize,
+) -> (KeyRange<Key>, bool) {
+    assert!(count > 0);
+    let (range, at_end) = match direction {
+        Direction::Ascending => {
+            let first = tables.partition_point(|table| table.key_max < cursor);
+            match tables.get(first + count - 1) {
+                Some(last) => (KeyRange::new(cursor, last.key_max), false),
+                None => (KeyRange::new(cursor, Key::MAX), true),
+            }
+        }
+        Direction::Descending => {
+            let end = tables.partition_point(|table| table.key_max <= cursor);
+            match end.checked_sub(count) {
+                Some(first) if end > count => (KeyRange::new(tables[first].key_max, cursor), false),
+                _ => (KeyRange::new(0, cursor), true),
+            }
+        }
+    };
+    let range = range.expect("a window's ends are ordered");
+    // A window that reaches an end of the key space holds every table past its cursor.
+    let at_end = at_end
+        || match direction {
+            Direction::Ascending => range.key_max() == Key::MAX,
+            Direction::Descending => range.key_min() == 0,
+        };
+    (range, at_end)
+}
+
+/// `range` cut to the key range of its first `count` model tables in `direction` (by
+/// `key_max`), when it spans more.
+fn cut_range(
+    tables: &[Table],
+    range: KeyRange<Key>,
+    direction: Direction,
+    count: usize,
+) -> KeyRange<Key> {
+    let cursor = match direction {
+        Direction::Ascending => range.key_min(),
+        Direction::Descending => range.key_max(),
+    };
+    let (window, _) = window_range(tables, cursor, direction, count);
+    let cut = KeyRange::new(
+        range.key_min().max(window.key_min()),
+        range.key_max().min(window.key_max()),
+    );
+    cut.expect("a range and its window share their starting end")
+}
+
 /// The model's tables matching `query`, in the query's direction, each passed to `visit`
-/// with its index until `visit` answers `false`. The model's width bound starts and stops
-/// the walk near the query's range.
+/// with its index (the first error stops the walk). The model's width bound starts and
+/// stops the walk near the query's range.
 fn visit_model_matches(
     model: &Model,
     query: &Query<'_, Key>,
-    mut visit: impl FnMut(usize, &Table) -> Result<bool, CheckFailure>,
+    mut visit: impl FnMut(usize, &Table) -> Result<(), CheckFailure>,
 ) -> Result<(), CheckFailure> {
     let tables = model.tables();
     let width_max = model.width_max();
@@ -614,8 +692,8 @@ fn visit_model_matches(
                         break;
                     }
                 }
-                if oracle::query_matches(query, table) && !visit(index, table)? {
-                    break;
+                if oracle::query_matches(query, table) {
+                    visit(index, table)?;
                 }
             }
         }
@@ -630,8 +708,8 @@ fn visit_model_matches(
                         break;
                     }
                 }
-                if oracle::query_matches(query, table) && !visit(index, table)? {
-                    break;
+                if oracle::query_matches(query, table) {
+                    visit(index, table)?;
                 }
             }
         }
@@ -735,4 +813,83 @@ fn iteration_failure(
             None => "the end".into(),
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Tables with the given `key_max`es (sorted), each one key wide.
+    fn tables(key_maxes: &[Key]) -> Vec<Table> {
+        key_maxes
+            .iter()
+            .enumerate()
+            .map(|(index, &key_max)| Table {
+                checksum: index as u128,
+                address: index as u64 + 1,
+                snapshot_min: 1,
+                snapshot_max: SNAPSHOT_MAX_LIVE,
+                key_min: key_max,
+                key_max,
+                value_count: 1,
+            })
+            .collect()
+    }
+
+    /// The tables whose `key_max` lies in `range`.
+    fn spanned(tables: &[Table], range: KeyRange<Key>) -> usize {
+        let inside = |t: &&Table| range.key_min() <= t.key_max && t.key_max <= range.key_max();
+        tables.iter().filter(inside).count()
+    }
+
+    #[test]
+    fn windows_span_count_tables_and_sweep_the_level_in_both_directions() {
+        let mut prng = Prng::from_seed(7);
+        for _ in 0..200 {
+            let n = prng.index(60);
+            let mut keys: Vec<Key> = (0..n).map(|_| prng.range_inclusive(0, 40)).collect();
+            keys.sort_unstable();
+            let tables = tables(&keys);
+            let count = 1 + prng.index(8);
+            for direction in [Direction::Ascending, Direction::Descending] {
+                // Windows from one end to the other see every table exactly once.
+                let mut cursor = if direction == Direction::Ascending {
+                    0
+                } else {
+                    Key::MAX
+                };
+                let mut seen = 0;
+                for _ in 0..=n {
+                    let (range, at_end) = window_range(&tables, cursor, direction, count);
+                    let spans = spanned(&tables, range);
+                    seen += spans;
+                    if at_end {
+                        break;
+                    }
+                    // Equal key_max runs may make a window longer, never shorter.
+                    assert!(spans >= count, "{keys:?} {range:?}");
+                    cursor = match direction {
+                        Direction::Ascending => range.key_max() + 1,
+                        Direction::Descending => range.key_min() - 1,
+                    };
+                }
+                assert_eq!(seen, n, "{keys:?} count {count} {direction:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn cut_ranges_keep_their_starting_end_and_span_count_tables() {
+        let keys: Vec<Key> = (0..100).map(|key| key * 2).collect();
+        let tables = tables(&keys);
+        let range = KeyRange::new(10, 150).unwrap();
+        let ascending = cut_range(&tables, range, Direction::Ascending, 8);
+        assert_eq!((ascending.key_min(), ascending.key_max()), (10, 24));
+        assert_eq!(spanned(&tables, ascending), 8);
+        let descending = cut_range(&tables, range, Direction::Descending, 8);
+        assert_eq!((descending.key_min(), descending.key_max()), (136, 150));
+        assert_eq!(spanned(&tables, descending), 8);
+        let narrow = KeyRange::new(10, 14).unwrap();
+        assert_eq!(cut_range(&tables, narrow, Direction::Ascending, 8), narrow);
+    }
 }
