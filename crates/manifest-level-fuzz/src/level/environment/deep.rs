@@ -57,6 +57,12 @@
 //!   model tables is cut there, from the end its direction starts at: most drawn ranges
 //!   are narrow and end before that) and [`KEYS_PER_OP`] keys for `key_range_contains`.
 //!
+//! - **Scanning classes:** the level answers a key range of any class but "visible to
+//!   one snapshot" by scanning to its end. Above [`SCAN_TABLES`] (1,024) tables such a
+//!   class takes one window turn and one random range in `n / SCAN_TABLES`; the other
+//!   turns go to the next class in rotation, the other ranges to a class visible to one
+//!   snapshot. Their full checks keep their schedule.
+//!
 //! So a deep op costs a bounded amount of work whatever the level's size, and a
 //! corruption the op itself does not expose (the faithful checks, which still run on
 //! every op, see what the op touched) is found by the rotation: within `n / WINDOW` turns
@@ -157,6 +163,17 @@ pub const KEYS_PER_OP: usize = 6;
 /// The most visibility classes checked per op.
 const CLASSES_MAX: usize = 10;
 
+/// The level answers a key range of a class other than "visible to one snapshot" by
+/// scanning to its end (no other class lets it stop early). Above this many tables such
+/// a class takes one window turn and one random range in every `n / SCAN_TABLES` (its
+/// other turns go to the next class in rotation, its other ranges to a class visible to
+/// one snapshot), so those scans cost about this many tables per op, amortized.
+pub const SCAN_TABLES: usize = 1024;
+
+/// The classes [`DeepChecker::classes`] puts first: visible to latest, to the current
+/// snapshot, to a historic one (one snapshot each).
+const SINGLE_SNAPSHOT_CLASSES: usize = 3;
+
 /// A visibility class: a visibility and its snapshot set, in a fixed array.
 #[derive(Clone, Copy)]
 struct Class {
@@ -182,6 +199,11 @@ impl Class {
 
     fn snapshots(&self) -> &[u64] {
         &self.snapshots[..self.len]
+    }
+
+    /// Whether the level must scan to its end to answer a key range of this class.
+    fn scans(&self) -> bool {
+        !(self.visibility == Visibility::Visible && self.len == 1)
     }
 
     fn query(&self) -> Query<'_, Key> {
@@ -441,7 +463,10 @@ impl DeepChecker {
         let model = env.model();
         let key_space = env.key_space();
         for _ in 0..RANGES_PER_OP {
-            let class = &classes[self.prng.index(classes.len())];
+            let mut class = &classes[self.prng.index(classes.len())];
+            if class.scans() && self.stats.ops % scan_spacing(model.len()) != 0 {
+                class = &classes[self.prng.index(SINGLE_SNAPSHOT_CLASSES)];
+            }
             let direction = if self.prng.boolean() {
                 Direction::Descending
             } else {
@@ -508,8 +533,19 @@ impl DeepChecker {
         model: &Model,
         classes: &[Class],
     ) -> Result<(), CheckFailure> {
-        let pair = self.rotation % (2 * classes.len());
+        let spacing = scan_spacing(model.len());
+        let mut pair = self.rotation % (2 * classes.len());
         self.rotation = self.rotation.wrapping_add(1);
+        // A scanning class's turn, off its one turn in `spacing` rounds, goes to the next
+        // single-snapshot class (class 0 is one, so this ends within one round).
+        let round = (self.rotation / (2 * classes.len())) as u64;
+        for _ in 0..classes.len() {
+            if !classes[pair / 2].scans() || round % spacing == 0 {
+                break;
+            }
+            pair = (pair + 2) % (2 * classes.len());
+        }
+        assert!(!classes[pair / 2].scans() || round % spacing == 0);
         let class = &classes[pair / 2];
         let cursor = self.cursors[pair];
         let direction = if pair % 2 == 0 {
@@ -612,6 +648,11 @@ impl DeepChecker {
         }
         copy
     }
+}
+
+/// One turn in how many goes to a class the level answers by scanning ([`SCAN_TABLES`]).
+fn scan_spacing(n: usize) -> u64 {
+    n.div_ceil(SCAN_TABLES).max(1) as u64
 }
 
 /// The key range of the `count` model tables (by `key_max`, in `direction`) from
