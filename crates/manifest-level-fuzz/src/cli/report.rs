@@ -38,7 +38,7 @@ pub fn run_cli(args: &ReportArgs) -> ExitCode {
         }
     };
     let heading = ReportHeading {
-        target: "campaign".into(),
+        target: String::new(),
         description: format!("findings file {}", args.findings.display()),
         stored_failures: None,
     };

@@ -23,7 +23,10 @@ impl CampaignReport {
     /// The whole page.
     pub fn to_html(&self) -> String {
         let mut html = String::new();
-        let title = format!("manifest-level-fuzz campaign: {}", self.heading.target);
+        let title = match self.heading.target.as_str() {
+            "" => "manifest-level-fuzz campaign".to_string(),
+            target => format!("manifest-level-fuzz campaign: {target}"),
+        };
         let _ = write!(
             html,
             "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\

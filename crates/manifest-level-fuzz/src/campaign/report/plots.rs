@@ -46,13 +46,15 @@ pub fn bar_chart(title: &str, value_label: &str, bars: &[(String, u64)]) -> Resu
             .disable_y_mesh()
             .y_labels(rows)
             .y_label_formatter(&|value| match value {
-                SegmentValue::CenterOf(row) => bars
-                    .get(rows - 1 - row.min(&(rows - 1)))
+                // The axis also asks for the segment past the last one: no label there.
+                SegmentValue::CenterOf(row) if *row < rows => bars
+                    .get(rows - 1 - row)
                     .map(|(label, _)| label.clone())
                     .unwrap_or_default(),
                 _ => String::new(),
             })
             .x_labels(6)
+            .label_style(("sans-serif", 12))
             .x_label_formatter(&|value| short_number(*value as f64))
             .x_desc(value_label)
             .draw()
@@ -101,6 +103,7 @@ pub fn line_chart(
             .configure_mesh()
             .x_desc(x_label)
             .y_desc(y_label)
+            .label_style(("sans-serif", 12))
             .x_label_formatter(&|value| short_number(*value))
             .y_label_formatter(&|value| short_number(*value))
             .draw()
@@ -144,6 +147,16 @@ mod tests {
         let svg = bar_chart("Op mix", "ops", &bars).unwrap();
         assert!(svg.starts_with("<svg"), "{svg}");
         assert!(svg.contains("insert_tables") && svg.contains("reset"));
+        assert_eq!(
+            svg.matches("\nreset\n").count(),
+            1,
+            "each label once: {svg}"
+        );
+        assert_eq!(
+            svg.matches("\ninsert_tables\n").count(),
+            1,
+            "each label once: {svg}"
+        );
         assert!(svg.contains("Op mix"));
         // One filled rectangle per bar, besides the background.
         let filled = svg.matches("fill=\"#3B6EA8\"").count();
