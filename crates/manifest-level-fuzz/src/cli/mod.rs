@@ -243,6 +243,12 @@ fn run_config(config: &RunConfig, args: &RunArgs) -> ExitCode {
             config.insert_count_max, config.growth_tables
         );
     }
+    if config.key != crate::level::key::KeyWidth::U64 {
+        println!(
+            "keys: {} (the model's u64 keys embedded, order kept)",
+            config.key
+        );
+    }
     if config.swarm {
         println!(
             "swarm: {}",

@@ -15,6 +15,7 @@ pub mod environment;
 #[cfg(feature = "arbitrary")]
 pub mod fuzz_input;
 pub mod generate;
+pub mod key;
 pub mod model;
 pub mod ops;
 pub mod oracle;
