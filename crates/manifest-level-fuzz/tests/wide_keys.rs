@@ -5,10 +5,13 @@
 
 use std::collections::HashSet;
 
-use manifest_level::Fault;
+use manifest_level::{Fault, NodePool, TableInfo};
 use manifest_level_fuzz::level::configuration::ConfigurationOverrides;
 use manifest_level_fuzz::level::environment::deep::CheckMode;
+use manifest_level_fuzz::level::environment::{Check, Environment};
+use manifest_level_fuzz::level::generate::Params;
 use manifest_level_fuzz::level::key::{embed_table, project_table, FuzzKey, KeyWidth};
+use manifest_level_fuzz::level::ops::FuzzOp;
 use manifest_level_fuzz::level::ops::OpSet;
 use manifest_level_fuzz::level::runner::{
     plan, run, run_ops, run_ops_then, run_ops_then_keyed, FailureCause, RunConfig,
@@ -268,6 +271,10 @@ fn cli_records_and_replays_a_u128_run() {
             .unwrap_or_else(|| panic!("no digest in {out}"))
     };
     assert_eq!(digest(&stdout(&replayed)), digest(&out));
+    // The key type comes from the trace: `--key` cannot be given with `--replay`.
+    let conflict = common::run_in(&dir, &["--replay", "run.jsonl", "--key", "u64"]);
+    assert_eq!(conflict.status.code(), Some(2), "{}", stderr(&conflict));
+    assert!(stderr(&conflict).contains("--key"), "{}", stderr(&conflict));
     // The u64 run of the seed ends elsewhere.
     let narrow = common::run_in(&dir, &["--seed", "5", "--events-max", "2000"]);
     assert_ne!(digest(&stdout(&narrow)), digest(&out));
@@ -393,4 +400,37 @@ fn a_u128_campaign_records_its_key() {
         seeds.iter().all(|line| line.contains(r#""key":"u128""#)),
         "{findings}"
     );
+}
+
+/// A level key corrupted in its low half alone (what a level that keeps only the high
+/// half, or truncates and restores it wrongly, would hand back) is caught: the
+/// environment compares in `u128`, where the projection to the model's keys would see
+/// nothing wrong.
+#[test]
+fn a_key_corrupted_in_its_low_half_is_caught() {
+    let params = Params::with_table_count_max(64);
+    let nodes = Environment::<u128>::nodes_needed(512, &params).unwrap();
+    let pool = NodePool::new(512, nodes).unwrap();
+    let mut env = Environment::<u128>::new(&pool, &params, Prng::from_seed(5)).unwrap();
+    for _ in 0..3 {
+        env.apply(&FuzzOp::InsertTables { count: 8 }).unwrap();
+    }
+    env.check_full_contents().unwrap();
+    // A table in the middle, so key_range_latest stays; its key_min loses its low half
+    // (still above the previous table, whose keys have a smaller high half).
+    let original = env.level_tables()[10];
+    let corrupted = TableInfo {
+        key_min: original.key_min & !u128::from(u64::MAX),
+        ..original
+    };
+    assert_ne!(corrupted, original);
+    assert_eq!(project_table(&corrupted), project_table(&original));
+    env.level_mut().remove_table(&original).unwrap();
+    env.level_mut().insert_table(corrupted).unwrap();
+    env.check_after_op().unwrap();
+    let failure = env.check_full_contents().unwrap_err();
+    assert_eq!(failure.what, Check::EqualsModel, "{failure}");
+    // An op that walks over the table sees it too.
+    let failure = env.apply(&FuzzOp::UpdateTables { count: 20 }).unwrap_err();
+    assert_eq!(failure.what, Check::EqualsModel, "{failure}");
 }

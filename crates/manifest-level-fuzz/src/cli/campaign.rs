@@ -113,8 +113,8 @@ pub struct CampaignArgs {
     pub op_set: Option<OpSet>,
 
     /// Swarm testing, the default: each seed draws its own op weights (switching some
-    /// ops off) and its level's shape (capacity, node size, insert count, growth). Level
-    /// only.
+    /// ops off) and its level's shape (capacity, node size, insert count, growth, key
+    /// type). Level only.
     #[arg(long, conflicts_with = "no_swarm")]
     pub swarm: bool,
 

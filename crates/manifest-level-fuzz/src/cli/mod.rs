@@ -130,7 +130,8 @@ pub struct RunArgs {
     #[arg(long = "ops", value_name = "SET", default_value = "faithful", value_parser = op_set_parser())]
     pub op_set: OpSet,
 
-    /// Swarm testing: this seed draws its own op weights, switching some ops off.
+    /// Swarm testing: this seed draws its own op weights, switching some ops off, and
+    /// its level's shape and key type (each shape flag given replaces its draw).
     #[arg(long)]
     pub swarm: bool,
 

@@ -175,7 +175,8 @@ impl RunConfig {
     }
 
     /// With `swarm` on, the configuration with the seed's drawn level shape (capacity,
-    /// node size, insert count, growth target; see [`crate::level::configuration`]),
+    /// node size, insert count, growth target, key type; see
+    /// [`crate::level::configuration`]),
     /// `overrides` in place of their draws; without `swarm`, the configuration as it is.
     #[must_use]
     pub fn with_drawn_configuration(self, overrides: ConfigurationOverrides) -> RunConfig {

@@ -22,9 +22,11 @@
 //!   of inserts, removes and resets;
 //! - **lookups**: `find` and `contains` for present tables and for perturbed copies
 //!   (another address, checksum, `snapshot_max`, `key_max`, `snapshot_min` or value
-//!   count: absent, or found but not equal);
-//! - **`key_range_contains`** on random keys and on the edges of `key_range_latest`:
-//!   exactly `key_range_latest` for `SNAPSHOT_LATEST`, always `true` for other snapshots;
+//!   count: absent, or found but not equal), and with `u128` keys a copy whose `key_max`
+//!   has the other low half (off the embedding's image: absent);
+//! - **`key_range_contains`** on random keys and on the edges of `key_range_latest` (with
+//!   `u128` keys, also the key next to each off the embedding's image): exactly
+//!   `key_range_latest` for `SNAPSHOT_LATEST`, always `true` for other snapshots;
 //! - **`verify()`**, the level's own from-scratch check of its structure (it panics on a
 //!   violation, which the runner reports like any panic), and level B against its model
 //!   (extended op set).
