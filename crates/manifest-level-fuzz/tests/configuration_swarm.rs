@@ -80,6 +80,7 @@ fn swarm_seeds_draw_their_shape_and_reproduce_it_from_their_command() {
                 node_size: Some(drawn.node_size),
                 insert_count_max: Some(drawn.insert_count_max),
                 growth_tables: Some(drawn.growth_tables),
+                key: Some(drawn.key),
             });
         assert_eq!(pinned, drawn);
         // One pinned value replaces its draw only.
@@ -139,8 +140,10 @@ fn require_states_passes_a_covering_campaign_and_fails_a_narrow_one() {
             "0..24",
             "--events-max",
             "4000",
+            // Two tables per node for either key type (64 bytes with u64 keys, 80 with
+            // u128 keys).
             "--node-size",
-            "128",
+            "192",
             "--jobs",
             "2",
             "--no-progress",
@@ -166,7 +169,7 @@ fn require_states_passes_a_covering_campaign_and_fails_a_narrow_one() {
     for field in [
         "\"config\":",
         "\"table_count_max\":",
-        "\"key\":\"u64\"",
+        "\"key\":\"u",
         "\"peak_tables\":",
         "\"peak_nodes\":",
         "\"states\":",

@@ -103,9 +103,9 @@ fn deep_extended_runs_pass() {
 #[test]
 fn large_levels_get_sampled_and_periodic_full_checks() {
     let params = Params::with_table_count_max(1_000);
-    let nodes = Environment::nodes_needed(1024, &params).unwrap();
+    let nodes = Environment::<u64>::nodes_needed(1024, &params).unwrap();
     let pool = NodePool::new(1024, nodes).unwrap();
-    let mut env = Environment::new(&pool, &params, Prng::from_seed(1)).unwrap();
+    let mut env = Environment::<u64>::new(&pool, &params, Prng::from_seed(1)).unwrap();
     let mut deep = DeepChecker::new(Prng::from_seed(2));
     let mut ops = vec![FuzzOp::InsertTables { count: 10 }; 60];
     ops.push(FuzzOp::UpdateTables { count: 30 });
@@ -131,8 +131,8 @@ fn large_levels_get_sampled_and_periodic_full_checks() {
 #[test]
 fn deep_checks_see_what_the_faithful_checks_cannot() {
     let params = Params::with_table_count_max(64);
-    let pool = NodePool::new(256, Environment::nodes_needed(256, &params).unwrap()).unwrap();
-    let mut env = Environment::new(&pool, &params, Prng::from_seed(1)).unwrap();
+    let pool = NodePool::new(256, Environment::<u64>::nodes_needed(256, &params).unwrap()).unwrap();
+    let mut env = Environment::<u64>::new(&pool, &params, Prng::from_seed(1)).unwrap();
     for op in [
         FuzzOp::InsertTables { count: 10 },
         FuzzOp::UpdateTables { count: 3 },
@@ -170,10 +170,10 @@ fn deep_checks_see_what_the_faithful_checks_cannot() {
 fn deep_checks_allocate_nothing() {
     for op_set in [OpSet::Faithful, OpSet::Extended] {
         let params = Params::with_table_count_max(400);
-        let nodes = Environment::nodes_needed_for(512, &params, op_set).unwrap();
+        let nodes = Environment::<u64>::nodes_needed_for(512, &params, op_set).unwrap();
         let pool = NodePool::new(512, nodes).unwrap();
         let mut env = match op_set {
-            OpSet::Faithful => Environment::new(&pool, &params, Prng::from_seed(1)),
+            OpSet::Faithful => Environment::<u64>::new(&pool, &params, Prng::from_seed(1)),
             OpSet::Extended => {
                 Environment::new_extended(&pool, &params, Prng::from_seed(1), Prng::from_seed(4))
             }

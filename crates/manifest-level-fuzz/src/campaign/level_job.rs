@@ -196,7 +196,7 @@ fn configuration_record(config: &RunConfig) -> serde_json::Value {
         OpSet::Extended => 2,
     };
     let mut record = serde_json::to_value(config.configuration()).expect("a shape serializes");
-    record["key"] = "u64".into();
+    record["key"] = config.key.name().into();
     record["levels"] = levels.into();
     record
 }

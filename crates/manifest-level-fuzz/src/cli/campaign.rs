@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::CommandFactory;
 
-use super::values::{check_mode_parser, op_set_parser};
+use super::values::{check_mode_parser, key_width_parser, op_set_parser};
 use super::{Cli, EXIT_FAILURE, EXIT_USAGE};
 use crate::campaign::level_job::FuzzSeedJob;
 use crate::campaign::regressions::{replay_stored, Replayed, StoredReplay};
@@ -18,6 +18,7 @@ use crate::campaign::{
 };
 use crate::level::configuration::ConfigurationOverrides;
 use crate::level::environment::deep::CheckMode;
+use crate::level::key::KeyWidth;
 use crate::level::ops::OpSet;
 use crate::level::runner::RunConfig;
 use crate::segmented_array::{Faults, SegmentedArrayFuzzConfig};
@@ -96,6 +97,11 @@ pub struct CampaignArgs {
     #[arg(long, value_name = "N")]
     pub growth_tables: Option<u32>,
 
+    /// The level's key type, `u64` or `u128` [default: drawn per seed, u128 on a quarter
+    /// of the seeds; u64 with --no-swarm] (level only).
+    #[arg(long, value_name = "KEY", value_parser = key_width_parser())]
+    pub key: Option<KeyWidth>,
+
     /// What to check after every op: `deep` (the default in campaigns: the whole level
     /// against the model) or `faithful` (the seed's checks only). Level only.
     #[arg(long, value_name = "MODE", value_parser = check_mode_parser())]
@@ -107,8 +113,8 @@ pub struct CampaignArgs {
     pub op_set: Option<OpSet>,
 
     /// Swarm testing, the default: each seed draws its own op weights (switching some
-    /// ops off) and its level's shape (capacity, node size, insert count, growth). Level
-    /// only.
+    /// ops off) and its level's shape (capacity, node size, insert count, growth, key
+    /// type). Level only.
     #[arg(long, conflicts_with = "no_swarm")]
     pub swarm: bool,
 
@@ -181,6 +187,7 @@ impl CampaignArgs {
                 .insert_count_max
                 .unwrap_or(crate::level::generate::INSERT_COUNT_MAX),
             growth_tables: self.growth_tables.unwrap_or(0),
+            key: self.key.unwrap_or_default(),
             check: self.check.unwrap_or(CheckMode::Deep),
             swarm: !self.no_swarm,
             #[cfg(feature = "fault-injection")]
@@ -214,6 +221,7 @@ impl CampaignArgs {
             ("--table-count-max", self.table_count_max.is_some()),
             ("--insert-count-max", self.insert_count_max.is_some()),
             ("--growth-tables", self.growth_tables.is_some()),
+            ("--key", self.key.is_some()),
             ("--check", self.check.is_some()),
             ("--ops", self.op_set.is_some()),
             ("--swarm", self.swarm),
@@ -245,6 +253,7 @@ impl CampaignArgs {
             node_size: self.node_size,
             insert_count_max: self.insert_count_max,
             growth_tables: self.growth_tables,
+            key: self.key,
         }
     }
 
@@ -319,6 +328,7 @@ fn shown_level_config(base: &RunConfig, overrides: &ConfigurationOverrides) -> S
             ("node_size", overrides.node_size.is_some()),
             ("insert_count_max", overrides.insert_count_max.is_some()),
             ("growth_tables", overrides.growth_tables.is_some()),
+            ("key", overrides.key.is_some()),
             ("weights", false),
         ];
         for (field, pinned) in pinned {

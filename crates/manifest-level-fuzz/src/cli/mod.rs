@@ -130,7 +130,8 @@ pub struct RunArgs {
     #[arg(long = "ops", value_name = "SET", default_value = "faithful", value_parser = op_set_parser())]
     pub op_set: OpSet,
 
-    /// Swarm testing: this seed draws its own op weights, switching some ops off.
+    /// Swarm testing: this seed draws its own op weights, switching some ops off, and
+    /// its level's shape and key type (each shape flag given replaces its draw).
     #[arg(long)]
     pub swarm: bool,
 
@@ -241,6 +242,12 @@ fn run_config(config: &RunConfig, args: &RunArgs) -> ExitCode {
         println!(
             "level shape: insert_count_max={} growth_tables={}",
             config.insert_count_max, config.growth_tables
+        );
+    }
+    if config.key != crate::level::key::KeyWidth::U64 {
+        println!(
+            "keys: {} (the model's u64 keys embedded, order kept)",
+            config.key
         );
     }
     if config.swarm {

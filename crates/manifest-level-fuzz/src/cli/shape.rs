@@ -1,13 +1,16 @@
-//! The level-shape flags of a run and of `bench`: capacity, node size, insert size and
-//! growth target, each a default or, with `--swarm`, a per-seed draw that the flag replaces.
+//! The level-shape flags of a run and of `bench`: capacity, node size, insert size, growth
+//! target and key type, each a default or, with `--swarm`, a per-seed draw that the flag
+//! replaces.
 
 use clap::Args;
 use manifest_level::{NODE_ALIGN, NODE_SIZE_MAX};
 
+use crate::cli::values::key_width_parser;
 use crate::level::configuration::ConfigurationOverrides;
+use crate::level::key::KeyWidth;
 use crate::level::runner::{RunConfig, TABLE_COUNT_MAX_LIMIT};
 
-/// `--table-count-max`, `--node-size`, `--insert-count-max`, `--growth-tables`.
+/// `--table-count-max`, `--node-size`, `--insert-count-max`, `--growth-tables`, `--key`.
 #[derive(Clone, Debug, Default, Args)]
 pub struct ShapeArgs {
     /// The level's capacity, in tables [default: 1024; drawn per seed with --swarm].
@@ -27,6 +30,11 @@ pub struct ShapeArgs {
     /// drawn per seed with --swarm].
     #[arg(long, value_name = "N")]
     pub growth_tables: Option<u32>,
+
+    /// The level's key type; the model's u64 keys embed into it, order kept [default:
+    /// u64; drawn per seed with --swarm, u128 on a quarter of the seeds].
+    #[arg(long, value_name = "KEY", value_parser = key_width_parser())]
+    pub key: Option<KeyWidth>,
 }
 
 impl ShapeArgs {
@@ -37,6 +45,7 @@ impl ShapeArgs {
             node_size: self.node_size,
             insert_count_max: self.insert_count_max,
             growth_tables: self.growth_tables,
+            key: self.key,
         }
     }
 

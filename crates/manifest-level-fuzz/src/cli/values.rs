@@ -4,6 +4,7 @@
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 
 use crate::level::environment::deep::CheckMode;
+use crate::level::key::KeyWidth;
 use crate::level::ops::OpSet;
 
 fn check_mode_help(mode: CheckMode) -> &'static str {
@@ -13,6 +14,15 @@ fn check_mode_help(mode: CheckMode) -> &'static str {
         }
         CheckMode::Deep => {
             "the faithful checks, then the level against the model after every op (whole or in windows)"
+        }
+    }
+}
+
+fn key_width_help(width: KeyWidth) -> &'static str {
+    match width {
+        KeyWidth::U64 => "u64 keys: the model's keys as they are",
+        KeyWidth::U128 => {
+            "u128 keys: the model's keys embedded, order kept, with information in both halves"
         }
     }
 }
@@ -42,4 +52,12 @@ pub fn op_set_parser() -> impl TypedValueParser<Value = OpSet> {
     let values = OpSet::ALL.map(|set| PossibleValue::new(set.name()).help(op_set_help(set)));
     PossibleValuesParser::new(values)
         .map(|name| OpSet::from_name(&name).expect("clap checked the possible values"))
+}
+
+/// Parses `--key u64|u128`.
+pub fn key_width_parser() -> impl TypedValueParser<Value = KeyWidth> {
+    let values =
+        KeyWidth::ALL.map(|width| PossibleValue::new(width.name()).help(key_width_help(width)));
+    PossibleValuesParser::new(values)
+        .map(|name| KeyWidth::from_name(&name).expect("clap checked the possible values"))
 }

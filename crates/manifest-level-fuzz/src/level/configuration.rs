@@ -13,7 +13,11 @@
 //!   (bulk inserts, as a compaction's output or a manifest replay makes);
 //! - `growth_tables`: none on half the seeds, else 10%..=100% of the capacity. Until the
 //!   level first holds that many tables, removals, resets and compactions insert instead
-//!   ([`crate::level::generate::Params::growth_tables`]), so big levels become big.
+//!   ([`crate::level::generate::Params::growth_tables`]), so big levels become big;
+//! - `key`: `u128` keys on a quarter of the seeds, else `u64` ([`crate::level::key`]).
+//!   Drawn last, so adding it left the other draws of every seed as they were. The node
+//!   size is raised to hold 2 tables of the seed's key type; a node size given on the
+//!   command line that holds fewer than 2 tables of `u128` keys keeps the seed at `u64`.
 //!
 //! Every value is drawn on every seed, in this order, whatever is pinned: a value given on
 //! the command line ([`ConfigurationOverrides`]) replaces its draw and leaves the others
@@ -23,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::level::environment::Environment;
 use crate::level::generate::{Params, INSERT_COUNT_MAX};
+use crate::level::key::KeyWidth;
 use crate::support::prng::Prng;
 
 /// The smallest `table_count_max` a swarm seed draws.
@@ -54,6 +59,9 @@ pub struct Configuration {
     pub insert_count_max: u32,
     /// The growth phase's target (0: none).
     pub growth_tables: u32,
+    /// The level's key type.
+    #[serde(default)]
+    pub key: KeyWidth,
 }
 
 /// Values given on the command line, which replace their draws.
@@ -67,6 +75,8 @@ pub struct ConfigurationOverrides {
     pub insert_count_max: Option<u32>,
     /// `--growth-tables`.
     pub growth_tables: Option<u32>,
+    /// `--key`.
+    pub key: Option<KeyWidth>,
 }
 
 /// The configuration a swarm seed draws from `prng` (see the [module docs](self)), with
@@ -83,11 +93,21 @@ pub fn draw(prng: &mut Prng, overrides: ConfigurationOverrides) -> Configuration
     let insert_count_max = log_uniform(prng, 8, INSERT_COUNT_MAX_DRAWN);
     let grows = prng.boolean();
     let growth_percent = prng.range_inclusive(10, 100);
+    let wide_keys = prng.chance(1, 4);
 
+    // A pinned node size too small for 2 tables of u128 keys keeps the seed at u64.
+    let wide_fits = overrides
+        .node_size
+        .is_none_or(|size| holds_two_tables(size, KeyWidth::U128));
+    let key = overrides.key.unwrap_or(if wide_keys && wide_fits {
+        KeyWidth::U128
+    } else {
+        KeyWidth::U64
+    });
     let table_count_max = overrides.table_count_max.unwrap_or(table_count_max);
     let node_size = overrides
         .node_size
-        .unwrap_or_else(|| holding_two_tables(node_size_step as usize * NODE_SIZE_DRAWN_STEP));
+        .unwrap_or_else(|| holding_two_tables(node_size_step as usize * NODE_SIZE_DRAWN_STEP, key));
     let insert_count_max = overrides.insert_count_max.unwrap_or(if bulk {
         insert_count_max.min(table_count_max.max(INSERT_COUNT_MAX))
     } else {
@@ -103,6 +123,7 @@ pub fn draw(prng: &mut Prng, overrides: ConfigurationOverrides) -> Configuration
         node_size,
         insert_count_max,
         growth_tables,
+        key,
     }
 }
 
@@ -116,18 +137,25 @@ fn log_uniform(prng: &mut Prng, min: u32, max: u32) -> u32 {
 }
 
 /// `node_size`, or the smallest larger multiple of [`NODE_SIZE_DRAWN_STEP`] whose node
-/// holds 2 tables.
-fn holding_two_tables(node_size: usize) -> usize {
-    let holds =
-        |size: usize| Environment::nodes_needed(size, &Params::with_table_count_max(2)).is_ok();
+/// holds 2 tables of keys `key`.
+fn holding_two_tables(node_size: usize, key: KeyWidth) -> usize {
     let mut size = node_size;
     for _ in 0..NODE_SIZE_DRAWN_MAX / NODE_SIZE_DRAWN_STEP {
-        if holds(size) {
+        if holds_two_tables(size, key) {
             return size;
         }
         size += NODE_SIZE_DRAWN_STEP;
     }
     panic!("no node size from {node_size} up holds 2 tables");
+}
+
+/// Whether a node of `node_size` bytes holds 2 tables of keys `key`.
+fn holds_two_tables(node_size: usize, key: KeyWidth) -> bool {
+    let params = Params::with_table_count_max(2);
+    match key {
+        KeyWidth::U64 => Environment::<u64>::nodes_needed(node_size, &params).is_ok(),
+        KeyWidth::U128 => Environment::<u128>::nodes_needed(node_size, &params).is_ok(),
+    }
 }
 
 #[cfg(test)]
@@ -138,7 +166,7 @@ mod tests {
     fn draws_stay_in_range_and_reach_both_ends() {
         let mut prng = Prng::from_seed(9);
         let (mut smallest, mut largest) = (u32::MAX, 0);
-        let (mut grown, mut bulk) = (0, 0);
+        let (mut grown, mut bulk, mut wide) = (0, 0, 0);
         for _ in 0..4000 {
             let drawn = draw(&mut prng, ConfigurationOverrides::default());
             assert!((8..=1 << 18).contains(&drawn.table_count_max), "{drawn:?}");
@@ -152,7 +180,9 @@ mod tests {
             largest = largest.max(drawn.table_count_max);
             grown += u32::from(drawn.growth_tables > 0);
             bulk += u32::from(drawn.insert_count_max != INSERT_COUNT_MAX);
+            wide += u32::from(drawn.key == KeyWidth::U128);
         }
+        assert!((700..1300).contains(&wide), "{wide} of 4000 with u128 keys");
         assert!(smallest <= 9 && largest > 1 << 17, "{smallest}..{largest}");
         assert!((1500..2500).contains(&grown) && (1500..2500).contains(&bulk));
     }
@@ -185,6 +215,7 @@ mod tests {
             node_size: Some(free.node_size),
             insert_count_max: Some(free.insert_count_max),
             growth_tables: Some(free.growth_tables),
+            key: Some(free.key),
         };
         assert_eq!(draw(&mut Prng::from_seed(77), all), free);
     }

@@ -20,7 +20,8 @@ use manifest_level::{KeyRange, TableInfo, SNAPSHOT_LATEST};
 use crate::level::oracle;
 use crate::support::prng::Prng;
 
-/// The key type the fuzzer uses.
+/// The model's key type. The level's may be wider: [`crate::level::key`] embeds these keys
+/// into it.
 pub type Key = u64;
 
 /// A table of the fuzzer's level.

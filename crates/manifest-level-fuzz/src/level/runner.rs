@@ -27,7 +27,7 @@ use crate::level::configuration::{self, Configuration, ConfigurationOverrides};
 use crate::level::environment::deep::{CheckMode, DeepChecker, DeepStats};
 use crate::level::environment::{CheckFailure, Environment};
 use crate::level::generate::{generate_more, GenerateContext, InvalidOp, Params, INSERT_COUNT_MAX};
-use crate::level::model::Table;
+use crate::level::key::{FuzzKey, KeyWidth};
 use crate::level::ops::{FuzzOp, OpCounts, OpSet, Weights};
 use crate::level::states::StateCounts;
 use crate::support::panic::catch_panic;
@@ -97,6 +97,11 @@ pub struct RunConfig {
     /// level first holds this many tables. 0 (the seed): no growth phase.
     #[serde(default, skip_serializing_if = "is_default")]
     pub growth_tables: u32,
+    /// The level's key type (`--key`; a swarm run draws it): `u64`, the seed's, or
+    /// `u128`, into which the model's keys embed ([`crate::level::key`]). Does not change
+    /// the ops or the model's tables.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub key: KeyWidth,
     /// Whether to log every op to stderr before executing it (`-v`). Not part of a
     /// trace: logging does not change a run.
     #[serde(skip)]
@@ -131,6 +136,7 @@ impl RunConfig {
             swarm: false,
             insert_count_max: INSERT_COUNT_MAX,
             growth_tables: 0,
+            key: KeyWidth::U64,
             log_ops: false,
             #[cfg(feature = "fault-injection")]
             fault: None,
@@ -169,7 +175,8 @@ impl RunConfig {
     }
 
     /// With `swarm` on, the configuration with the seed's drawn level shape (capacity,
-    /// node size, insert count, growth target; see [`crate::level::configuration`]),
+    /// node size, insert count, growth target, key type; see
+    /// [`crate::level::configuration`]),
     /// `overrides` in place of their draws; without `swarm`, the configuration as it is.
     #[must_use]
     pub fn with_drawn_configuration(self, overrides: ConfigurationOverrides) -> RunConfig {
@@ -182,6 +189,7 @@ impl RunConfig {
             node_size: drawn.node_size,
             insert_count_max: drawn.insert_count_max,
             growth_tables: drawn.growth_tables,
+            key: drawn.key,
             ..self
         }
     }
@@ -195,6 +203,7 @@ impl RunConfig {
             node_size: overrides.node_size.unwrap_or(self.node_size),
             insert_count_max: overrides.insert_count_max.unwrap_or(self.insert_count_max),
             growth_tables: overrides.growth_tables.unwrap_or(self.growth_tables),
+            key: overrides.key.unwrap_or(self.key),
             ..self
         }
         .with_drawn_configuration(overrides)
@@ -207,6 +216,7 @@ impl RunConfig {
             node_size: self.node_size,
             insert_count_max: self.insert_count_max,
             growth_tables: self.growth_tables,
+            key: self.key,
         }
     }
 
@@ -243,14 +253,16 @@ impl RunConfig {
                 self.node_size
             )));
         }
-        let nodes = Environment::nodes_needed_for(self.node_size, &self.params(), self.ops)
-            .map_err(|_| {
-                ConfigError(format!(
-                    "node size {} is too small: a node must hold at least 2 tables of {} bytes",
-                    self.node_size,
-                    size_of::<Table>()
-                ))
-            })?;
+        let (nodes, table_size) = match self.key {
+            KeyWidth::U64 => self.nodes_needed::<u64>(),
+            KeyWidth::U128 => self.nodes_needed::<u128>(),
+        };
+        let nodes = nodes.map_err(|_| {
+            ConfigError(format!(
+                "node size {} is too small: a node must hold at least 2 tables of {table_size} bytes",
+                self.node_size,
+            ))
+        })?;
         if nodes > NODE_COUNT_MAX {
             return Err(ConfigError(format!(
                 "{nodes} nodes of {} bytes needed for {} tables; at most {NODE_COUNT_MAX}",
@@ -270,6 +282,12 @@ impl RunConfig {
             )));
         }
         Ok(nodes)
+    }
+
+    /// The pool nodes a run with keys `K` needs, and the size of one of its tables.
+    fn nodes_needed<K: FuzzKey>(&self) -> (Result<u32, manifest_level::Error>, usize) {
+        let nodes = Environment::<K>::nodes_needed_for(self.node_size, &self.params(), self.ops);
+        (nodes, size_of::<manifest_level::TableInfo<K>>())
     }
 
     /// `insert_count_max` is positive and `growth_tables` at most the capacity.
@@ -323,6 +341,9 @@ impl RunConfig {
         }
         if self.growth_tables != 0 {
             command.push_str(&format!(" --growth-tables {}", self.growth_tables));
+        }
+        if self.key != KeyWidth::U64 {
+            command.push_str(&format!(" --key {}", self.key));
         }
         #[cfg(feature = "fault-injection")]
         if let Some(fault) = self.fault {
@@ -626,7 +647,7 @@ pub fn run_plan(config: &RunConfig, plan: &RunPlan) -> Result<RunReport, RunFail
         (plan.seed, plan.weights),
         (config.seed, config.effective_weights())
     );
-    execute(config, &plan.ops, false, |_| ()).map(|(report, ())| report)
+    execute_keyed(config, &plan.ops, false)
 }
 
 /// Runs an explicit op list with `config`'s parameters and table contents.
@@ -634,16 +655,41 @@ pub fn run_plan(config: &RunConfig, plan: &RunPlan) -> Result<RunReport, RunFail
 /// The list is validated first (every op must be able to apply); an invalid list fails
 /// with [`FailureCause::InvalidOp`] before anything runs.
 pub fn run_ops(config: &RunConfig, ops: &[FuzzOp]) -> Result<RunReport, RunFailure> {
-    run_ops_then(config, ops, |_| ()).map(|(report, ())| report)
+    validate_ops(config, ops)?;
+    execute_keyed(config, ops, true)
 }
 
 /// Like [`run_ops`], then calls `inspect` with the final environment (for tests that
-/// compare final states, or extra checks at the end).
+/// compare final states, or extra checks at the end). For `u64` keys only (a `u128`
+/// config fails as invalid; see [`run_ops_then_keyed`]).
 pub fn run_ops_then<R>(
     config: &RunConfig,
     ops: &[FuzzOp],
     inspect: impl FnOnce(&Environment<'_>) -> R,
 ) -> Result<(RunReport, R), RunFailure> {
+    run_ops_then_keyed::<u64, R>(config, ops, inspect)
+}
+
+/// [`run_ops_then`] for keys `K`, which must be `config.key`'s type.
+pub fn run_ops_then_keyed<K: FuzzKey, R>(
+    config: &RunConfig,
+    ops: &[FuzzOp],
+    inspect: impl FnOnce(&Environment<'_, K>) -> R,
+) -> Result<(RunReport, R), RunFailure> {
+    if config.key != K::WIDTH {
+        let error = ConfigError(format!(
+            "the inspector takes {} keys, the configuration has {}",
+            K::WIDTH,
+            config.key
+        ));
+        return Err(config_failure(config, error));
+    }
+    validate_ops(config, ops)?;
+    execute(config, ops, true, inspect)
+}
+
+/// Checks `config`, then that every op of `ops` can apply in turn (nothing runs).
+fn validate_ops(config: &RunConfig, ops: &[FuzzOp]) -> Result<(), RunFailure> {
     if let Err(error) = config.validate() {
         return Err(config_failure(config, error));
     }
@@ -660,7 +706,21 @@ pub fn run_ops_then<R>(
             });
         }
     }
-    execute(config, ops, true, inspect)
+    Ok(())
+}
+
+/// [`execute`] with the level's key type of `config.key`: the one dispatch on the key
+/// width per run (the ops then run monomorphized).
+fn execute_keyed(
+    config: &RunConfig,
+    ops: &[FuzzOp],
+    explicit_ops: bool,
+) -> Result<RunReport, RunFailure> {
+    let result = match config.key {
+        KeyWidth::U64 => execute::<u64, ()>(config, ops, explicit_ops, |_| ()),
+        KeyWidth::U128 => execute::<u128, ()>(config, ops, explicit_ops, |_| ()),
+    };
+    result.map(|(report, ())| report)
 }
 
 fn config_failure(config: &RunConfig, error: ConfigError) -> RunFailure {
@@ -676,29 +736,17 @@ fn config_failure(config: &RunConfig, error: ConfigError) -> RunFailure {
 
 /// Builds the environment and executes `ops` in it, catching panics. Whatever the ops
 /// checked along the way, the run ends with the whole level against the whole model.
-fn execute<R>(
+fn execute<K: FuzzKey, R>(
     config: &RunConfig,
     ops: &[FuzzOp],
     explicit_ops: bool,
-    inspect: impl FnOnce(&Environment<'_>) -> R,
+    inspect: impl FnOnce(&Environment<'_, K>) -> R,
 ) -> Result<(RunReport, R), RunFailure> {
     let nodes = config.validate().expect("validated by the caller");
-    let params = config.params();
     let pool = NodePool::new(config.node_size, nodes).expect("validated node size and count");
     let streams = streams(config.seed);
-    let mut env = match config.ops {
-        OpSet::Faithful => Environment::new(&pool, &params, table_stream(config, streams.tables)),
-        OpSet::Extended => Environment::new_extended(
-            &pool,
-            &params,
-            table_stream(config, streams.tables),
-            streams.query,
-        ),
-    }
-    .expect("validated parameters");
+    let mut env = environment::<K>(config, &pool, streams.tables, streams.query);
     let mut deep = (config.check == CheckMode::Deep).then(|| DeepChecker::new(streams.deep));
-    #[cfg(feature = "fault-injection")]
-    env.level_mut().inject_fault(config.fault);
 
     let failure = |op_index: usize, cause: FailureCause| RunFailure {
         config: config.clone(),
@@ -747,6 +795,26 @@ fn execute<R>(
     Ok((report, inspected))
 }
 
+/// The environment of `config`'s run on `pool`, with its planted fault if any.
+fn environment<'pool, K: FuzzKey>(
+    config: &RunConfig,
+    pool: &'pool NodePool,
+    tables: Prng,
+    query: Prng,
+) -> Environment<'pool, K> {
+    let params = config.params();
+    let tables = table_stream(config, tables);
+    let env = match config.ops {
+        OpSet::Faithful => Environment::new(pool, &params, tables),
+        OpSet::Extended => Environment::new_extended(pool, &params, tables, query),
+    };
+    #[allow(unused_mut)]
+    let mut env = env.expect("validated parameters");
+    #[cfg(feature = "fault-injection")]
+    env.level_mut().inject_fault(config.fault);
+    env
+}
+
 /// The table-contents stream of a run: the seed's, or with the planted nondeterminism
 /// (tests only) one seeded from the clock.
 fn table_stream(config: &RunConfig, seeded: Prng) -> Prng {
@@ -762,7 +830,7 @@ fn table_stream(config: &RunConfig, seeded: Prng) -> Prng {
 }
 
 /// The report of a run of `seed` that ended in `env` (no ops counted, no time yet).
-fn final_report(seed: u64, env: &Environment<'_>) -> RunReport {
+fn final_report<K: FuzzKey>(seed: u64, env: &Environment<'_, K>) -> RunReport {
     RunReport {
         seed,
         ops_run: 0,

@@ -42,6 +42,9 @@ pub enum State {
     RebuildMultiNode,
     /// A retired table inserted (a rebuild's replay of a retired table).
     RetiredTableInserted,
+    /// The run's level has `u128` keys (counted once per run; see
+    /// [`crate::level::key`]).
+    U128Keys,
 }
 
 /// How many [`State`]s there are.
@@ -49,7 +52,7 @@ pub const STATE_COUNT: usize = State::ALL.len();
 
 impl State {
     /// Every state, in declaration order.
-    pub const ALL: [State; 13] = [
+    pub const ALL: [State; 14] = [
         State::NodeAcquired,
         State::NodeReleased,
         State::NodesPast128,
@@ -63,6 +66,7 @@ impl State {
         State::TablesPast4096,
         State::RebuildMultiNode,
         State::RetiredTableInserted,
+        State::U128Keys,
     ];
 
     /// Every state's name, in [`State::ALL`] order.
@@ -80,6 +84,7 @@ impl State {
         "tables_past_4096",
         "rebuild_multi_node",
         "retired_table_inserted",
+        "u128_keys",
     ];
 
     /// The snake-case name findings records use.

@@ -22,9 +22,11 @@
 //!   of inserts, removes and resets;
 //! - **lookups**: `find` and `contains` for present tables and for perturbed copies
 //!   (another address, checksum, `snapshot_max`, `key_max`, `snapshot_min` or value
-//!   count: absent, or found but not equal);
-//! - **`key_range_contains`** on random keys and on the edges of `key_range_latest`:
-//!   exactly `key_range_latest` for `SNAPSHOT_LATEST`, always `true` for other snapshots;
+//!   count: absent, or found but not equal), and with `u128` keys a copy whose `key_max`
+//!   has the other low half (off the embedding's image: absent);
+//! - **`key_range_contains`** on random keys and on the edges of `key_range_latest` (with
+//!   `u128` keys, also the key next to each off the embedding's image): exactly
+//!   `key_range_latest` for `SNAPSHOT_LATEST`, always `true` for other snapshots;
 //! - **`verify()`**, the level's own from-scratch check of its structure (it panics on a
 //!   violation, which the runner reports like any panic), and level B against its model
 //!   (extended op set).
@@ -86,13 +88,15 @@
 use core::fmt;
 
 use manifest_level::{
-    Direction, KeyRange, ManifestLevel, Query, Visibility, SNAPSHOT_LATEST, SNAPSHOT_MAX_LIVE,
+    Direction, KeyRange, ManifestLevel, Query, TableInfo, Visibility, SNAPSHOT_LATEST,
+    SNAPSHOT_MAX_LIVE,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::level::environment::extended::check_level_b;
 use crate::level::environment::{check, check_eq, Check, CheckFailure, Environment};
 use crate::level::generate::RETAINED_MAX;
+use crate::level::key::{embed_query, embed_range, embed_table, FuzzKey};
 use crate::level::model::{Key, Model, Table};
 use crate::level::oracle;
 use crate::level::sample::{pick_edge_key, pick_range, pick_snapshot};
@@ -244,8 +248,8 @@ impl Classes {
 /// The counters of `env`'s level: `len`, `generation` and `is_empty`; the visible
 /// counters recomputed from the model when `full`, else as the ops tracked them; and
 /// `key_range_latest`, which it returns (the model's).
-fn check_counters(
-    env: &Environment<'_>,
+fn check_counters<K: FuzzKey>(
+    env: &Environment<'_, K>,
     full: bool,
 ) -> Result<Option<KeyRange<Key>>, CheckFailure> {
     let level = env.level();
@@ -269,7 +273,11 @@ fn check_counters(
         check_eq!(Check::ValueCountVisible, expected: env.live_values(), found: level.value_count_visible());
     }
     let key_range_latest = model.key_range_latest();
-    check_eq!(Check::KeyRangeLatest, expected: key_range_latest, found: level.key_range_latest());
+    check_eq!(
+        Check::KeyRangeLatest,
+        expected: key_range_latest.map(embed_range::<K>),
+        found: level.key_range_latest(),
+    );
     Ok(key_range_latest)
 }
 
@@ -334,7 +342,7 @@ impl DeepChecker {
 
     /// Checks the whole level of `env` against its model (full or sampled, see the
     /// [module docs](self)).
-    pub fn check(&mut self, env: &Environment<'_>) -> Result<(), CheckFailure> {
+    pub fn check<K: FuzzKey>(&mut self, env: &Environment<'_, K>) -> Result<(), CheckFailure> {
         let n = env.model().len();
         self.stats.ops += 1;
         self.since_full += 1;
@@ -367,7 +375,7 @@ impl DeepChecker {
 
     /// The visibility classes of this op (see the [module docs](self)); draws the
     /// historic snapshot.
-    fn classes(&mut self, env: &Environment<'_>) -> Classes {
+    fn classes<K: FuzzKey>(&mut self, env: &Environment<'_, K>) -> Classes {
         let current = env.snapshot();
         let retained = env.retained();
         let historic = self.prng.range_inclusive(1, current);
@@ -394,7 +402,11 @@ impl DeepChecker {
 
     /// A full check: every class whole in both directions, `find`/`contains` for every
     /// table and for perturbed copies of random ones, `verify()`, and level B.
-    fn full_check(&mut self, env: &Environment<'_>, classes: &[Class]) -> Result<(), CheckFailure> {
+    fn full_check<K: FuzzKey>(
+        &mut self,
+        env: &Environment<'_, K>,
+        classes: &[Class],
+    ) -> Result<(), CheckFailure> {
         let level = env.level();
         let model = env.model();
         self.stats.full += 1;
@@ -412,9 +424,9 @@ impl DeepChecker {
     }
 
     /// Every class whole, in each of `directions`.
-    fn compare_classes(
+    fn compare_classes<K: FuzzKey>(
         &mut self,
-        env: &Environment<'_>,
+        env: &Environment<'_, K>,
         classes: &[Class],
         directions: &[Direction],
     ) -> Result<(), CheckFailure> {
@@ -428,7 +440,7 @@ impl DeepChecker {
 
     /// `find` and `contains` for [`LOOKUPS_PER_OP`] random tables and a perturbed copy
     /// of each.
-    fn random_lookups(&mut self, env: &Environment<'_>) -> Result<(), CheckFailure> {
+    fn random_lookups<K: FuzzKey>(&mut self, env: &Environment<'_, K>) -> Result<(), CheckFailure> {
         let model = env.model();
         for _ in 0..LOOKUPS_PER_OP.min(model.len()) {
             let index = self.prng.index(model.len());
@@ -438,9 +450,9 @@ impl DeepChecker {
     }
 
     /// A sampled check: [`WINDOWS_PER_OP`] windows and the random lookups.
-    fn sampled_check(
+    fn sampled_check<K: FuzzKey>(
         &mut self,
-        env: &Environment<'_>,
+        env: &Environment<'_, K>,
         classes: &[Class],
     ) -> Result<(), CheckFailure> {
         self.stats.sampled += 1;
@@ -454,9 +466,9 @@ impl DeepChecker {
     /// table of the class in the range compared. Above [`FULL_TABLES`] a range spanning
     /// more than [`RANGE_TABLES_MAX`] model tables is cut there, from the end its
     /// direction starts at; most drawn ranges are narrow and end before that.
-    fn check_ranges(
+    fn check_ranges<K: FuzzKey>(
         &mut self,
-        env: &Environment<'_>,
+        env: &Environment<'_, K>,
         classes: &[Class],
     ) -> Result<(), CheckFailure> {
         let level = env.level();
@@ -485,13 +497,16 @@ impl DeepChecker {
     /// `key_range_contains` for [`KEYS_PER_OP`] keys (the edges of `key_range_latest`,
     /// the model's, then keys on or next to table edges): at latest exactly
     /// `key_range_latest`, at another snapshot always `true`.
-    fn check_key_range_contains(
+    ///
+    /// The model's keys are embedded into the level's key type; with `u128` keys each
+    /// probe also asks for the key next to it outside the embedding's image.
+    fn check_key_range_contains<K: FuzzKey>(
         &mut self,
-        env: &Environment<'_>,
+        env: &Environment<'_, K>,
         key_range_latest: Option<KeyRange<Key>>,
     ) -> Result<(), CheckFailure> {
-        let level = env.level();
         let model = env.model();
+        let range = key_range_latest.map(embed_range::<K>);
         for i in 0..KEYS_PER_OP {
             let key = match (i, key_range_latest) {
                 (0, Some(range)) => range.key_min().saturating_sub(1),
@@ -500,23 +515,10 @@ impl DeepChecker {
                 (3, Some(range)) => range.key_max(),
                 _ => pick_edge_key(&mut self.prng, model.tables()),
             };
-            let expected =
-                key_range_latest.is_some_and(|range| oracle::range_contains(&range, key));
-            let found = level.key_range_contains(SNAPSHOT_LATEST, key);
-            check!(
-                found == expected,
-                Check::KeyRangeContains,
-                format!("{expected} for key {key} at latest ({key_range_latest:?})"),
-                format!("{found}"),
-            );
+            let key = K::embed(key);
             let snapshot = pick_snapshot(&mut self.prng, env.snapshot(), env.retained());
-            if snapshot != SNAPSHOT_LATEST {
-                check!(
-                    level.key_range_contains(snapshot, key),
-                    Check::KeyRangeContains,
-                    format!("true for key {key} at snapshot {snapshot}"),
-                    "false".into(),
-                );
+            for key in core::iter::once(key).chain(key.off_image()) {
+                check_key_range_contains_at(env, range, key, snapshot)?;
             }
         }
         Ok(())
@@ -527,9 +529,9 @@ impl DeepChecker {
     /// ([`window_range`]), every table of the class in that range compared. The window
     /// is bounded by the tables it spans, not by the tables of the class it finds, so a
     /// sparse class (the invisible ones) costs no more than a dense one.
-    fn window(
+    fn window<K: FuzzKey>(
         &mut self,
-        level: &ManifestLevel<'_, Key>,
+        level: &ManifestLevel<'_, K>,
         model: &Model,
         classes: &[Class],
     ) -> Result<(), CheckFailure> {
@@ -569,27 +571,29 @@ impl DeepChecker {
 
     /// Compares `level.iter(query)` with the model's tables matching `query`, in order,
     /// with their references, then sees that the level yields nothing more.
-    fn compare(
+    fn compare<K: FuzzKey>(
         &mut self,
-        level: &ManifestLevel<'_, Key>,
+        level: &ManifestLevel<'_, K>,
         model: &Model,
         query: Query<'_, Key>,
     ) -> Result<(), CheckFailure> {
         self.stats.iterations += 1;
         let generation = level.generation();
-        let mut found = level.iter(query);
+        let level_query = embed_query::<K>(&query);
+        let mut found = level.iter(level_query);
         let mut compared = 0usize;
         visit_model_matches(model, &query, |index, expected| {
+            let embedded = embed_table::<K>(expected);
             match found.next() {
                 Some((reference, table))
-                    if table == expected
+                    if *table == embedded
                         && reference.index() as usize == index
                         && reference.generation() == generation => {}
                 other => {
                     return Err(iteration_failure(
-                        &query,
+                        &level_query,
                         compared,
-                        Some((index, expected)),
+                        Some((index, &embedded)),
                         other.map(|(reference, table)| (reference, *table)),
                     ))
                 }
@@ -600,7 +604,7 @@ impl DeepChecker {
         self.stats.tables_compared += compared as u64;
         if let Some((reference, table)) = found.next() {
             return Err(iteration_failure(
-                &query,
+                &level_query,
                 compared,
                 None,
                 Some((reference, *table)),
@@ -611,21 +615,22 @@ impl DeepChecker {
 
     /// `find` and `contains` for the model's table at `index`, and with `perturb` for a
     /// perturbed copy.
-    fn lookup(
+    fn lookup<K: FuzzKey>(
         &mut self,
-        level: &ManifestLevel<'_, Key>,
+        level: &ManifestLevel<'_, K>,
         model: &Model,
         index: usize,
         table: &Table,
         perturb: bool,
     ) -> Result<(), CheckFailure> {
         self.stats.lookups += 1;
-        lookup_present(level, index, table)?;
+        lookup_present(level, index, &embed_table(table))?;
         if !perturb {
             return Ok(());
         }
         let copy = self.perturb(table);
-        lookup_perturbed(level, model, &copy)
+        lookup_perturbed(level, model, &copy)?;
+        lookup_off_image(level, table)
     }
 
     /// A copy of `table` with one field changed (drawn): another address, checksum,
@@ -760,10 +765,10 @@ fn visit_model_matches(
 
 /// `find` and `contains` for `table`, the model's table at `index`: found, equal, at
 /// `index`, with the level's generation.
-fn lookup_present(
-    level: &ManifestLevel<'_, Key>,
+fn lookup_present<K: FuzzKey>(
+    level: &ManifestLevel<'_, K>,
     index: usize,
-    table: &Table,
+    table: &TableInfo<K>,
 ) -> Result<(), CheckFailure> {
     let generation = level.generation();
     match level.find(table) {
@@ -791,14 +796,15 @@ fn lookup_present(
 /// `find` and `contains` for a perturbed `copy` of a model table: `find` answers the
 /// model's table of the same identity, if any (at its index), and `contains` holds only
 /// when that table equals `copy`.
-fn lookup_perturbed(
-    level: &ManifestLevel<'_, Key>,
+fn lookup_perturbed<K: FuzzKey>(
+    level: &ManifestLevel<'_, K>,
     model: &Model,
     copy: &Table,
 ) -> Result<(), CheckFailure> {
     let expected = model
         .find_identity(copy)
-        .map(|index| (index, *model.get(index)));
+        .map(|index| (index, embed_table::<K>(model.get(index))));
+    let copy = &embed_table::<K>(copy);
     let found = level.find(copy);
     let agrees = match (expected, found) {
         (None, None) => true,
@@ -826,11 +832,11 @@ fn lookup_perturbed(
 
 /// The failure of an iteration: which query, where, what the model expected and what the
 /// level yielded.
-fn iteration_failure(
-    query: &Query<'_, Key>,
+fn iteration_failure<K: FuzzKey>(
+    query: &Query<'_, K>,
     position: usize,
-    expected: Option<(usize, &Table)>,
-    found: Option<(manifest_level::TableRef, Table)>,
+    expected: Option<(usize, &TableInfo<K>)>,
+    found: Option<(manifest_level::TableRef, TableInfo<K>)>,
 ) -> CheckFailure {
     CheckFailure::described(
         Check::Iteration,
@@ -854,6 +860,67 @@ fn iteration_failure(
             None => "the end".into(),
         },
     )
+}
+
+/// `key_range_contains` for level key `key` against the model's `key_range_latest` in the
+/// level's key type (`range`): at latest exactly `range`, at `snapshot` (when not latest)
+/// always `true`.
+fn check_key_range_contains_at<K: FuzzKey>(
+    env: &Environment<'_, K>,
+    range: Option<KeyRange<K>>,
+    key: K,
+    snapshot: u64,
+) -> Result<(), CheckFailure> {
+    let level = env.level();
+    let expected = range.is_some_and(|range| oracle::range_contains(&range, key));
+    let found = level.key_range_contains(SNAPSHOT_LATEST, key);
+    check!(
+        found == expected,
+        Check::KeyRangeContains,
+        format!("{expected} for key {key:?} at latest ({range:?})"),
+        format!("{found}"),
+    );
+    if snapshot != SNAPSHOT_LATEST {
+        check!(
+            level.key_range_contains(snapshot, key),
+            Check::KeyRangeContains,
+            format!("true for key {key:?} at snapshot {snapshot}"),
+            "false".into(),
+        );
+    }
+    Ok(())
+}
+
+/// With `u128` keys: `find` and `contains` for model table `table` with its `key_max`
+/// moved off the embedding's image (same high half, other low half): no level table has
+/// that key, so both must miss. A level that compares only the high half finds the
+/// table. Nothing to do for `u64` keys.
+fn lookup_off_image<K: FuzzKey>(
+    level: &ManifestLevel<'_, K>,
+    table: &Table,
+) -> Result<(), CheckFailure> {
+    let mut copy = embed_table::<K>(table);
+    let Some(key_max) = copy.key_max.off_image() else {
+        return Ok(());
+    };
+    copy.key_max = key_max;
+    if copy.key_max < copy.key_min {
+        return Ok(());
+    }
+    let found = level.find(&copy);
+    check!(
+        found.is_none(),
+        Check::Find,
+        format!("nothing for {copy:?}"),
+        format!("{:?}", found.map(|(_, table)| *table)),
+    );
+    check!(
+        !level.contains(&copy),
+        Check::Contains,
+        format!("false for {copy:?}"),
+        "true".into(),
+    );
+    Ok(())
 }
 
 #[cfg(test)]

@@ -42,12 +42,13 @@
 //! misuse ops come from a separate query stream.
 
 use manifest_level::{
-    Direction, Error, KeyRange, LeastOverlap, ManifestLevel, NextTable, NodePool, Query, TableRef,
-    GROWTH_FACTOR, SNAPSHOT_LATEST, SNAPSHOT_MAX_LIVE,
+    Direction, Error, KeyRange, LeastOverlap, ManifestLevel, NextTable, NodePool, Query, TableInfo,
+    TableRef, GROWTH_FACTOR, SNAPSHOT_LATEST, SNAPSHOT_MAX_LIVE,
 };
 
 use crate::level::environment::{check, check_eq, Check, CheckFailure, Environment};
 use crate::level::generate::{Params, RETAINED_MAX};
+use crate::level::key::{embed_bounds, embed_range, embed_table, project_table, FuzzKey};
 use crate::level::model::{Key, Model, Table, VALUE_COUNT};
 use crate::level::ops::{FuzzOp, WalkDirection};
 use crate::level::oracle;
@@ -78,11 +79,11 @@ pub(crate) enum StaleSlot {
 pub const MISUSE_HASHED_TABLES: usize = 32;
 
 /// The extended op set's part of the environment.
-pub(crate) struct Extended<'pool> {
+pub(crate) struct Extended<'pool, K: FuzzKey> {
     /// Retained snapshots, in retain order.
     pub(crate) retained: Vec<u64>,
     /// The second level, for `table_with_least_overlap`.
-    pub(crate) level_b: ManifestLevel<'pool, Key>,
+    pub(crate) level_b: ManifestLevel<'pool, K>,
     /// Level B's model (disjoint live tables).
     pub(crate) model_b: Model,
     /// Draws the choices of read-only and misuse ops.
@@ -97,12 +98,12 @@ pub(crate) struct Extended<'pool> {
     pub(crate) misuses: u64,
 }
 
-impl<'pool> Extended<'pool> {
+impl<'pool, K: FuzzKey> Extended<'pool, K> {
     pub(crate) fn new(
         pool: &'pool NodePool,
         params: &Params,
         query: Prng,
-    ) -> Result<Extended<'pool>, Error> {
+    ) -> Result<Extended<'pool, K>, Error> {
         let capacity_b = params.level_b_capacity();
         let mut level_b = ManifestLevel::new(pool, capacity_b)?;
         level_b.set_auto_verify(false);
@@ -121,16 +122,16 @@ impl<'pool> Extended<'pool> {
     /// before a mutation, for [`FuzzOp::MisuseStaleReference`].
     pub(crate) fn capture_stale(
         &mut self,
-        level: &ManifestLevel<'_, Key>,
+        level: &ManifestLevel<'_, K>,
         model: &Model,
         slot: StaleSlot,
     ) -> Result<(), CheckFailure> {
         if model.is_empty() {
             return Ok(());
         }
-        let table = model.get(model.len() / 2);
-        match level.find(table) {
-            Some((reference, found)) if found == table => {
+        let table = embed_table::<K>(model.get(model.len() / 2));
+        match level.find(&table) {
+            Some((reference, found)) if *found == table => {
                 self.stale[slot as usize] = Some(reference);
                 Ok(())
             }
@@ -179,11 +180,11 @@ fn model_next_table(
 }
 
 /// Checks that `reference` was handed out by `level` now and points at `index`.
-fn check_reference(
-    level: &ManifestLevel<'_, Key>,
+fn check_reference<K: FuzzKey>(
+    level: &ManifestLevel<'_, K>,
     reference: TableRef,
     index: usize,
-    table: &Table,
+    table: &TableInfo<K>,
 ) -> Result<(), CheckFailure> {
     check!(
         reference.generation() == level.generation() && reference.index() as usize == index,
@@ -245,7 +246,7 @@ fn choose_cuts(
     }
 }
 
-impl<'pool> Environment<'pool> {
+impl<'pool, K: FuzzKey> Environment<'pool, K> {
     /// Runs an extended op. Every table it touches is checked; the after-op checks are
     /// [`Environment::apply`]'s.
     ///
@@ -264,7 +265,7 @@ impl<'pool> Environment<'pool> {
 
     fn apply_extended_with(
         &mut self,
-        ext: &mut Extended<'pool>,
+        ext: &mut Extended<'pool, K>,
         op: &FuzzOp,
     ) -> Result<(), CheckFailure> {
         match *op {
@@ -323,7 +324,7 @@ impl<'pool> Environment<'pool> {
     /// [`FuzzOp::Compact`].
     fn compact(
         &mut self,
-        ext: &mut Extended<'pool>,
+        ext: &mut Extended<'pool, K>,
         inputs: u32,
         outputs: u32,
     ) -> Result<(), CheckFailure> {
@@ -365,7 +366,7 @@ impl<'pool> Environment<'pool> {
     fn collect_compaction_run(&mut self, start: u32, inputs: u32) -> Result<(), CheckFailure> {
         let latest = [SNAPSHOT_LATEST];
         self.scratch.clear();
-        let mut previous: Option<Table> = None;
+        let mut previous: Option<TableInfo<K>> = None;
         for (position, (reference, table)) in self.level.iter(Query::visible(&latest)).enumerate() {
             check!(
                 oracle::sees(SNAPSHOT_LATEST, table),
@@ -385,15 +386,9 @@ impl<'pool> Environment<'pool> {
             if (position as u32) < start {
                 continue;
             }
-            let Some(index) = self.model.find_exact(table) else {
-                return Err(CheckFailure::described(
-                    Check::InModel,
-                    "a model table with the same keys".into(),
-                    format!("{table:?}"),
-                ));
-            };
-            check_eq!(Check::EqualsModel, expected: self.model.get(index), found: table);
-            self.scratch.push((reference, *table, index));
+            let index = self.model_index(table)?;
+            self.scratch
+                .push((reference, *self.model.get(index), index));
             if self.scratch.len() == inputs as usize {
                 break;
             }
@@ -438,9 +433,15 @@ impl<'pool> Environment<'pool> {
             let address = self.prng.range_inclusive(1, u64::MAX);
             let value_count = self.prng.range_inclusive(1, 2 * u64::from(VALUE_COUNT)) as u32;
             let table = Table::new(checksum, address, snapshot, key_min, key_max, value_count);
-            let reference = match self.level.insert_table(table) {
+            let reference = match self.level.insert_table(embed_table(&table)) {
                 Ok(reference) => reference,
-                Err(error) => return Err(CheckFailure::new(Check::Compaction, table, error)),
+                Err(error) => {
+                    return Err(CheckFailure::new(
+                        Check::Compaction,
+                        embed_table::<K>(&table),
+                        error,
+                    ))
+                }
             };
             self.generation = self.generation.wrapping_add(1);
             self.check_resolves(reference, &table)?;
@@ -456,7 +457,7 @@ impl<'pool> Environment<'pool> {
     /// [`FuzzOp::NextTableWalk`].
     fn next_table_walk(
         &mut self,
-        ext: &mut Extended<'pool>,
+        ext: &mut Extended<'pool, K>,
         direction: WalkDirection,
     ) -> Result<(), CheckFailure> {
         let query = &mut ext.query;
@@ -509,12 +510,21 @@ impl<'pool> Environment<'pool> {
     /// `next_table(args)` against the model's brute force, with its reference; `step`
     /// (of the walk, or past [`WALK_STEPS_MAX`] for a probe) is for the report. Returns
     /// the table found.
+    ///
+    /// The range goes to the level through [`embed_bounds`], the exclusive key through
+    /// [`FuzzKey::embed`]; the answer is compared with the embedded model table.
     fn check_next_table(
         &self,
         args: NextTable<Key>,
         step: usize,
     ) -> Result<Option<Table>, CheckFailure> {
-        let found = self.level.next_table(args);
+        let level_args = NextTable {
+            snapshot: args.snapshot,
+            key_range: embed_bounds::<K>(args.key_range),
+            key_exclusive: args.key_exclusive.map(K::embed),
+            direction: args.direction,
+        };
+        let found = self.level.next_table(level_args);
         let expected = model_next_table(
             &self.model,
             args.snapshot,
@@ -524,15 +534,17 @@ impl<'pool> Environment<'pool> {
         );
         match (found, expected) {
             (None, None) => Ok(None),
-            (Some((reference, found)), Some((index, expected))) if *found == expected => {
+            (Some((reference, found)), Some((index, expected)))
+                if *found == embed_table::<K>(&expected) =>
+            {
                 check_reference(&self.level, reference, index, found)?;
                 Ok(Some(expected))
             }
             (found, expected) => Err(CheckFailure::described(
                 Check::NextTable,
                 format!(
-                    "{:?} (step {step} of a walk: {args:?})",
-                    expected.map(|(_, table)| table)
+                    "{:?} (step {step} of a walk: {level_args:?})",
+                    expected.map(|(_, table)| embed_table::<K>(&table))
                 ),
                 format!("{:?}", found.map(|(_, table)| *table)),
             )),
@@ -540,11 +552,13 @@ impl<'pool> Environment<'pool> {
     }
 
     /// [`FuzzOp::OverlapQuery`].
-    fn overlap_query(&mut self, ext: &mut Extended<'pool>) -> Result<(), CheckFailure> {
+    fn overlap_query(&mut self, ext: &mut Extended<'pool, K>) -> Result<(), CheckFailure> {
         let query = &mut ext.query;
         let snapshot = pick_snapshot(query, self.snapshot, &ext.retained);
         let range = pick_range(query, self.model.tables(), self.key_space());
         let max = pick_overlap_max(query);
+        let model_range = range;
+        let range = embed_bounds::<K>(model_range);
         let found = self
             .level
             .tables_overlapping_with_key_range(range, snapshot, max);
@@ -561,11 +575,13 @@ impl<'pool> Environment<'pool> {
         }
         let expected = || {
             self.model.tables().iter().enumerate().filter(|(_, table)| {
-                oracle::sees(snapshot, table) && oracle::intersects(table, &range)
+                oracle::sees(snapshot, table) && oracle::intersects(table, &model_range)
             })
         };
         let count = expected().count();
-        let widened = expected().fold(range, |widened, (_, table)| oracle::cover(widened, table));
+        let widened = expected().fold(range, |widened, (_, table)| {
+            oracle::cover(widened, &embed_table(table))
+        });
         let overlap = match found {
             Ok(Some(overlap)) if count <= max => overlap,
             Ok(None) if count > max => return Ok(()),
@@ -584,11 +600,13 @@ impl<'pool> Environment<'pool> {
                     .tables()
                     .iter()
                     .zip(expected())
-                    .all(|(a, (_, b))| a == b),
+                    .all(|(a, (_, b))| *a == embed_table(b)),
             Check::OverlapQuery,
             format!(
                 "{:?} widened to {widened:?}, from {}",
-                expected().map(|(_, table)| *table).collect::<Vec<_>>(),
+                expected()
+                    .map(|(_, table)| embed_table::<K>(table))
+                    .collect::<Vec<_>>(),
                 describe()
             ),
             format!(
@@ -598,13 +616,13 @@ impl<'pool> Environment<'pool> {
             ),
         );
         for (reference, (index, table)) in overlap.references().iter().zip(expected()) {
-            check_reference(&self.level, *reference, index, table)?;
+            check_reference(&self.level, *reference, index, &embed_table(table))?;
         }
         Ok(())
     }
 
     /// [`FuzzOp::LeastOverlap`].
-    fn least_overlap(&mut self, ext: &mut Extended<'pool>) -> Result<(), CheckFailure> {
+    fn least_overlap(&mut self, ext: &mut Extended<'pool, K>) -> Result<(), CheckFailure> {
         let query = &mut ext.query;
         let snapshot = pick_snapshot(query, self.snapshot, &ext.retained);
         let max = pick_overlap_max(query);
@@ -631,7 +649,8 @@ impl<'pool> Environment<'pool> {
         let answer = match (found, best) {
             (Ok(None), None) => return Ok(()),
             (Ok(Some(answer)), Some((count, index)))
-                if answer.table == *self.model.get(index) && answer.overlap.len() == count =>
+                if answer.table == embed_table(self.model.get(index))
+                    && answer.overlap.len() == count =>
             {
                 answer
             }
@@ -640,7 +659,7 @@ impl<'pool> Environment<'pool> {
                     Check::LeastOverlap,
                     format!(
                         "{:?} from {}",
-                        best.map(|(count, index)| (self.model.get(index), count)),
+                        best.map(|(count, index)| (embed_table::<K>(self.model.get(index)), count)),
                         describe()
                     ),
                     format!(
@@ -659,7 +678,7 @@ impl<'pool> Environment<'pool> {
     /// or (half the time) just before a random table of the level, so the two overlap.
     fn insert_tables_b(
         &mut self,
-        ext: &mut Extended<'pool>,
+        ext: &mut Extended<'pool, K>,
         count: u32,
     ) -> Result<(), CheckFailure> {
         let near = !self.model.is_empty() && self.prng.boolean();
@@ -686,7 +705,7 @@ impl<'pool> Environment<'pool> {
             };
             aligned = aligned.map(|index| index + 1);
             key = table.key_max;
-            if let Err(error) = ext.level_b.insert_table(table) {
+            if let Err(error) = ext.level_b.insert_table(embed_table(&table)) {
                 return Err(CheckFailure::new(Check::LevelB, table, error));
             }
             ext.model_b.insert(table);
@@ -697,13 +716,13 @@ impl<'pool> Environment<'pool> {
     /// [`FuzzOp::RemoveTablesB`]: `count` random tables out of level B.
     fn remove_tables_b(
         &mut self,
-        ext: &mut Extended<'pool>,
+        ext: &mut Extended<'pool, K>,
         count: u32,
     ) -> Result<(), CheckFailure> {
         for _ in 0..count {
             let index = self.prng.index(ext.model_b.len());
             let table = ext.model_b.remove(index);
-            if let Err(error) = ext.level_b.remove_table(&table) {
+            if let Err(error) = ext.level_b.remove_table(&embed_table(&table)) {
                 return Err(CheckFailure::new(Check::LevelB, table, error));
             }
         }
@@ -715,7 +734,7 @@ impl<'pool> Environment<'pool> {
     /// table; each retired one leaves them, and `key_range_latest`, where they were. At the
     /// end the level holds the model's tables again (compared whole), with the counters it
     /// had before and the generation bumped once per insert and once for the reset.
-    fn rebuild(&mut self, ext: &mut Extended<'pool>) -> Result<(), CheckFailure> {
+    fn rebuild(&mut self, ext: &mut Extended<'pool, K>) -> Result<(), CheckFailure> {
         ext.capture_stale(&self.level, &self.model, StaleSlot::Reset)?;
         let before = visible_counters(&self.level);
         self.scratch.clear();
@@ -737,7 +756,7 @@ impl<'pool> Environment<'pool> {
     /// moves no visible counter and not `key_range_latest`.
     fn reinsert(&mut self, table: &Table) -> Result<(), CheckFailure> {
         let before = visible_counters(&self.level);
-        let reference = match self.level.insert_table(*table) {
+        let reference = match self.level.insert_table(embed_table(table)) {
             Ok(reference) => reference,
             Err(error) => return Err(CheckFailure::new(Check::InsertAccepted, table, error)),
         };
@@ -751,7 +770,7 @@ impl<'pool> Environment<'pool> {
     }
 
     /// [`FuzzOp::Reset`].
-    fn reset(&mut self, ext: &mut Extended<'pool>) -> Result<(), CheckFailure> {
+    fn reset(&mut self, ext: &mut Extended<'pool, K>) -> Result<(), CheckFailure> {
         ext.capture_stale(&self.level, &self.model, StaleSlot::Reset)?;
         let generation = self.level.generation();
         self.level.reset();
@@ -783,11 +802,11 @@ impl<'pool> Environment<'pool> {
     /// the level holds at most [`MISUSE_HASHED_TABLES`] tables and at misuse ops 1, 2, 4,
     /// 8, ...: a table changed in place shows there, or at the latest in the run's final
     /// full comparison with the model (which the misuse op does not change).
-    fn misuse(&mut self, ext: &mut Extended<'pool>, op: &FuzzOp) -> Result<(), CheckFailure> {
+    fn misuse(&mut self, ext: &mut Extended<'pool, K>, op: &FuzzOp) -> Result<(), CheckFailure> {
         ext.misuses += 1;
         let whole =
             self.level.len() as usize <= MISUSE_HASHED_TABLES || ext.misuses.is_power_of_two();
-        let fingerprint = |env: &Environment<'_>| {
+        let fingerprint = |env: &Environment<'_, K>| {
             if whole {
                 env.fingerprint()
             } else {
@@ -832,13 +851,13 @@ impl<'pool> Environment<'pool> {
         }
     }
 
-    fn misuse_stale_reference(&mut self, ext: &mut Extended<'pool>) -> Result<(), CheckFailure> {
+    fn misuse_stale_reference(&mut self, ext: &mut Extended<'pool, K>) -> Result<(), CheckFailure> {
         // A reference of level B, when it has a table.
         let from_b = ext
             .model_b
             .tables()
             .first()
-            .and_then(|table| ext.level_b.find(table))
+            .and_then(|table| ext.level_b.find(&embed_table(table)))
             .map(|(reference, _)| reference);
         let mut tried = 0;
         for reference in ext.stale.iter().chain(core::iter::once(&from_b)).flatten() {
@@ -847,13 +866,13 @@ impl<'pool> Environment<'pool> {
                 reference: reference.generation(),
                 level: self.level.generation(),
             };
-            Environment::expect_error(
+            Self::expect_error(
                 &format!("get({reference:?})"),
                 self.level.get(*reference).copied(),
                 |error| *error == expected,
                 expected,
             )?;
-            Environment::expect_error(
+            Self::expect_error(
                 &format!("set_snapshot_max({}, {reference:?})", self.snapshot),
                 self.level.set_snapshot_max(self.snapshot, *reference),
                 |error| *error == expected,
@@ -869,7 +888,7 @@ impl<'pool> Environment<'pool> {
         Ok(())
     }
 
-    fn misuse_remove_absent(&mut self, ext: &mut Extended<'pool>) -> Result<(), CheckFailure> {
+    fn misuse_remove_absent(&mut self, ext: &mut Extended<'pool, K>) -> Result<(), CheckFailure> {
         let query = &mut ext.query;
         let mut table = if !self.model.is_empty() && query.chance(3, 4) {
             let mut table = *self.model.get(query.index(self.model.len()));
@@ -908,7 +927,8 @@ impl<'pool> Environment<'pool> {
         {
             table.address = table.address.wrapping_add(1).max(1);
         }
-        Environment::expect_error(
+        let table = embed_table::<K>(&table);
+        Self::expect_error(
             &format!("remove_table({table:?})"),
             self.level.remove_table(&table),
             |error| *error == Error::TableNotFound,
@@ -916,7 +936,7 @@ impl<'pool> Environment<'pool> {
         )
     }
 
-    fn misuse_retire_retired(&mut self, ext: &mut Extended<'pool>) -> Result<(), CheckFailure> {
+    fn misuse_retire_retired(&mut self, ext: &mut Extended<'pool, K>) -> Result<(), CheckFailure> {
         let query = &mut ext.query;
         let retired = self.model.len() - self.live_count as usize;
         check!(
@@ -933,14 +953,14 @@ impl<'pool> Environment<'pool> {
             .filter(|table| !oracle::is_live(table))
             .nth(pick)
             .expect("counted");
-        let Some((reference, _)) = self.level.find(&table) else {
+        let Some((reference, _)) = self.level.find(&embed_table(&table)) else {
             return Err(CheckFailure::new(Check::Find, table, None::<Table>));
         };
         let snapshot = query.int_inclusive(self.snapshot + 1);
         let expected = Error::TableAlreadyRetired {
             snapshot_max: table.snapshot_max,
         };
-        Environment::expect_error(
+        Self::expect_error(
             &format!("set_snapshot_max({snapshot}, {table:?})"),
             self.level.set_snapshot_max(snapshot, reference),
             |error| *error == expected,
@@ -948,7 +968,7 @@ impl<'pool> Environment<'pool> {
         )
     }
 
-    fn misuse_invalid_table(&mut self, ext: &mut Extended<'pool>) -> Result<(), CheckFailure> {
+    fn misuse_invalid_table(&mut self, ext: &mut Extended<'pool, K>) -> Result<(), CheckFailure> {
         let query = &mut ext.query;
         let mut table = if !self.model.is_empty() && query.boolean() {
             *self.model.get(query.index(self.model.len()))
@@ -981,15 +1001,17 @@ impl<'pool> Environment<'pool> {
             }
         }
         let invalid = |error: &Error| matches!(error, Error::InvalidTable(_));
+        // The embedding keeps the order, so a table with its keys reversed stays invalid.
+        let table = embed_table::<K>(&table);
         if query.boolean() {
-            Environment::expect_error(
+            Self::expect_error(
                 &format!("insert_table({table:?})"),
                 self.level.insert_table(table),
                 invalid,
                 "InvalidTable",
             )
         } else {
-            Environment::expect_error(
+            Self::expect_error(
                 &format!("remove_table({table:?})"),
                 self.level.remove_table(&table),
                 invalid,
@@ -998,7 +1020,10 @@ impl<'pool> Environment<'pool> {
         }
     }
 
-    fn misuse_capacity_exhausted(&mut self, ext: &mut Extended<'pool>) -> Result<(), CheckFailure> {
+    fn misuse_capacity_exhausted(
+        &mut self,
+        ext: &mut Extended<'pool, K>,
+    ) -> Result<(), CheckFailure> {
         let query = &mut ext.query;
         let capacity = self.params.table_count_max;
         check_eq!(Check::MisuseError, expected: capacity as usize, found: self.model.len());
@@ -1021,7 +1046,8 @@ impl<'pool> Environment<'pool> {
             VALUE_COUNT,
         );
         let expected = Error::CapacityExhausted { capacity };
-        Environment::expect_error(
+        let table = embed_table::<K>(&table);
+        Self::expect_error(
             &format!("insert_table({table:?}) into a full level"),
             self.level.insert_table(table),
             |error| *error == expected,
@@ -1029,10 +1055,13 @@ impl<'pool> Environment<'pool> {
         )
     }
 
-    fn misuse_invalid_snapshot(&mut self, ext: &mut Extended<'pool>) -> Result<(), CheckFailure> {
+    fn misuse_invalid_snapshot(
+        &mut self,
+        ext: &mut Extended<'pool, K>,
+    ) -> Result<(), CheckFailure> {
         let query = &mut ext.query;
         let table = *self.model.get(query.index(self.model.len()));
-        let Some((reference, _)) = self.level.find(&table) else {
+        let Some((reference, _)) = self.level.find(&embed_table(&table)) else {
             return Err(CheckFailure::new(Check::Find, table, None::<Table>));
         };
         let variant = query.int_inclusive(2);
@@ -1043,7 +1072,7 @@ impl<'pool> Environment<'pool> {
             _ if oracle::is_live(&table) => query.int_inclusive(table.snapshot_min - 1),
             _ => SNAPSHOT_LATEST,
         };
-        Environment::expect_error(
+        Self::expect_error(
             &format!("set_snapshot_max({snapshot}, {table:?})"),
             self.level.set_snapshot_max(snapshot, reference),
             |error| matches!(*error, Error::InvalidSnapshot { snapshot: s, .. } if s == snapshot),
@@ -1109,33 +1138,33 @@ struct ModelLeastOverlap {
 /// The `Overlap` of B in a `table_with_least_overlap` answer (for `snapshot`; `describe`
 /// names the call): B's tables that intersect the answer's table, in order, with their
 /// references, and the range widened over them and the table.
-fn check_least_overlap_b(
-    ext: &Extended<'_>,
+fn check_least_overlap_b<K: FuzzKey>(
+    ext: &Extended<'_, K>,
     snapshot: u64,
-    answer: &LeastOverlap<Key>,
+    answer: &LeastOverlap<K>,
     describe: impl Fn() -> String,
 ) -> Result<(), CheckFailure> {
     // The tables of B visible to `snapshot` that intersect `table` (B's model is
     // disjoint and sorted, so they are contiguous from the first that ends at or
     // after `table.key_min`).
-    let overlapping = |table: &Table| overlapping_b(&ext.model_b, snapshot, table);
-    let widened = overlapping(&answer.table)
-        .fold(oracle::table_range(&answer.table), |range, (_, b)| {
-            oracle::cover(range, b)
-        });
+    let model_table = project_table(&answer.table);
+    let overlapping = || overlapping_b(&ext.model_b, snapshot, &model_table);
+    let widened = overlapping().fold(oracle::table_range(&answer.table), |range, (_, b)| {
+        oracle::cover(range, &embed_table(b))
+    });
     check!(
         answer.overlap.key_range() == widened
             && answer
                 .overlap
                 .tables()
                 .iter()
-                .zip(overlapping(&answer.table))
-                .all(|(a, (_, b))| a == b),
+                .zip(overlapping())
+                .all(|(a, (_, b))| *a == embed_table(b)),
         Check::LeastOverlap,
         format!(
             "B tables {:?} widened to {widened:?}, from {}",
-            overlapping(&answer.table)
-                .map(|(_, b)| *b)
+            overlapping()
+                .map(|(_, b)| embed_table::<K>(b))
                 .collect::<Vec<_>>(),
             describe()
         ),
@@ -1145,20 +1174,15 @@ fn check_least_overlap_b(
             answer.overlap.key_range()
         ),
     );
-    for (reference, (index, table)) in answer
-        .overlap
-        .references()
-        .iter()
-        .zip(overlapping(&answer.table))
-    {
-        check_reference(&ext.level_b, *reference, index, table)?;
+    for (reference, (index, table)) in answer.overlap.references().iter().zip(overlapping()) {
+        check_reference(&ext.level_b, *reference, index, &embed_table(table))?;
     }
     Ok(())
 }
 
 /// What a retired table's insert must not move: `table_count_visible`,
 /// `value_count_visible` and `key_range_latest`.
-fn visible_counters(level: &ManifestLevel<'_, Key>) -> (u32, u64, Option<KeyRange<Key>>) {
+fn visible_counters<K: FuzzKey>(level: &ManifestLevel<'_, K>) -> (u32, u64, Option<KeyRange<K>>) {
     (
         level.table_count_visible(),
         level.value_count_visible(),
@@ -1205,7 +1229,7 @@ fn overlapping_b<'a>(
 }
 
 /// Level B against its model: size, counters, and every table in order.
-pub(crate) fn check_level_b(ext: &Extended<'_>) -> Result<(), CheckFailure> {
+pub(crate) fn check_level_b<K: FuzzKey>(ext: &Extended<'_, K>) -> Result<(), CheckFailure> {
     let level = &ext.level_b;
     let model = &ext.model_b;
     let values: u64 = model
@@ -1215,7 +1239,12 @@ pub(crate) fn check_level_b(ext: &Extended<'_>) -> Result<(), CheckFailure> {
         .sum();
     check_eq!(
         Check::LevelB,
-        expected: (model.len() as u32, model.len() as u32, values, model.key_range_latest()),
+        expected: (
+            model.len() as u32,
+            model.len() as u32,
+            values,
+            model.key_range_latest().map(embed_range::<K>)
+        ),
         found: (
             level.len(),
             level.table_count_visible(),
@@ -1228,11 +1257,11 @@ pub(crate) fn check_level_b(ext: &Extended<'_>) -> Result<(), CheckFailure> {
     for (index, expected) in model.tables().iter().enumerate() {
         match found.next() {
             Some((reference, table))
-                if table == expected && reference.index() as usize == index => {}
+                if *table == embed_table(expected) && reference.index() as usize == index => {}
             found => {
                 return Err(CheckFailure::new(
                     Check::LevelB,
-                    (index, expected),
+                    (index, embed_table::<K>(expected)),
                     found.map(|(reference, table)| (reference.index(), *table)),
                 ))
             }

@@ -20,17 +20,20 @@ mod observe;
 
 use core::fmt;
 
-use manifest_level::{KeyRange, ManifestLevel, NodePool, Query, TableRef, SNAPSHOT_LATEST};
+use manifest_level::{
+    KeyRange, ManifestLevel, NodePool, Query, TableInfo, TableRef, SNAPSHOT_LATEST,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::level::environment::extended::{Extended, StaleSlot};
 use crate::level::generate::Params;
+use crate::level::key::{embed_range, embed_table, project_table, FuzzKey, KeyWidth};
 use crate::level::model::{
     generate_table_avoiding, Key, Model, Table, KEY_SPACE_PER_TABLE, VALUE_COUNT,
 };
 use crate::level::ops::{FuzzOp, OpSet};
 use crate::level::oracle;
-use crate::level::states::StateCounts;
+use crate::level::states::{State, StateCounts};
 use crate::support::prng::Prng;
 
 /// What a failed check was checking. Stable names (see [`Check::name`]) for reports and
@@ -234,11 +237,15 @@ macro_rules! check_eq {
 pub(crate) use {check, check_eq};
 
 /// The level under test, its model, and the state the seed's fuzzer keeps.
-pub struct Environment<'pool> {
-    pub(crate) level: ManifestLevel<'pool, Key>,
+///
+/// The level's key type `K` is the run's ([`crate::level::key`]); the model keeps `u64`
+/// keys, embedded into `K` for the level and compared in `K`.
+pub struct Environment<'pool, K: FuzzKey = u64> {
+    pub(crate) level: ManifestLevel<'pool, K>,
     pub(crate) model: Model,
     /// The tables an op works on: generated (insert) or collected from an iteration
-    /// (update, remove), with their level reference and model index. Reused, never
+    /// (update, remove), with their level reference and model index (the model's copy of
+    /// the table, in model keys). Reused, never
     /// reallocated past `table_count_max`.
     pub(crate) scratch: Vec<(TableRef, Table, usize)>,
     /// Tables retired at the current snapshot, to check they are invisible after the next
@@ -261,10 +268,10 @@ pub struct Environment<'pool> {
     /// The generation the level should be at: one per insert and remove, one per reset.
     pub(crate) generation: u32,
     /// The extended op set's state (`None` for the faithful op set).
-    pub(crate) ext: Option<Box<Extended<'pool>>>,
+    pub(crate) ext: Option<Box<Extended<'pool, K>>>,
 }
 
-impl fmt::Debug for Environment<'_> {
+impl<K: FuzzKey> fmt::Debug for Environment<'_, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Environment")
             .field("level", &self.level)
@@ -275,10 +282,10 @@ impl fmt::Debug for Environment<'_> {
     }
 }
 
-impl<'pool> Environment<'pool> {
+impl<'pool, K: FuzzKey> Environment<'pool, K> {
     /// Pool nodes an environment with these parameters needs for nodes of `node_size`.
     pub fn nodes_needed(node_size: usize, params: &Params) -> Result<u32, manifest_level::Error> {
-        ManifestLevel::<Key>::nodes_needed(node_size, params.table_count_max)
+        ManifestLevel::<K>::nodes_needed(node_size, params.table_count_max)
     }
 
     /// Pool nodes an environment for `op_set` needs: the level's, plus level B's for the
@@ -288,11 +295,11 @@ impl<'pool> Environment<'pool> {
         params: &Params,
         op_set: OpSet,
     ) -> Result<u32, manifest_level::Error> {
-        let level = Environment::nodes_needed(node_size, params)?;
+        let level = Environment::<K>::nodes_needed(node_size, params)?;
         match op_set {
             OpSet::Faithful => Ok(level),
             OpSet::Extended => {
-                let b = ManifestLevel::<Key>::nodes_needed(node_size, params.level_b_capacity())?;
+                let b = ManifestLevel::<K>::nodes_needed(node_size, params.level_b_capacity())?;
                 Ok(level + b)
             }
         }
@@ -307,10 +314,12 @@ impl<'pool> Environment<'pool> {
         pool: &'pool NodePool,
         params: &Params,
         prng: Prng,
-    ) -> Result<Environment<'pool>, manifest_level::Error> {
+    ) -> Result<Environment<'pool, K>, manifest_level::Error> {
         let mut level = ManifestLevel::new(pool, params.table_count_max)?;
         level.set_auto_verify(false);
         let capacity = params.table_count_max as usize;
+        let mut states = StateCounts::default();
+        states.note_if(K::WIDTH == KeyWidth::U128, State::U128Keys);
         Ok(Environment {
             level,
             model: Model::with_capacity(capacity),
@@ -323,7 +332,7 @@ impl<'pool> Environment<'pool> {
             live_values: 0,
             peak_tables: 0,
             peak_nodes: 0,
-            states: StateCounts::default(),
+            states,
             generation: 0,
             ext: None,
         })
@@ -341,7 +350,7 @@ impl<'pool> Environment<'pool> {
         params: &Params,
         prng: Prng,
         query_prng: Prng,
-    ) -> Result<Environment<'pool>, manifest_level::Error> {
+    ) -> Result<Environment<'pool, K>, manifest_level::Error> {
         let mut env = Environment::new(pool, params, prng)?;
         env.model = Model::extended(params.table_count_max as usize);
         env.ext = Some(Box::new(Extended::new(pool, params, query_prng)?));
@@ -363,7 +372,7 @@ impl<'pool> Environment<'pool> {
     }
 
     /// Level B and its model (extended op set only).
-    pub fn level_b(&self) -> Option<(&ManifestLevel<'pool, Key>, &Model)> {
+    pub fn level_b(&self) -> Option<(&ManifestLevel<'pool, K>, &Model)> {
         self.ext.as_ref().map(|ext| (&ext.level_b, &ext.model_b))
     }
 
@@ -389,12 +398,12 @@ impl<'pool> Environment<'pool> {
     }
 
     /// The level under test.
-    pub fn level(&self) -> &ManifestLevel<'pool, Key> {
+    pub fn level(&self) -> &ManifestLevel<'pool, K> {
         &self.level
     }
 
     /// The level under test, mutably (to plant a fault, or for extended ops).
-    pub fn level_mut(&mut self) -> &mut ManifestLevel<'pool, Key> {
+    pub fn level_mut(&mut self) -> &mut ManifestLevel<'pool, K> {
         &mut self.level
     }
 
@@ -495,9 +504,12 @@ impl<'pool> Environment<'pool> {
                 format!("visible to snapshot {} and to latest", self.snapshot),
                 format!("{table:?}"),
             );
-            let reference = match self.level.insert_table(*table) {
+            let embedded = embed_table::<K>(table);
+            let reference = match self.level.insert_table(embedded) {
                 Ok(reference) => reference,
-                Err(error) => return Err(CheckFailure::new(Check::InsertAccepted, table, error)),
+                Err(error) => {
+                    return Err(CheckFailure::new(Check::InsertAccepted, embedded, error))
+                }
             };
             self.generation = self.generation.wrapping_add(1);
             self.check_resolves(reference, table)?;
@@ -539,18 +551,19 @@ impl<'pool> Environment<'pool> {
                 ));
             }
             self.model.set_snapshot_max(index, snapshot);
-            let expected = self.model.get(index);
+            let expected = *self.model.get(index);
             check!(
-                oracle::sees(snapshot, expected) && !oracle::sees(SNAPSHOT_LATEST, expected),
+                oracle::sees(snapshot, &expected) && !oracle::sees(SNAPSHOT_LATEST, &expected),
                 Check::RetiredVisibility,
                 format!("visible to snapshot {snapshot}, not to latest"),
                 format!("{expected:?}"),
             );
+            let embedded = embed_table::<K>(&expected);
             match self.level.get(reference) {
-                Ok(found) if found == expected => {}
-                found => return Err(CheckFailure::new(Check::EqualsModel, expected, found)),
+                Ok(found) if *found == embedded => {}
+                found => return Err(CheckFailure::new(Check::EqualsModel, embedded, found)),
             }
-            self.retired_now.push(*expected);
+            self.retired_now.push(expected);
         }
         Ok(())
     }
@@ -575,8 +588,9 @@ impl<'pool> Environment<'pool> {
         self.snapshot += 1;
         let snapshots = [self.snapshot];
         for retired in &self.retired_now {
-            match self.level.find(retired) {
-                Some((_, found)) if found == retired && oracle::invisible(&snapshots, found) => {}
+            let retired = embed_table::<K>(retired);
+            match self.level.find(&retired) {
+                Some((_, found)) if *found == retired && oracle::invisible(&snapshots, found) => {}
                 found => {
                     return Err(CheckFailure::described(
                         Check::SnapshotHidesRetired,
@@ -631,25 +645,25 @@ impl<'pool> Environment<'pool> {
     /// order, and equals its model table; and that there are `count` of them.
     pub(crate) fn collect(
         &mut self,
-        query: Query<'_, Key>,
+        query: Query<'_, K>,
         count: u32,
-        filter: impl Fn(&Table) -> bool,
+        filter: impl Fn(&TableInfo<K>) -> bool,
     ) -> Result<(), CheckFailure> {
         debug_assert!(count > 0);
         self.collect_where(query, count, filter, |_| true)
     }
 
     /// [`Environment::collect`], keeping only the tables `take` accepts (the others are
-    /// still checked, then skipped).
+    /// still checked, then skipped; `take` sees the model's copy).
     pub(crate) fn collect_where(
         &mut self,
-        query: Query<'_, Key>,
+        query: Query<'_, K>,
         count: u32,
-        filter: impl Fn(&Table) -> bool,
+        filter: impl Fn(&TableInfo<K>) -> bool,
         take: impl Fn(&Table) -> bool,
     ) -> Result<(), CheckFailure> {
         self.scratch.clear();
-        let mut previous: Option<&Table> = None;
+        let mut previous: Option<&TableInfo<K>> = None;
         for (reference, table) in self.level.iter(query) {
             if self.scratch.len() == count as usize {
                 break;
@@ -677,32 +691,45 @@ impl<'pool> Environment<'pool> {
                 );
             }
             previous = Some(table);
-            let Some(index) = self.model.find_exact(table) else {
-                return Err(CheckFailure::described(
-                    Check::InModel,
-                    "a model table with the same keys".into(),
-                    format!("{table:?}"),
-                ));
-            };
-            check_eq!(Check::EqualsModel, expected: self.model.get(index), found: table);
-            if take(table) {
-                self.scratch.push((reference, *table, index));
+            let index = self.model_index(table)?;
+            let expected = *self.model.get(index);
+            if take(&expected) {
+                self.scratch.push((reference, expected, index));
             }
         }
         check_eq!(Check::EnoughTables, expected: count as usize, found: self.scratch.len());
         Ok(())
     }
 
-    /// Checks that `reference` (from an insert) still resolves to `table`
+    /// The model index of level table `table`, which must equal the model's table there
+    /// (compared in the level's key type): [`Check::InModel`], [`Check::EqualsModel`].
+    pub(crate) fn model_index(&self, table: &TableInfo<K>) -> Result<usize, CheckFailure> {
+        let Some(index) = self.model.find_exact(&project_table(table)) else {
+            return Err(CheckFailure::described(
+                Check::InModel,
+                "a model table with the same keys".into(),
+                format!("{table:?}"),
+            ));
+        };
+        check_eq!(
+            Check::EqualsModel,
+            expected: embed_table::<K>(self.model.get(index)),
+            found: *table,
+        );
+        Ok(index)
+    }
+
+    /// Checks that `reference` (from an insert) still resolves to model table `table`
     /// ([`Check::InsertedReference`]).
     pub(crate) fn check_resolves(
         &self,
         reference: TableRef,
         table: &Table,
     ) -> Result<(), CheckFailure> {
+        let expected = embed_table::<K>(table);
         match self.level.get(reference) {
-            Ok(found) if found == table => Ok(()),
-            found => Err(CheckFailure::new(Check::InsertedReference, table, found)),
+            Ok(found) if *found == expected => Ok(()),
+            found => Err(CheckFailure::new(Check::InsertedReference, expected, found)),
         }
     }
 
@@ -727,12 +754,13 @@ impl<'pool> Environment<'pool> {
                 format!("invisible, or visible to latest and snapshot {snapshot}"),
                 format!("{table:?}"),
             );
-            if let Err(error) = self.level.remove_table(&table) {
-                return Err(CheckFailure::new(Check::RemoveAccepted, table, error));
+            let embedded = embed_table::<K>(&table);
+            if let Err(error) = self.level.remove_table(&embedded) {
+                return Err(CheckFailure::new(Check::RemoveAccepted, embedded, error));
             }
             self.generation = self.generation.wrapping_add(1);
             check!(
-                !self.level.contains(&table),
+                !self.level.contains(&embedded),
                 Check::RemovedGone,
                 format!("{table:?} gone"),
                 "still in the level".into(),
@@ -764,7 +792,7 @@ impl<'pool> Environment<'pool> {
         );
         check_eq!(
             Check::KeyRangeLatest,
-            expected: self.model.key_range_latest(),
+            expected: self.model.key_range_latest().map(embed_range::<K>),
             found: self.level.key_range_latest(),
         );
         Ok(())
@@ -804,16 +832,16 @@ impl<'pool> Environment<'pool> {
         digest.write_u64(u64::from(self.level.table_count_visible()));
         digest.write_u64(self.level.value_count_visible());
         if let Some(range) = self.level.key_range_latest() {
-            digest.write_u64(range.key_min());
-            digest.write_u64(range.key_max());
+            digest.write_key(range.key_min());
+            digest.write_key(range.key_max());
         }
         for_each_table(&self.level, |table| {
             digest.write_u128(table.checksum);
             digest.write_u64(table.address);
             digest.write_u64(table.snapshot_min);
             digest.write_u64(table.snapshot_max);
-            digest.write_u64(table.key_min);
-            digest.write_u64(table.key_max);
+            digest.write_key(table.key_min);
+            digest.write_key(table.key_max);
             digest.write_u64(u64::from(table.value_count));
         });
         digest.finish()
@@ -821,7 +849,7 @@ impl<'pool> Environment<'pool> {
 
     /// Everything observable about the level, for "nothing changed" checks: the
     /// [digest](Environment::digest) plus the generation and the node count.
-    pub fn fingerprint(&self) -> Fingerprint {
+    pub fn fingerprint(&self) -> Fingerprint<K> {
         Fingerprint {
             digest: Some(self.digest()),
             ..self.fingerprint_without_contents()
@@ -830,7 +858,7 @@ impl<'pool> Environment<'pool> {
 
     /// [`Environment::fingerprint`] without hashing the tables (`digest` `None`): the
     /// counters, length, generation, node count and `key_range_latest`. O(1).
-    pub fn fingerprint_without_contents(&self) -> Fingerprint {
+    pub fn fingerprint_without_contents(&self) -> Fingerprint<K> {
         Fingerprint {
             digest: None,
             table_count_visible: self.level.table_count_visible(),
@@ -847,7 +875,7 @@ impl<'pool> Environment<'pool> {
     /// The level has no unfiltered iterator, so this merges its two complementary
     /// classes: the tables visible to latest and the ones invisible to latest (the
     /// invisible class with no retained snapshot). O(n); allocates the result.
-    pub fn level_tables(&self) -> Vec<Table> {
+    pub fn level_tables(&self) -> Vec<TableInfo<K>> {
         let mut tables = Vec::with_capacity(self.level.len() as usize);
         for_each_table(&self.level, |table| tables.push(*table));
         tables
@@ -856,9 +884,9 @@ impl<'pool> Environment<'pool> {
 
 /// `level`'s tables against `model`'s, in order and field by field: the first
 /// difference, or a length mismatch, fails `what`. No allocation.
-fn compare_contents(
+fn compare_contents<K: FuzzKey>(
     what: Check,
-    level: &ManifestLevel<'_, Key>,
+    level: &ManifestLevel<'_, K>,
     model: &Model,
 ) -> Result<(), CheckFailure> {
     check_eq!(what, expected: model.len(), found: level.len() as usize);
@@ -868,7 +896,7 @@ fn compare_contents(
     for_each_table(level, |table| {
         let same = expected
             .get(position)
-            .is_some_and(|model_table| oracle::same_fields(table, model_table));
+            .is_some_and(|model_table| oracle::same_fields(table, &embed_table(model_table)));
         if mismatch.is_none() && !same {
             mismatch = Some((position, *table));
         }
@@ -879,7 +907,7 @@ fn compare_contents(
             what,
             format!(
                 "table {position} of the model: {:?}",
-                expected.get(position)
+                expected.get(position).map(embed_table::<K>)
             ),
             format!("{table:?}"),
         ));
@@ -891,7 +919,7 @@ fn compare_contents(
 
 /// Calls `f` with every table of `level`, in level order, by merging its two complementary
 /// classes (visible to latest, invisible with no retained snapshot). No allocation.
-pub fn for_each_table(level: &ManifestLevel<'_, Key>, mut f: impl FnMut(&Table)) {
+pub fn for_each_table<K: FuzzKey>(level: &ManifestLevel<'_, K>, mut f: impl FnMut(&TableInfo<K>)) {
     let latest = [SNAPSHOT_LATEST];
     let mut live = level.iter(Query::visible(&latest)).peekable();
     let mut retired = level.iter(Query::invisible(&[])).peekable();
@@ -921,7 +949,7 @@ pub fn for_each_table(level: &ManifestLevel<'_, Key>, mut f: impl FnMut(&Table))
 
 /// What [`Environment::fingerprint`] captures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Fingerprint {
+pub struct Fingerprint<K = u64> {
     /// [`Environment::digest`], or `None` for
     /// [`Environment::fingerprint_without_contents`].
     pub digest: Option<u64>,
@@ -936,7 +964,7 @@ pub struct Fingerprint {
     /// Pool nodes the level holds.
     pub node_count: u32,
     /// `key_range_latest`.
-    pub key_range_latest: Option<KeyRange<Key>>,
+    pub key_range_latest: Option<KeyRange<K>>,
 }
 
 /// FNV-1a, 64-bit: a tiny, fixed hash for digests (unlike `DefaultHasher`, whose output
@@ -963,6 +991,14 @@ impl Fnv1a {
         self.write(&value.to_le_bytes());
     }
 
+    /// A key as its type's bytes: 8 for `u64` (the seed's digest), 16 for `u128`.
+    fn write_key<K: FuzzKey>(&mut self, key: K) {
+        match K::WIDTH {
+            KeyWidth::U64 => self.write_u64(key.to_u128() as u64),
+            KeyWidth::U128 => self.write_u128(key.to_u128()),
+        }
+    }
+
     fn finish(&self) -> u64 {
         self.0
     }
@@ -976,7 +1012,7 @@ mod tests {
 
     fn with_env(test: impl FnOnce(&mut Environment<'_>)) {
         let params = Params::with_table_count_max(64);
-        let nodes = Environment::nodes_needed(256, &params).unwrap();
+        let nodes = Environment::<u64>::nodes_needed(256, &params).unwrap();
         let pool = NodePool::new(256, nodes).unwrap();
         let mut env = Environment::new(&pool, &params, Prng::from_seed(1)).unwrap();
         env.apply(&FuzzOp::InsertTables { count: 10 }).unwrap();
@@ -987,9 +1023,9 @@ mod tests {
     #[test]
     fn a_node_acquired_behind_the_levels_back_is_caught() {
         let params = Params::with_table_count_max(64);
-        let nodes = Environment::nodes_needed(256, &params).unwrap();
+        let nodes = Environment::<u64>::nodes_needed(256, &params).unwrap();
         let pool = NodePool::new(256, nodes + 1).unwrap();
-        let mut env = Environment::new(&pool, &params, Prng::from_seed(1)).unwrap();
+        let mut env = Environment::<u64>::new(&pool, &params, Prng::from_seed(1)).unwrap();
         env.apply(&FuzzOp::InsertTables { count: 10 }).unwrap();
         // A level the environment does not know of takes a node from the same pool.
         let mut stray = ManifestLevel::<Key>::new(&pool, 8).unwrap();
@@ -1109,9 +1145,12 @@ mod tests {
     fn digest_is_stable_and_sensitive() {
         let digest = |ops: &[FuzzOp]| {
             let params = Params::with_table_count_max(64);
-            let pool =
-                NodePool::new(1024, Environment::nodes_needed(1024, &params).unwrap()).unwrap();
-            let mut env = Environment::new(&pool, &params, Prng::from_seed(2)).unwrap();
+            let pool = NodePool::new(
+                1024,
+                Environment::<u64>::nodes_needed(1024, &params).unwrap(),
+            )
+            .unwrap();
+            let mut env = Environment::<u64>::new(&pool, &params, Prng::from_seed(2)).unwrap();
             for op in ops {
                 env.apply(op).unwrap();
             }

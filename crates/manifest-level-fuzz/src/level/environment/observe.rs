@@ -2,6 +2,7 @@
 //! of [`crate::level::states`] the op reached, seen through the level's public counters.
 
 use crate::level::environment::Environment;
+use crate::level::key::FuzzKey;
 use crate::level::ops::FuzzOp;
 use crate::level::states::State;
 
@@ -23,7 +24,7 @@ pub(crate) struct Counters {
 
 impl Counters {
     /// `env`'s counters now.
-    pub(crate) fn of(env: &Environment<'_>) -> Counters {
+    pub(crate) fn of<K: FuzzKey>(env: &Environment<'_, K>) -> Counters {
         Counters {
             nodes: env.level.node_count(),
             len: env.level.len(),
@@ -31,7 +32,7 @@ impl Counters {
     }
 }
 
-impl Environment<'_> {
+impl<K: FuzzKey> Environment<'_, K> {
     /// Notes the peaks and the states `op` reached, from the counters `before` it and
     /// now. O(1).
     pub(crate) fn observe(&mut self, op: &FuzzOp, before: Counters) {
