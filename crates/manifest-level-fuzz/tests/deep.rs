@@ -68,7 +68,7 @@ fn deep_runs_pass_and_run_the_faithful_ops() {
         assert!(deep.reproduce_command().contains("--check deep"));
         let stats = checked.deep.expect("deep statistics");
         assert_eq!(stats.ops, checked.ops_run as u64);
-        assert_eq!(stats.full + stats.sampled, stats.ops);
+        assert_eq!(stats.full + stats.small + stats.sampled, stats.ops);
         assert!(plain.deep.is_none());
     }
 }
@@ -118,11 +118,12 @@ fn large_levels_get_sampled_and_periodic_full_checks() {
     }
     let stats = *deep.stats();
     assert!(env.level().len() as usize > FULL_TABLES);
-    assert_eq!(stats.full + stats.sampled, stats.ops);
-    // Full while the level holds at most FULL_TABLES tables (the first 3 ops), then at
-    // ops 4, 8, ..., 256 (exponentially spaced); full_interval(600) is past the run.
+    assert_eq!(stats.full + stats.small + stats.sampled, stats.ops);
+    // Full at ops 1, 2, 4, ..., 256 (exponentially spaced; full_interval(600) is past
+    // the run), a small-level check at op 3 (at most FULL_TABLES tables), sampled after.
     assert!(full_interval(600) > stats.ops, "{stats:?}");
-    assert_eq!(stats.full, 3 + 7, "{stats:?}");
+    assert_eq!(stats.full, 9, "{stats:?}");
+    assert_eq!(stats.small, 1, "{stats:?}");
     // The full checks compare every class whole in both directions; a sampled op compares
     // its windows and at most RANGE_TABLES_MAX tables of each random range.
     assert!(stats.tables_compared > 20_000, "{stats:?}");

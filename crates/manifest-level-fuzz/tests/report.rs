@@ -4,8 +4,12 @@
 //! that is not blank, no console message), checked against pages that are blank or
 //! throw, so the browser check itself can fail.
 
+// The browser check kills Chromium by process group (Unix).
+#![cfg(unix)]
+
 mod common;
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -156,6 +160,15 @@ struct Rendered {
 }
 
 impl Rendered {
+    /// Pixels of the charts' bar colour (`#3B6EA8`, give or take antialiasing).
+    fn bar_pixels(&self) -> usize {
+        let near = |value: u8, target: u8| value.abs_diff(target) <= 8;
+        self.pixels
+            .chunks_exact(self.channels)
+            .filter(|p| near(p[0], 0x3b) && near(p[1], 0x6e) && near(p[2], 0xa8))
+            .count()
+    }
+
     /// The share of pixels that are not the page's white.
     fn ink(&self) -> f64 {
         let pixels = self.pixels.chunks_exact(self.channels);
@@ -168,11 +181,12 @@ impl Rendered {
 }
 
 /// Loads `page` in headless Chromium, screenshots it, and collects its console lines.
+/// Chromium's log goes to a file (a pipe nobody reads while it runs could fill and block
+/// it), and on a timeout its whole process group is killed.
 fn render(browser: &Path, page: &Path, work: &Path) -> Rendered {
-    let shot = work.join(format!(
-        "{}.png",
-        page.file_stem().unwrap().to_string_lossy()
-    ));
+    let stem = page.file_stem().unwrap().to_string_lossy().into_owned();
+    let shot = work.join(format!("{stem}.png"));
+    let log_path = work.join(format!("{stem}.log"));
     let mut child = Command::new(browser)
         .args([
             "--headless",
@@ -192,19 +206,21 @@ fn render(browser: &Path, page: &Path, work: &Path) -> Rendered {
         .arg(format!("--screenshot={}", shot.display()))
         .arg(format!("file://{}", page.display()))
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .process_group(0)
         .spawn()
         .expect("chromium starts");
     let deadline = Instant::now() + Duration::from_secs(120);
     while child.try_wait().unwrap().is_none() {
         if Instant::now() > deadline {
-            child.kill().unwrap();
+            let group = format!("-{}", child.id());
+            let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+            let _ = child.wait();
             panic!("chromium did not finish within 120 s");
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    let output = child.wait_with_output().unwrap();
-    let log = String::from_utf8_lossy(&output.stderr);
+    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
     let console = log
         .lines()
         .filter(|line| line.contains(":CONSOLE"))

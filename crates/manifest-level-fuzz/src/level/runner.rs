@@ -512,8 +512,8 @@ impl fmt::Display for RunReport {
         if let Some(deep) = &self.deep {
             write!(
                 f,
-                " (deep checks: {} full, {} sampled, {} tables compared)",
-                deep.full, deep.sampled, deep.tables_compared
+                " (deep checks: {} full, {} small, {} sampled, {} tables compared)",
+                deep.full, deep.small, deep.sampled, deep.tables_compared
             )?;
         }
         Ok(())

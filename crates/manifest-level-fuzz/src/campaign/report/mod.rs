@@ -101,7 +101,14 @@ impl CampaignReport {
         match finding {
             Finding::Seed { .. } => self.add_seed(finding),
             Finding::Shrunk { seed, result } => {
-                if let Some(entry) = self.failures.iter_mut().find(|entry| entry.seed == *seed) {
+                // The latest entry of the seed: a file of several killed campaigns may
+                // hold it twice.
+                let latest = self
+                    .failures
+                    .iter_mut()
+                    .rev()
+                    .find(|entry| entry.seed == *seed);
+                if let Some(entry) = latest {
                     entry.shrunk = Some(result.clone());
                 }
             }
@@ -140,7 +147,7 @@ impl CampaignReport {
             unreachable!("add_seed takes seed findings");
         };
         self.seeds += 1;
-        self.ops += ops;
+        self.ops = self.ops.saturating_add(*ops);
         if let Some(finished) = finished_ms {
             self.throughput.add(*finished, *elapsed_ms, *ops);
             if !self.summary_seen {

@@ -48,18 +48,14 @@ impl CampaignReport {
     }
 
     fn summary_section(&self, html: &mut String) {
-        let seconds = self.elapsed_ms as f64 / 1_000.0;
         let rows = [
             ("seeds", self.seeds.to_string()),
             ("passed", (self.seeds - self.failures()).to_string()),
             ("failed", self.failed.to_string()),
             ("panicked", self.panicked.to_string()),
             ("ops", self.ops.to_string()),
-            (
-                "ops/s",
-                format!("{:.0}", self.ops as f64 / seconds.max(1e-3)),
-            ),
-            ("elapsed", format!("{seconds:.1} s")),
+            ("ops/s", self.rate_text()),
+            ("elapsed", self.elapsed_text()),
         ];
         html.push_str("<section id=\"summary\">\n<h2>Summary</h2>\n<table>\n");
         for (name, value) in rows {
@@ -79,10 +75,27 @@ impl CampaignReport {
         html.push_str("</section>\n");
     }
 
+    /// Ops per second of the campaign's time, or a dash when its time is unknown (a
+    /// findings file without the times a summary or a seed's finish give).
+    fn rate_text(&self) -> String {
+        match self.elapsed_ms {
+            0 => "–".to_string(),
+            ms => format!("{:.0}", self.ops as f64 * 1_000.0 / ms as f64),
+        }
+    }
+
+    /// The campaign's time, or a dash when it is unknown.
+    fn elapsed_text(&self) -> String {
+        match self.elapsed_ms {
+            0 => "–".to_string(),
+            ms => format!("{:.1} s", ms as f64 / 1_000.0),
+        }
+    }
+
     fn throughput_section(&self, html: &mut String) {
         html.push_str("<section id=\"throughput\">\n<h2>Ops/s over the run</h2>\n");
         let caption = format!(
-            "Ops finished per {} s bucket (a seed's ops spread over the time it ran)",
+            "Ops/s in buckets of {} s (a finished seed's ops spread evenly over the time it ran)",
             self.throughput.bucket_ms() as f64 / 1_000.0
         );
         let points = self.throughput.points();

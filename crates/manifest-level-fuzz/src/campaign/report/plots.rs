@@ -39,7 +39,10 @@ pub fn bar_chart(title: &str, value_label: &str, bars: &[(String, u64)]) -> Resu
             .margin(8)
             .x_label_area_size(32)
             .y_label_area_size(label_width)
-            .build_cartesian_2d(0u64..max + max / 12 + 1, (0..rows).into_segmented())
+            .build_cartesian_2d(
+                0u64..max.saturating_add(max / 12 + 1),
+                (0..rows).into_segmented(),
+            )
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()

@@ -20,7 +20,8 @@ impl Default for Log2Histogram {
 impl Log2Histogram {
     /// Counts `value`.
     pub fn add(&mut self, value: u64) {
-        self.buckets[bucket_of(value)] += 1;
+        let bucket = &mut self.buckets[bucket_of(value)];
+        *bucket = bucket.saturating_add(1);
     }
 
     /// Values counted.
@@ -86,7 +87,8 @@ impl NamedCounts {
         } else {
             name
         };
-        *self.counts.entry(name.to_string()).or_insert(0) += count;
+        let total = self.counts.entry(name.to_string()).or_insert(0);
+        *total = total.saturating_add(count);
     }
 
     /// `(name, count)`, largest count first (ties by name).

@@ -40,40 +40,44 @@
 //!   whole in both directions, `find`/`contains` for every table, perturbed copies of
 //!   [`LOOKUPS_PER_OP`] random tables, the counters recomputed from the model,
 //!   `verify()`, and level B. O(n) times the number of classes (5 to 10);
-//!   [`full_interval`]`(n)` is [`FULL_EVERY`] (64) times `n / WINDOW`, so amortized it
-//!   stays about `WINDOW / FULL_EVERY` tables per class per op at any size. The run ends
-//!   with the whole level against the model anyway ([`Environment::check_full_contents`]).
+//!   [`full_interval`]`(n)` is [`FULL_EVERY`] (64) times `n / WINDOW` (32), about `2n`
+//!   ops, so amortized it stays about one table per class and direction per op at any
+//!   size. The run ends with the whole level against the model anyway
+//!   ([`Environment::check_full_contents`]).
 //! - **Small levels**, `n <=` [`FULL_TABLES`] (32), between full checks: every class
 //!   whole, in one direction per op (ascending and descending in turn), the random
-//!   lookups, and the counters recomputed from the model.
+//!   lookups, `verify()`, and the counters recomputed from the model; level B keeps to
+//!   the full checks.
 //! - **Sampled check**, larger levels between full checks: [`WINDOWS_PER_OP`] window for
 //!   the next (class, direction) pair in rotation: the key range of the next [`WINDOW`]
-//!   (16) model tables from where that pair's previous window stopped (wrapping around
-//!   at the end), with every table of the class in that range compared, so every class
-//!   is covered whole in both directions over `n / WINDOW` of its turns, and a sparse
-//!   class (the invisible ones) costs no more than a dense one; [`LOOKUPS_PER_OP`]
+//!   (32) model tables from where that pair's previous window stopped (wrapping around
+//!   at the end), every table of the class in that range compared, so every class is
+//!   covered whole in both directions over `n / WINDOW` of its turns; [`LOOKUPS_PER_OP`]
 //!   random tables (and a perturbed copy of each) for `find` and `contains`; the
-//!   counters as the ops tracked them, and the generation. O(WINDOW + log n) per op.
+//!   counters as the ops tracked them, and the generation.
 //! - **Always:** [`RANGES_PER_OP`] random key range, every table of its class in it
 //!   compared (above [`FULL_TABLES`], a range spanning more than [`RANGE_TABLES_MAX`]
 //!   model tables is cut there, from the end its direction starts at: most drawn ranges
 //!   are narrow and end before that) and [`KEYS_PER_OP`] keys for `key_range_contains`.
-//!
 //! - **Scanning classes:** the level answers a key range of any class but "visible to
 //!   one snapshot" by scanning to its end. Above [`SCAN_TABLES`] (1,024) tables such a
-//!   class takes one window turn and one random range in `n / SCAN_TABLES`; the other
-//!   turns go to the next class in rotation, the other ranges to a class visible to one
-//!   snapshot. Their full checks keep their schedule.
+//!   class takes one window turn and one random range in `n / SCAN_TABLES`; its other
+//!   turns go to the next class visible to one snapshot, its other ranges to a class
+//!   visible to one snapshot drawn at random. Its full checks keep their schedule.
 //!
-//! So a deep op costs a bounded amount of work whatever the level's size, and a
-//! corruption the op itself does not expose (the faithful checks, which still run on
-//! every op, see what the op touched) is found by the rotation: within `n / WINDOW` turns
-//! of its class and direction (a turn every `2 * classes` ops), or at the next full
-//! check (within [`full_interval`]`(n)` ops), at the latest at the end of the run. The
-//! planted faults' tests (`tests/deep_faults.rs`) hold the deep mode to catching every
-//! fault no later than the faithful mode, and the latent ones (a descending iteration
-//! that skips a node, a search off by one at node boundaries, an invisible class off by
-//! one at `snapshot_max`) strictly earlier, on every seed.
+//! So a window or range costs O(WINDOW + log n) for a class visible to one snapshot and
+//! at most about [`SCAN_TABLES`] tables per op, amortized, for the others (the model's
+//! walk also reaches as far past the range as the widest table it ever held), whatever
+//! the level's size. A corruption the op itself does not expose (the faithful checks,
+//! which still run on every op, see what the op touched) is found by the rotation:
+//! within `n / WINDOW` turns of its class and direction (a turn every `2 * classes` ops,
+//! `2 * classes * n / SCAN_TABLES` for scanning classes above [`SCAN_TABLES`] tables), or
+//! at the next full check (within [`full_interval`]`(n)` ops), at the latest at the end
+//! of the run. The planted faults' tests (`tests/deep_faults.rs`) hold the deep mode to
+//! catching every fault no later than the faithful mode, and the latent ones (a
+//! descending iteration that skips a node, a search off by one at node boundaries, an
+//! invisible class off by one at `snapshot_max`) strictly earlier, on each of their
+//! seeds.
 //!
 //! The checker allocates nothing per op: the snapshot sets live in fixed arrays on the
 //! stack and both sides are compared while iterating.
@@ -147,7 +151,7 @@ pub const FULL_TABLES: usize = 32;
 pub const FULL_EVERY: u64 = 64;
 
 /// Model tables a window of a sampled check spans.
-pub const WINDOW: usize = 16;
+pub const WINDOW: usize = 32;
 
 /// Windows per sampled check.
 pub const WINDOWS_PER_OP: usize = 1;
@@ -159,7 +163,7 @@ pub const RANGES_PER_OP: usize = 1;
 pub const RANGE_TABLES_MAX: usize = 2 * WINDOW;
 
 /// Random tables looked up per sampled check.
-pub const LOOKUPS_PER_OP: usize = 2;
+pub const LOOKUPS_PER_OP: usize = 4;
 
 /// Random keys for `key_range_contains` per op.
 pub const KEYS_PER_OP: usize = 6;
@@ -170,8 +174,9 @@ const CLASSES_MAX: usize = 10;
 /// The level answers a key range of a class other than "visible to one snapshot" by
 /// scanning to its end (no other class lets it stop early). Above this many tables such
 /// a class takes one window turn and one random range in every `n / SCAN_TABLES` (its
-/// other turns go to the next class in rotation, its other ranges to a class visible to
-/// one snapshot), so those scans cost about this many tables per op, amortized.
+/// other turns go to the next class visible to one snapshot, its other ranges to a class
+/// visible to one snapshot), so those scans cost about this many tables per op,
+/// amortized.
 pub const SCAN_TABLES: usize = 1024;
 
 /// The classes [`DeepChecker::classes`] puts first: visible to latest, to the current
@@ -288,6 +293,9 @@ pub struct DeepStats {
     pub ops: u64,
     /// Full checks (see the [module docs](self)).
     pub full: u64,
+    /// Small-level checks between full ones: every class whole in one direction,
+    /// `verify()` and the random lookups.
+    pub small: u64,
     /// Sampled checks.
     pub sampled: u64,
     /// Iterations compared (whole classes, windows and ranges).
@@ -312,9 +320,10 @@ pub struct DeepChecker {
     since_full: u64,
 }
 
-/// How many ops apart the full checks of a level of `n > FULL_TABLES` tables are:
-/// [`FULL_EVERY`] times `n / FULL_TABLES` (rounded up), so that their cost, amortized over
-/// the ops in between, stays bounded whatever the level's size.
+/// How many ops apart the scheduled full checks of a level of `n` tables are (besides
+/// the checker's ops 1, 2, 4, ...): [`FULL_EVERY`] times `n / WINDOW` (rounded up), so
+/// that their cost, amortized over the ops in between, stays bounded whatever the
+/// level's size.
 pub fn full_interval(n: usize) -> u64 {
     FULL_EVERY * n.div_ceil(WINDOW) as u64
 }
@@ -357,15 +366,7 @@ impl DeepChecker {
         if scheduled {
             self.full_check(env, classes)?;
         } else if small {
-            // Every class whole, in one direction per op (alternating).
-            self.stats.full += 1;
-            let direction = if self.stats.ops % 2 == 0 {
-                Direction::Ascending
-            } else {
-                Direction::Descending
-            };
-            self.compare_classes(env, classes, &[direction])?;
-            self.random_lookups(env)?;
+            self.small_check(env, classes)?;
         } else {
             self.sampled_check(env, classes)?;
         }
@@ -383,6 +384,9 @@ impl DeepChecker {
         classes.push(Class::new(Visibility::Visible, &[SNAPSHOT_LATEST], None));
         classes.push(Class::new(Visibility::Visible, &[current], None));
         classes.push(Class::new(Visibility::Visible, &[historic], None));
+        debug_assert!(classes.as_slice()[..SINGLE_SNAPSHOT_CLASSES]
+            .iter()
+            .all(|class| !class.scans()));
         classes.push(Class::new(Visibility::Invisible, &[], None));
         classes.push(Class::new(Visibility::Invisible, &[current], None));
         if !retained.is_empty() {
@@ -420,6 +424,26 @@ impl DeepChecker {
             ext.level_b.verify();
             check_level_b(ext)?;
         }
+        Ok(())
+    }
+
+    /// A small level's check between full ones: every class whole in one direction per
+    /// op (ascending and descending in turn), the random lookups and `verify()` (all
+    /// cheap at this size); level B keeps to the full checks.
+    fn small_check<K: FuzzKey>(
+        &mut self,
+        env: &Environment<'_, K>,
+        classes: &[Class],
+    ) -> Result<(), CheckFailure> {
+        self.stats.small += 1;
+        let direction = if self.stats.ops % 2 == 0 {
+            Direction::Ascending
+        } else {
+            Direction::Descending
+        };
+        self.compare_classes(env, classes, &[direction])?;
+        self.random_lookups(env)?;
+        env.level().verify();
         Ok(())
     }
 
@@ -537,10 +561,10 @@ impl DeepChecker {
     ) -> Result<(), CheckFailure> {
         let spacing = scan_spacing(model.len());
         let mut pair = self.rotation % (2 * classes.len());
+        let round = (self.rotation / (2 * classes.len())) as u64;
         self.rotation = self.rotation.wrapping_add(1);
         // A scanning class's turn, off its one turn in `spacing` rounds, goes to the next
         // single-snapshot class (class 0 is one, so this ends within one round).
-        let round = (self.rotation / (2 * classes.len())) as u64;
         for _ in 0..classes.len() {
             if !classes[pair / 2].scans() || round % spacing == 0 {
                 break;
@@ -675,8 +699,11 @@ fn window_range(
         Direction::Ascending => {
             let first = tables.partition_point(|table| table.key_max < cursor);
             match tables.get(first + count - 1) {
-                Some(last) => (KeyRange::new(cursor, last.key_max), false),
-                None => (KeyRange::new(cursor, Key::MAX), true),
+                // The last table of the level ends the sweep: nothing is left past it.
+                Some(last) if first + count < tables.len() => {
+                    (KeyRange::new(cursor, last.key_max), false)
+                }
+                _ => (KeyRange::new(cursor, Key::MAX), true),
             }
         }
         Direction::Descending => {
