@@ -265,6 +265,11 @@ fn the_report_renders_in_headless_chromium() {
         "the screenshot is nearly blank: {:.4} inked",
         page.ink()
     );
+    let bars = page.bar_pixels();
+    assert!(
+        bars > 1_000,
+        "no chart drew its bars: {bars} pixels of their colour"
+    );
 
     // The checks fail where they should: a blank page, and a page that throws.
     std::fs::write(
@@ -278,6 +283,7 @@ fn the_report_renders_in_headless_chromium() {
         "a blank page reads as inked: {}",
         blank.ink()
     );
+    assert_eq!(blank.bar_pixels(), 0, "a blank page has no bars");
     std::fs::write(
         dir.join("throws.html"),
         "<!DOCTYPE html><html><body><p>text</p><script>console.error('planted'); \
