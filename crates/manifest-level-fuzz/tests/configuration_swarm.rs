@@ -81,6 +81,7 @@ fn swarm_seeds_draw_their_shape_and_reproduce_it_from_their_command() {
                 insert_count_max: Some(drawn.insert_count_max),
                 growth_tables: Some(drawn.growth_tables),
                 key: Some(drawn.key),
+                ballast_percent: Some(drawn.ballast_percent),
             });
         assert_eq!(pinned, drawn);
         // One pinned value replaces its draw only.

@@ -102,6 +102,13 @@ pub struct CampaignArgs {
     #[arg(long, value_name = "KEY", value_parser = key_width_parser())]
     pub key: Option<KeyWidth>,
 
+    /// Hold back this share of the node pool, in percent, in a ballast array, so inserts
+    /// meet an exhausted pool (then the ballast lets go) [default: none; drawn per seed
+    /// with --swarm, 10..=75 on a third of the seeds]. Level only.
+    #[arg(long, value_name = "PERCENT",
+          value_parser = clap::value_parser!(u8).range(0..=crate::level::runner::BALLAST_PERCENT_MAX as i64))]
+    pub ballast_percent: Option<u8>,
+
     /// What to check after every op: `deep` (the default in campaigns: the whole level
     /// against the model) or `faithful` (the seed's checks only). Level only.
     #[arg(long, value_name = "MODE", value_parser = check_mode_parser())]
@@ -188,6 +195,7 @@ impl CampaignArgs {
                 .unwrap_or(crate::level::generate::INSERT_COUNT_MAX),
             growth_tables: self.growth_tables.unwrap_or(0),
             key: self.key.unwrap_or_default(),
+            ballast_percent: self.ballast_percent.unwrap_or(0),
             check: self.check.unwrap_or(CheckMode::Deep),
             swarm: !self.no_swarm,
             #[cfg(feature = "fault-injection")]
@@ -222,6 +230,7 @@ impl CampaignArgs {
             ("--insert-count-max", self.insert_count_max.is_some()),
             ("--growth-tables", self.growth_tables.is_some()),
             ("--key", self.key.is_some()),
+            ("--ballast-percent", self.ballast_percent.is_some()),
             ("--check", self.check.is_some()),
             ("--ops", self.op_set.is_some()),
             ("--swarm", self.swarm),
@@ -254,6 +263,7 @@ impl CampaignArgs {
             insert_count_max: self.insert_count_max,
             growth_tables: self.growth_tables,
             key: self.key,
+            ballast_percent: self.ballast_percent,
         }
     }
 
@@ -329,6 +339,7 @@ fn shown_level_config(base: &RunConfig, overrides: &ConfigurationOverrides) -> S
             ("insert_count_max", overrides.insert_count_max.is_some()),
             ("growth_tables", overrides.growth_tables.is_some()),
             ("key", overrides.key.is_some()),
+            ("ballast_percent", overrides.ballast_percent.is_some()),
             ("weights", false),
         ];
         for (field, pinned) in pinned {

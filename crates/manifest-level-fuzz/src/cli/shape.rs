@@ -35,6 +35,13 @@ pub struct ShapeArgs {
     /// u64; drawn per seed with --swarm, u128 on a quarter of the seeds].
     #[arg(long, value_name = "KEY", value_parser = key_width_parser())]
     pub key: Option<KeyWidth>,
+
+    /// Hold back this share of the node pool, in percent, in a ballast array, so inserts
+    /// meet an exhausted pool (then the ballast lets go) [default: none; drawn per seed
+    /// with --swarm, 10..=75 on a third of the seeds]. Extended op set only.
+    #[arg(long, value_name = "PERCENT",
+          value_parser = clap::value_parser!(u8).range(0..=crate::level::runner::BALLAST_PERCENT_MAX as i64))]
+    pub ballast_percent: Option<u8>,
 }
 
 impl ShapeArgs {
@@ -46,6 +53,7 @@ impl ShapeArgs {
             insert_count_max: self.insert_count_max,
             growth_tables: self.growth_tables,
             key: self.key,
+            ballast_percent: self.ballast_percent,
         }
     }
 

@@ -18,6 +18,10 @@
 //!   Drawn last, so adding it left the other draws of every seed as they were. The node
 //!   size is raised to hold 2 tables of the seed's key type; a node size given on the
 //!   command line that holds fewer than 2 tables of `u128` keys keeps the seed at `u64`.
+//! - `ballast_percent`: on a third of the seeds, 10%..=75% of the node pool held back
+//!   from the levels ([`crate::level::environment::ballast`]), so inserts meet an
+//!   exhausted pool; none on the others. Drawn after the key; extended op set only (a
+//!   run of the seed's op set keeps none).
 //!
 //! Every value is drawn on every seed, in this order, whatever is pinned: a value given on
 //! the command line ([`ConfigurationOverrides`]) replaces its draw and leaves the others
@@ -45,6 +49,9 @@ pub const NODE_SIZE_DRAWN_MAX: usize = 16 * 1024;
 /// Drawn node sizes are multiples of this.
 pub const NODE_SIZE_DRAWN_STEP: usize = 64;
 
+/// The largest share of the pool, in percent, a swarm seed holds back as ballast.
+pub const BALLAST_PERCENT_DRAWN_MAX: u64 = 75;
+
 /// The largest `insert_count_max` a swarm seed draws.
 pub const INSERT_COUNT_MAX_DRAWN: u32 = 1024;
 
@@ -62,6 +69,10 @@ pub struct Configuration {
     /// The level's key type.
     #[serde(default)]
     pub key: KeyWidth,
+    /// The share of the pool held back as ballast, in percent (0: none; see
+    /// [`crate::level::environment::ballast`]).
+    #[serde(default)]
+    pub ballast_percent: u8,
 }
 
 /// Values given on the command line, which replace their draws.
@@ -77,6 +88,8 @@ pub struct ConfigurationOverrides {
     pub growth_tables: Option<u32>,
     /// `--key`.
     pub key: Option<KeyWidth>,
+    /// `--ballast-percent`.
+    pub ballast_percent: Option<u8>,
 }
 
 /// The configuration a swarm seed draws from `prng` (see the [module docs](self)), with
@@ -94,6 +107,8 @@ pub fn draw(prng: &mut Prng, overrides: ConfigurationOverrides) -> Configuration
     let grows = prng.boolean();
     let growth_percent = prng.range_inclusive(10, 100);
     let wide_keys = prng.chance(1, 4);
+    let ballast = prng.chance(1, 3);
+    let ballast_percent = prng.range_inclusive(10, BALLAST_PERCENT_DRAWN_MAX) as u8;
 
     // A pinned node size too small for 2 tables of u128 keys keeps the seed at u64.
     let wide_fits = overrides
@@ -118,12 +133,17 @@ pub fn draw(prng: &mut Prng, overrides: ConfigurationOverrides) -> Configuration
     } else {
         0
     });
+    let ballast_percent =
+        overrides
+            .ballast_percent
+            .unwrap_or(if ballast { ballast_percent } else { 0 });
     Configuration {
         table_count_max,
         node_size,
         insert_count_max,
         growth_tables,
         key,
+        ballast_percent,
     }
 }
 
@@ -216,6 +236,7 @@ mod tests {
             insert_count_max: Some(free.insert_count_max),
             growth_tables: Some(free.growth_tables),
             key: Some(free.key),
+            ballast_percent: Some(free.ballast_percent),
         };
         assert_eq!(draw(&mut Prng::from_seed(77), all), free);
     }

@@ -24,6 +24,7 @@ use manifest_level::{NodePool, NODE_ALIGN, NODE_COUNT_MAX, NODE_SIZE_MAX};
 use serde::{Deserialize, Serialize};
 
 use crate::level::configuration::{self, Configuration, ConfigurationOverrides};
+use crate::level::environment::ballast::Ballast;
 use crate::level::environment::deep::{CheckMode, DeepChecker, DeepStats};
 use crate::level::environment::{CheckFailure, Environment};
 use crate::level::generate::{generate_more, GenerateContext, InvalidOp, Params, INSERT_COUNT_MAX};
@@ -102,6 +103,12 @@ pub struct RunConfig {
     /// the ops or the model's tables.
     #[serde(default, skip_serializing_if = "is_default")]
     pub key: KeyWidth,
+    /// The share of the node pool, in percent, a ballast array holds back from the
+    /// levels (`--ballast-percent`; a swarm run draws it), so inserts meet an exhausted
+    /// pool ([`crate::level::environment::ballast`]). 0, the seed's: none. Extended op
+    /// set only.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub ballast_percent: u8,
     /// Whether to log every op to stderr before executing it (`-v`). Not part of a
     /// trace: logging does not change a run.
     #[serde(skip)]
@@ -137,6 +144,7 @@ impl RunConfig {
             insert_count_max: INSERT_COUNT_MAX,
             growth_tables: 0,
             key: KeyWidth::U64,
+            ballast_percent: 0,
             log_ops: false,
             #[cfg(feature = "fault-injection")]
             fault: None,
@@ -190,6 +198,12 @@ impl RunConfig {
             insert_count_max: drawn.insert_count_max,
             growth_tables: drawn.growth_tables,
             key: drawn.key,
+            // Ballast needs the extended op set: a drawn one goes to those runs only.
+            ballast_percent: if self.ops == OpSet::Extended || overrides.ballast_percent.is_some() {
+                drawn.ballast_percent
+            } else {
+                0
+            },
             ..self
         }
     }
@@ -204,6 +218,7 @@ impl RunConfig {
             insert_count_max: overrides.insert_count_max.unwrap_or(self.insert_count_max),
             growth_tables: overrides.growth_tables.unwrap_or(self.growth_tables),
             key: overrides.key.unwrap_or(self.key),
+            ballast_percent: overrides.ballast_percent.unwrap_or(self.ballast_percent),
             ..self
         }
         .with_drawn_configuration(overrides)
@@ -217,6 +232,7 @@ impl RunConfig {
             insert_count_max: self.insert_count_max,
             growth_tables: self.growth_tables,
             key: self.key,
+            ballast_percent: self.ballast_percent,
         }
     }
 
@@ -307,6 +323,17 @@ impl RunConfig {
                 self.growth_tables, self.table_count_max
             )));
         }
+        if self.ballast_percent > BALLAST_PERCENT_MAX {
+            return Err(ConfigError(format!(
+                "ballast percent {} out of range 0..={BALLAST_PERCENT_MAX}",
+                self.ballast_percent
+            )));
+        }
+        if self.ballast_percent > 0 && self.ops != OpSet::Extended {
+            return Err(ConfigError(
+                "ballast needs the extended op set (--ops extended)".into(),
+            ));
+        }
         Ok(())
     }
 
@@ -345,6 +372,9 @@ impl RunConfig {
         if self.key != KeyWidth::U64 {
             command.push_str(&format!(" --key {}", self.key));
         }
+        if self.ballast_percent != 0 {
+            command.push_str(&format!(" --ballast-percent {}", self.ballast_percent));
+        }
         #[cfg(feature = "fault-injection")]
         if let Some(fault) = self.fault {
             command.push_str(&format!(" --inject-fault {}", fault_name(fault)));
@@ -352,6 +382,9 @@ impl RunConfig {
         command
     }
 }
+
+/// The largest `ballast_percent`: the levels keep at least a tenth of their pool.
+pub const BALLAST_PERCENT_MAX: u8 = 90;
 
 /// Parameters that do not fit together (for the CLI: a usage error).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -812,6 +845,12 @@ fn environment<'pool, K: FuzzKey>(
     let mut env = env.expect("validated parameters");
     #[cfg(feature = "fault-injection")]
     env.level_mut().inject_fault(config.fault);
+    let ballast_nodes = u64::from(pool.node_count()) * u64::from(config.ballast_percent) / 100;
+    if ballast_nodes > 0 {
+        let mut ballast = Ballast::new(pool, ballast_nodes as u32).expect("validated node size");
+        ballast.fill();
+        env.ballast = Some(ballast);
+    }
     env
 }
 

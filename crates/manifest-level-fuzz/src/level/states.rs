@@ -45,6 +45,10 @@ pub enum State {
     /// The run's level has `u128` keys (counted once per run; see
     /// [`crate::level::key`]).
     U128Keys,
+    /// An insert found the node pool exhausted (the ballast held the node it needed):
+    /// the typed error changed nothing, and the insert went through once the ballast let
+    /// go (see [`crate::level::environment::ballast`]).
+    PoolExhausted,
 }
 
 /// How many [`State`]s there are.
@@ -52,7 +56,7 @@ pub const STATE_COUNT: usize = State::ALL.len();
 
 impl State {
     /// Every state, in declaration order.
-    pub const ALL: [State; 14] = [
+    pub const ALL: [State; 15] = [
         State::NodeAcquired,
         State::NodeReleased,
         State::NodesPast128,
@@ -67,6 +71,7 @@ impl State {
         State::RebuildMultiNode,
         State::RetiredTableInserted,
         State::U128Keys,
+        State::PoolExhausted,
     ];
 
     /// Every state's name, in [`State::ALL`] order.
@@ -85,6 +90,7 @@ impl State {
         "rebuild_multi_node",
         "retired_table_inserted",
         "u128_keys",
+        "pool_exhausted",
     ];
 
     /// The snake-case name findings records use.

@@ -46,7 +46,7 @@ use manifest_level::{
     TableRef, GROWTH_FACTOR, SNAPSHOT_LATEST, SNAPSHOT_MAX_LIVE,
 };
 
-use crate::level::environment::{check, check_eq, Check, CheckFailure, Environment};
+use crate::level::environment::{check, check_eq, insert_table, Check, CheckFailure, Environment};
 use crate::level::generate::{Params, RETAINED_MAX};
 use crate::level::key::{embed_bounds, embed_range, embed_table, project_table, FuzzKey};
 use crate::level::model::{Key, Model, Table, VALUE_COUNT};
@@ -433,7 +433,13 @@ impl<'pool, K: FuzzKey> Environment<'pool, K> {
             let address = self.prng.range_inclusive(1, u64::MAX);
             let value_count = self.prng.range_inclusive(1, 2 * u64::from(VALUE_COUNT)) as u32;
             let table = Table::new(checksum, address, snapshot, key_min, key_max, value_count);
-            let reference = match self.level.insert_table(embed_table(&table)) {
+            let inserted = insert_table(
+                &mut self.level,
+                &mut self.ballast,
+                &mut self.states,
+                embed_table(&table),
+            )?;
+            let reference = match inserted {
                 Ok(reference) => reference,
                 Err(error) => {
                     return Err(CheckFailure::new(
@@ -705,7 +711,13 @@ impl<'pool, K: FuzzKey> Environment<'pool, K> {
             };
             aligned = aligned.map(|index| index + 1);
             key = table.key_max;
-            if let Err(error) = ext.level_b.insert_table(embed_table(&table)) {
+            let inserted = insert_table(
+                &mut ext.level_b,
+                &mut self.ballast,
+                &mut self.states,
+                embed_table(&table),
+            )?;
+            if let Err(error) = inserted {
                 return Err(CheckFailure::new(Check::LevelB, table, error));
             }
             ext.model_b.insert(table);
@@ -756,7 +768,13 @@ impl<'pool, K: FuzzKey> Environment<'pool, K> {
     /// moves no visible counter and not `key_range_latest`.
     fn reinsert(&mut self, table: &Table) -> Result<(), CheckFailure> {
         let before = visible_counters(&self.level);
-        let reference = match self.level.insert_table(embed_table(table)) {
+        let inserted = insert_table(
+            &mut self.level,
+            &mut self.ballast,
+            &mut self.states,
+            embed_table(table),
+        )?;
+        let reference = match inserted {
             Ok(reference) => reference,
             Err(error) => return Err(CheckFailure::new(Check::InsertAccepted, table, error)),
         };

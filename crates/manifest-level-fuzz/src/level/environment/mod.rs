@@ -14,6 +14,7 @@
 //! ops); the extended ops run in [`crate::level::environment::extended`]. The deep checks after every op are
 //! in [`crate::level::environment::deep`].
 
+pub mod ballast;
 pub mod deep;
 pub mod extended;
 mod observe;
@@ -25,6 +26,7 @@ use manifest_level::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::level::environment::ballast::Ballast;
 use crate::level::environment::extended::{Extended, StaleSlot};
 use crate::level::generate::Params;
 use crate::level::key::{embed_range, embed_table, project_table, FuzzKey, KeyWidth};
@@ -117,9 +119,12 @@ pub enum Check {
     /// A rebuild (reset, then every table again) left the visible counters or
     /// `key_range_latest` elsewhere than they were, or a retired table's insert moved them.
     Rebuild,
-    /// The node pool has handed out exactly the nodes its levels hold: a leaked or
-    /// double-released node shows at the op that caused it, not when the pool runs dry.
+    /// The node pool has handed out exactly the nodes its levels (and the ballast) hold:
+    /// a leaked or double-released node shows at the op that caused it, not when the
+    /// pool runs dry.
     PoolAccounting,
+    /// An insert that found the pool exhausted changed the level or the pool.
+    PoolExhausted,
 }
 
 impl Check {
@@ -160,6 +165,7 @@ impl Check {
             Check::MisuseError => "misuse_error",
             Check::MisuseUnchanged => "misuse_unchanged",
             Check::PoolAccounting => "pool_accounting",
+            Check::PoolExhausted => "pool_exhausted",
             Check::Rebuild => "rebuild",
         }
     }
@@ -269,6 +275,8 @@ pub struct Environment<'pool, K: FuzzKey = u64> {
     pub(crate) generation: u32,
     /// The extended op set's state (`None` for the faithful op set).
     pub(crate) ext: Option<Box<Extended<'pool, K>>>,
+    /// Pool nodes held back from the levels ([`ballast`]); `None` without ballast.
+    pub(crate) ballast: Option<Ballast<'pool>>,
 }
 
 impl<K: FuzzKey> fmt::Debug for Environment<'_, K> {
@@ -335,6 +343,7 @@ impl<'pool, K: FuzzKey> Environment<'pool, K> {
             states,
             generation: 0,
             ext: None,
+            ballast: None,
         })
     }
 
@@ -505,7 +514,13 @@ impl<'pool, K: FuzzKey> Environment<'pool, K> {
                 format!("{table:?}"),
             );
             let embedded = embed_table::<K>(table);
-            let reference = match self.level.insert_table(embedded) {
+            let inserted = insert_table(
+                &mut self.level,
+                &mut self.ballast,
+                &mut self.states,
+                embedded,
+            )?;
+            let reference = match inserted {
                 Ok(reference) => reference,
                 Err(error) => {
                     return Err(CheckFailure::new(Check::InsertAccepted, embedded, error))
@@ -586,6 +601,9 @@ impl<'pool, K: FuzzKey> Environment<'pool, K> {
             format!("{}", self.snapshot + 1),
         );
         self.snapshot += 1;
+        if let Some(ballast) = &mut self.ballast {
+            ballast.fill();
+        }
         let snapshots = [self.snapshot];
         for retired in &self.retired_now {
             let retired = embed_table::<K>(retired);
@@ -814,9 +832,10 @@ impl<'pool, K: FuzzKey> Environment<'pool, K> {
     pub fn check_pool_accounting(&self) -> Result<(), CheckFailure> {
         let level_a = self.level.node_count();
         let level_b = self.ext.as_ref().map_or(0, |ext| ext.level_b.node_count());
+        let ballast = self.ballast.as_ref().map_or(0, Ballast::nodes);
         check_eq!(
             Check::PoolAccounting,
-            expected: u64::from(level_a) + u64::from(level_b),
+            expected: u64::from(level_a) + u64::from(level_b) + u64::from(ballast),
             found: u64::from(self.level.pool().acquired_count()),
         );
         Ok(())
@@ -915,6 +934,37 @@ fn compare_contents<K: FuzzKey>(
     // The level's iteration yields as many tables as it counts.
     check_eq!(what, expected: model.len(), found: position);
     Ok(())
+}
+
+/// `level.insert_table(table)`, where an exhausted pool with ballast to give back is not
+/// the answer: the failed insert must have changed nothing (length, generation, nodes,
+/// the pool's count), then the ballast is released and the insert retried
+/// ([`ballast`]). Any other answer is returned as it is.
+pub(crate) fn insert_table<K: FuzzKey>(
+    level: &mut ManifestLevel<'_, K>,
+    ballast: &mut Option<Ballast<'_>>,
+    states: &mut StateCounts,
+    table: TableInfo<K>,
+) -> Result<Result<TableRef, manifest_level::Error>, CheckFailure> {
+    let before = (level.len(), level.generation(), level.node_count());
+    let acquired = level.pool().acquired_count();
+    let answer = level.insert_table(table);
+    let Some(ballast) = ballast.as_mut().filter(|ballast| ballast.nodes() > 0) else {
+        return Ok(answer);
+    };
+    if !matches!(answer, Err(manifest_level::Error::NodePoolExhausted { .. })) {
+        return Ok(answer);
+    }
+    let after = (level.len(), level.generation(), level.node_count());
+    check!(
+        after == before && level.pool().acquired_count() == acquired,
+        Check::PoolExhausted,
+        format!("an insert that exhausted the pool to change nothing: (len, generation, nodes) {before:?}, {acquired} acquired"),
+        format!("{after:?}, {} acquired", level.pool().acquired_count()),
+    );
+    states.note(State::PoolExhausted);
+    ballast.release();
+    Ok(level.insert_table(table))
 }
 
 /// Calls `f` with every table of `level`, in level order, by merging its two complementary
