@@ -20,8 +20,8 @@ use manifest_level::{KeyRange, TableInfo, SNAPSHOT_LATEST};
 use crate::level::oracle;
 use crate::support::prng::Prng;
 
-/// The model's key type. The level's may be wider: [`crate::level::key`] embeds these keys
-/// into it.
+/// The model's key type. The level's may be wider: the environment embeds these keys into
+/// it (the `level::key` module, which builds on the model, not the other way).
 pub type Key = u64;
 
 /// A table of the fuzzer's level.
