@@ -24,6 +24,19 @@ mod page;
 pub mod plots;
 pub mod tally;
 
+/// Each non-blank line of a findings file's `text` with its 0-based number, parsed; a
+/// line that is not a finding is an error naming it (1-based).
+fn parse_findings(text: &str) -> impl Iterator<Item = (usize, Result<Finding, String>)> + '_ {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(number, line)| {
+            let finding = serde_json::from_str(line)
+                .map_err(|error| format!("line {}: not a finding: {error}", number + 1));
+            (number, finding)
+        })
+}
+
 /// The most failures a report shows whole; the rest are counted.
 pub const FAILURES_SHOWN: usize = 50;
 
@@ -264,29 +277,26 @@ impl CampaignReport {
     /// one but last summary line (or all, when there is at most one). A line that is not
     /// a finding is an error naming its line number.
     pub fn from_findings(heading: ReportHeading, text: &str) -> Result<CampaignReport, String> {
-        let mut findings = Vec::new();
-        for (number, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
+        // Two passes, so that only the tallies are kept, never the file's findings: the
+        // first finds where the last campaign starts, the second tallies it.
+        let mut lines = 0;
+        let mut summaries = (None, None); // the one but last and the last summary line
+        for (number, finding) in parse_findings(text) {
+            if matches!(finding?, Finding::Summary { .. }) {
+                summaries = (summaries.1, Some(number));
             }
-            let finding: Finding = serde_json::from_str(line)
-                .map_err(|error| format!("line {}: not a finding: {error}", number + 1))?;
-            findings.push(finding);
+            lines = number + 1;
         }
-        let summaries: Vec<usize> = findings
-            .iter()
-            .enumerate()
-            .filter(|(_, finding)| matches!(finding, Finding::Summary { .. }))
-            .map(|(index, _)| index)
-            .collect();
-        let start = match summaries.as_slice() {
-            [.., before, last] if *last + 1 == findings.len() => before + 1,
-            [.., last] if *last + 1 < findings.len() => last + 1,
+        let start = match summaries {
+            (before, Some(last)) if last + 1 == lines => before.map_or(0, |line| line + 1),
+            (_, Some(last)) => last + 1,
             _ => 0,
         };
         let mut report = CampaignReport::new(heading);
-        for finding in &findings[start..] {
-            report.add(finding);
+        for (number, finding) in parse_findings(text) {
+            if number >= start {
+                report.add(&finding?);
+            }
         }
         Ok(report)
     }

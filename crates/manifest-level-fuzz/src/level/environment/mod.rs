@@ -954,11 +954,12 @@ pub(crate) fn insert_table<K: FuzzKey>(
         let pool = level.pool().acquired_count();
         (counters, visible, level.key_range_latest(), pool)
     };
+    // Without ballast to give back (every run but ballast ones) this is the plain insert.
+    let Some(ballast) = ballast.as_mut().filter(|ballast| ballast.nodes() > 0) else {
+        return Ok(level.insert_table(table));
+    };
     let before = observed(level);
     let answer = level.insert_table(table);
-    let Some(ballast) = ballast.as_mut().filter(|ballast| ballast.nodes() > 0) else {
-        return Ok(answer);
-    };
     let Err(manifest_level::Error::NodePoolExhausted { needed, free }) = answer else {
         return Ok(answer);
     };
