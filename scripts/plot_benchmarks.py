@@ -8,7 +8,9 @@ Reads <criterion-dir>/<group>/<structure>/<n>/new/estimates.json (mean, in ns),
 - prints Markdown tables: every benchmark at every size, the time of each structure and
   the ratio of each baseline's time to the level's (> 1: the level is faster);
 - writes SVG plots (pure standard library, no matplotlib): cost against n, log-log, one line
-  per structure (from compare.json when present, else from criterion).
+  per structure (from compare.json when present, else from criterion); and, from
+  compare.json, ratio_by_size.svg: one panel per op, every structure's speed relative to the
+  fastest baseline against n (above 1x: faster than every baseline).
 
 Usage:
     python3 scripts/plot_benchmarks.py [--criterion-dir DIR] [--svg-dir docs]
@@ -25,6 +27,7 @@ import sys
 STRUCTURES = ["level_1k", "level_2k", "sorted_vec", "btreemap", "indexset"]
 LEVELS = ["level_1k", "level_2k"]
 BASELINES = ["sorted_vec", "btreemap", "indexset"]
+# Criterion's sizes; the interleaved comparison's come from compare.json itself.
 SIZES = [1024, 32768, 262144]
 
 # group -> (description, per-what divisor: None for per call, "n" per table, "n+a" per
@@ -82,6 +85,104 @@ def load(directory):
     return results
 
 
+def compared_sizes(compared):
+    return sorted({n for (_, _, n) in compared})
+
+
+def best(row, structures):
+    values = [row[s] for s in structures if row.get(s) is not None and row[s] == row[s] and row[s] > 0]
+    return min(values) if values else None
+
+
+def ratio_markdown(compared, sizes):
+    """Best level configuration against the best baseline, one row per op, one column per n."""
+    lines = ["| op | " + " | ".join(f"{n:,}" for n in sizes) + " |"]
+    lines.append("|" + "|".join(["---"] * (len(sizes) + 1)) + "|")
+    for group, _, _ in GROUPS:
+        cells = []
+        for n in sizes:
+            row = {s: compared.get((group, s, n)) for s in STRUCTURES}
+            level, baseline = best(row, LEVELS), best(row, BASELINES)
+            cells.append(fmt_ratio(baseline, level))
+        if any(c != "–" for c in cells):
+            lines.append(f"| `{group}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def svg_ratio_grid(compared, sizes, path, columns=3):
+    """One panel per op: every structure's speed relative to the fastest baseline at each n
+    (fastest baseline time ÷ the structure's time; above the 1× line: faster than every
+    baseline), log scale, against n (log scale)."""
+    panel_w, panel_h = 300, 210
+    left, right, top, bottom = 46, 12, 30, 34
+    legend_h = 36
+    groups = [g for g, _, _ in GROUPS if any((g, s, n) in compared for s in STRUCTURES for n in sizes)]
+    if not groups or len(sizes) < 2:
+        return False
+    rows = (len(groups) + columns - 1) // columns
+    width, height = columns * panel_w, rows * panel_h + legend_h
+    ratios = {}
+    for group in groups:
+        for n in sizes:
+            row = {s: compared.get((group, s, n)) for s in STRUCTURES}
+            baseline = best(row, BASELINES)
+            for s in STRUCTURES:
+                v = row.get(s)
+                if baseline is not None and v is not None and v == v and v > 0:
+                    ratios[(group, s, n)] = baseline / v
+    y_lo, y_hi = -2.0, 2.0  # log2 of the ratio: 0.25x .. 4x, clamped
+    x_lo, x_hi = math.log2(sizes[0]), math.log2(sizes[-1])
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="10">',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+    ]
+    for index, group in enumerate(groups):
+        ox, oy = (index % columns) * panel_w, legend_h + (index // columns) * panel_h
+        pw, ph = panel_w - left - right, panel_h - top - bottom
+
+        def x(n):
+            return ox + left + (math.log2(n) - x_lo) / (x_hi - x_lo) * pw
+
+        def y(r):
+            v = min(max(math.log2(r), y_lo), y_hi)
+            return oy + top + (1 - (v - y_lo) / (y_hi - y_lo)) * ph
+
+        out.append(f'<text x="{ox + left + pw / 2}" y="{oy + 18}" text-anchor="middle" font-size="12">{group}</text>')
+        for mark in (0.25, 0.5, 1, 2, 4):
+            yy = y(mark)
+            stroke = "#888" if mark == 1 else "#e4e4e4"
+            out.append(f'<line x1="{ox + left}" y1="{yy:.1f}" x2="{ox + left + pw}" y2="{yy:.1f}" stroke="{stroke}"/>')
+            out.append(f'<text x="{ox + left - 4}" y="{yy + 3:.1f}" text-anchor="end">{mark:g}×</text>')
+        for n in sizes:
+            xx = x(n)
+            label = f"{n // 1024}k" if n >= 1024 else str(n)
+            out.append(f'<text x="{xx:.1f}" y="{oy + top + ph + 14}" text-anchor="middle">{label}</text>')
+        out.append(f'<rect x="{ox + left}" y="{oy + top}" width="{pw}" height="{ph}" fill="none" stroke="#333"/>')
+        for structure in STRUCTURES:
+            points = [(n, ratios[(group, structure, n)]) for n in sizes if (group, structure, n) in ratios]
+            if not points:
+                continue
+            color = COLORS[structure]
+            width_px = 2.2 if structure in LEVELS else 1.3
+            d = " ".join(f"{'M' if i == 0 else 'L'}{x(n):.1f},{y(r):.1f}" for i, (n, r) in enumerate(points))
+            out.append(f'<path d="{d}" fill="none" stroke="{color}" stroke-width="{width_px}"/>')
+            for n, r in points:
+                out.append(
+                    f'<circle cx="{x(n):.1f}" cy="{y(r):.1f}" r="2.2" fill="{color}">'
+                    f"<title>{group} {structure} n={n}: {r:.2f}×</title></circle>"
+                )
+    for index, structure in enumerate(STRUCTURES):
+        lx = 16 + index * 150
+        out.append(f'<line x1="{lx}" y1="18" x2="{lx + 22}" y2="18" stroke="{COLORS[structure]}" stroke-width="2.2"/>')
+        out.append(f'<text x="{lx + 28}" y="22" font-size="12">{structure}</text>')
+    out.append("</svg>")
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+    return True
+
+
 def load_compare(directory, key="min_ns"):
     """{(op, structure, n): ns per operation} from compare.json (LEVEL_COMPARE mode), already
     divided per table where the operation is per table; and the number of rounds."""
@@ -124,7 +225,7 @@ def fmt_ratio(baseline, level):
     return f"**{text}**" if ratio >= 1 else text
 
 
-def markdown(results, divided=False):
+def markdown(results, divided=False, sizes=SIZES):
     lines = []
     header = (
         "| benchmark | n | level_1k | level_2k | sorted_vec | btreemap | indexset "
@@ -133,7 +234,7 @@ def markdown(results, divided=False):
     lines.append(header)
     lines.append("|" + "|".join(["---"] * 13) + "|")
     for group, description, divisor in GROUPS:
-        for n in SIZES:
+        for n in sizes:
             row = {s: results.get((group, s, n)) for s in STRUCTURES}
             if all(v is None for v in row.values()):
                 continue
@@ -173,13 +274,13 @@ def memory_markdown(directory):
     return "\n".join(lines)
 
 
-def svg_plot(results, group, divisor, title, y_label, path):
+def svg_plot(results, group, divisor, title, y_label, path, sizes=SIZES):
     width, height = 720, 440
     left, right, top, bottom = 80, 150, 50, 60
     series = {}
     for structure in STRUCTURES:
         points = []
-        for n in SIZES:
+        for n in sizes:
             value = results.get((group, structure, n))
             if value is not None:
                 points.append((n, per(divisor, n, value)))
@@ -192,7 +293,7 @@ def svg_plot(results, group, divisor, title, y_label, path):
     y_max = 10 ** math.ceil(math.log10(max(values)))
     if y_max <= y_min:
         y_max = y_min * 10
-    x_min, x_max = math.log2(SIZES[0]), math.log2(SIZES[-1])
+    x_min, x_max = math.log2(sizes[0]), math.log2(sizes[-1])
 
     def x(n):
         return left + (math.log2(n) - x_min) / (x_max - x_min) * (width - left - right)
@@ -215,7 +316,7 @@ def svg_plot(results, group, divisor, title, y_label, path):
         out.append(f'<line x1="{left}" y1="{yy:.1f}" x2="{width - right}" y2="{yy:.1f}" stroke="#ddd"/>')
         out.append(f'<text x="{left - 6}" y="{yy + 4:.1f}" text-anchor="end">{fmt_time(decade)}</text>')
         decade *= 10
-    for n in SIZES:
+    for n in sizes:
         xx = x(n)
         out.append(f'<line x1="{xx:.1f}" y1="{top}" x2="{xx:.1f}" y2="{height - bottom}" stroke="#ddd"/>')
         out.append(f'<text x="{xx:.1f}" y="{height - bottom + 18}" text-anchor="middle">{n:,}</text>')
@@ -264,12 +365,17 @@ def main():
     ratio_note = (
         "Ratio columns: baseline time ÷ level time, so **> 1 means the level is faster** (bold)."
     )
+    sizes = compared_sizes(compared) if compared else SIZES
     if compared:
-        print(f"## Interleaved comparison (best of {rounds} rounds)\n")
+        print(f"## Best level against best baseline (best of {rounds} rounds)\n")
+        print(ratio_markdown(compared, sizes))
+        print(f"\n## Best level against best baseline (median of {rounds} rounds)\n")
+        print(ratio_markdown(medians, sizes))
+        print(f"\n## Interleaved comparison (best of {rounds} rounds)\n")
         print("Per call, or per table where the benchmark says so. " + ratio_note + "\n")
-        print(markdown(compared, divided=True))
+        print(markdown(compared, divided=True, sizes=sizes))
         print(f"\n## Interleaved comparison (median of {rounds} rounds)\n")
-        print(markdown(medians, divided=True))
+        print(markdown(medians, divided=True, sizes=sizes))
     if results:
         print("\n## Criterion (means)\n")
         print("Per call, or per table where the benchmark says so. " + ratio_note + "\n")
@@ -285,8 +391,11 @@ def main():
     ]
     for group, divisor, title, y_label, name in plots:
         path = os.path.join(args.svg_dir, name)
-        if svg_plot(plot_source, group, None if plot_divided else divisor, title, y_label, path):
+        if svg_plot(plot_source, group, None if plot_divided else divisor, title, y_label, path, sizes):
             print(f"\nwrote {path}", file=sys.stderr)
+    path = os.path.join(args.svg_dir, "ratio_by_size.svg")
+    if compared and svg_ratio_grid(compared, sizes, path):
+        print(f"\nwrote {path}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -883,7 +883,7 @@ fn memory_report() {
 
 /// `LEVEL_PROFILE=<op>/<structure>/<n>/<repetitions>`: runs one operation in a loop, with
 /// no criterion around it, for `valgrind --tool=callgrind` or `perf record`. Ops: `iter_asc`,
-/// `iter_desc`, `find`, `range_8`, `insert_held` (remove then insert the held tables, as the
+/// `iter_desc`, `find`, `range_8`, `range_start`, `next_table_walk`, `insert_held` (remove then insert the held tables, as the
 /// `insert` benchmark does), `insert_remove`, `retire`, `least_overlap`.
 fn profile(spec: &str) {
     let parts: Vec<&str> = spec.split('/').collect();
@@ -916,6 +916,23 @@ fn profile(spec: &str) {
                     Query::visible(&LATEST).within(w.ranges[i % QUERY_COUNT]),
                     |table| sum = sum.wrapping_add(table.address),
                 ),
+                "range_start" => {
+                    sum += main
+                        .first(Query::visible(&LATEST).within(w.ranges[i % QUERY_COUNT]))
+                        .map_or(0, |t| t.address);
+                }
+                "next_table_walk" => {
+                    let mut args = NextTable {
+                        snapshot: SNAPSHOT_LATEST,
+                        key_range: KeyRange::full(),
+                        key_exclusive: None,
+                        direction: Direction::Ascending,
+                    };
+                    while let Some(table) = main.next_table(black_box(args)) {
+                        sum = sum.wrapping_add(table.address);
+                        args.key_exclusive = Some(table.key_max);
+                    }
+                }
                 "insert_held" => {
                     // What the `insert` benchmark times (the removes are untimed there).
                     for table in &w.held {

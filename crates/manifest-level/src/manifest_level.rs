@@ -344,20 +344,27 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
         self.faulty(FaultName::RetiredInsertCountsVisible)
     }
 
-    /// Where an iteration over `start..end` starts: `start`, or for a descending one with
-    /// `Fault::DescendingSkipsFirstNode` planted and more than one node, past the first
-    /// node (so the iteration never reaches it).
+    /// Where an iteration over `start..end` starts: `inner` from `start`, or for a
+    /// descending one with `Fault::DescendingSkipsFirstNode` planted and more than one node,
+    /// past the first node (so the iteration never reaches it).
     #[inline(always)]
     #[allow(unused_variables)]
-    fn fault_only_descending_start(&self, direction: Direction, start: u32, end: u32) -> u32 {
+    fn fault_only_descending_start<'a>(
+        &'a self,
+        direction: Direction,
+        inner: segmented_array::Iter<'a, TableInfo<K>>,
+        start: u32,
+        end: u32,
+    ) -> (segmented_array::Iter<'a, TableInfo<K>>, u32) {
         #[cfg(feature = "fault-injection")]
         if direction == Direction::Descending
             && self.faulty(FaultName::DescendingSkipsFirstNode)
             && self.tables.node_count() > 1
         {
-            return self.tables.node_len(0).min(end);
+            let start = self.tables.node_len(0).min(end);
+            return (self.tables.range(start, end), start);
         }
-        start
+        (inner, start)
     }
 
     /// With the `verify` feature, whether every mutation ends with a full
@@ -533,7 +540,7 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
             self.table_count_visible -= 1;
             self.value_count_visible -= u64::from(table.value_count);
         }
-        self.key_range_shrink(&table, index);
+        self.key_range_shrink(&table, index, Some(cursor));
         self.after_mutation();
         Ok(())
     }
@@ -560,7 +567,7 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
             if !self.faulty(FaultName::RemoveKeepsValueCount) {
                 self.value_count_visible -= u64::from(removed.value_count);
             }
-            self.key_range_shrink(&removed, index);
+            self.key_range_shrink(&removed, index, None);
         }
         if !self.faulty(FaultName::RemoveKeepsGeneration) {
             self.generation = self.generation.wrapping_add(1);
@@ -578,8 +585,11 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
     /// after it at the high end: each scan starts at `index` instead of at the level's end,
     /// which keeps retiring or removing a run of edge tables linear instead of quadratic.
     /// (When that finds nothing, the whole level is scanned, so even a caller who broke the
-    /// invariant never loses the range while visible tables remain.)
-    fn key_range_shrink(&mut self, gone: &TableInfo<K>, index: u32) {
+    /// invariant never loses the range while visible tables remain.) `at` is the cursor of
+    /// `index` when the caller has it (a retire, which moves nothing), so that neither scan
+    /// searches for its start; a remove may have moved tables between nodes, so it passes
+    /// `None`.
+    fn key_range_shrink(&mut self, gone: &TableInfo<K>, index: u32, at: Option<Cursor>) {
         if self.faulty(FaultName::KeyRangeNotShrunk) {
             return;
         }
@@ -588,12 +598,17 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
             .expect("a visible table was in the range");
         let len = self.len();
         let (mut key_min, mut key_max) = (range.key_min(), range.key_max());
+        let visible = |table: &&TableInfo<K>| table.visible(SNAPSHOT_LATEST);
         if gone.key_min == key_min {
-            let visible = |table: &&TableInfo<K>| table.visible(SNAPSHOT_LATEST);
-            let first = self.tables.range(index.min(len), len).find(visible);
+            let mut from = match at {
+                Some(cursor) => self.tables.range_at(cursor, index, len),
+                None => self.tables.range(index.min(len), len),
+            };
             // Only a caller breaking the level invariant leaves visible tables before
             // `index`; then look from the start, as the definition says.
-            let first = first.or_else(|| self.tables.iter().find(visible));
+            let first = from
+                .find(visible)
+                .or_else(|| self.tables.iter().find(visible));
             match first {
                 Some(first) => key_min = first.key_min,
                 None => {
@@ -603,13 +618,17 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
             }
         }
         if gone.key_max == key_max {
-            let visible = |table: &&TableInfo<K>| table.visible(SNAPSHOT_LATEST);
-            let last = self
-                .tables
-                .range(0, (index + 1).min(len))
+            let through = match at {
+                Some(cursor) => self.tables.range_to(Cursor {
+                    relative: cursor.relative + 1,
+                    ..cursor
+                }),
+                None => self.tables.range(0, (index + 1).min(len)),
+            };
+            let last = through
                 .rev()
-                .find(visible);
-            let last = last.or_else(|| self.tables.iter().rev().find(visible));
+                .find(visible)
+                .or_else(|| self.tables.iter().rev().find(visible));
             match last {
                 Some(last) => key_max = last.key_max,
                 None => {
@@ -642,17 +661,23 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
     pub fn iter<'a, 's>(&'a self, query: Query<'s, K>) -> LevelIter<'a, 's, K> {
         let len = self.len();
         let single_snapshot = query.visibility == Visibility::Visible && query.snapshots.len() == 1;
-        let (start, end) = match (query.key_range, query.direction) {
-            (None, _) => (0, len),
-            (Some(range), Direction::Ascending) => (self.tables.lower_bound(range.key_min()), len),
-            (Some(range), Direction::Descending) if single_snapshot => {
-                (0, self.descending_end(range, query.snapshots[0]))
+        // One key search names the node an end starts in: the iterator does not search again.
+        let (inner, start, end) = match (query.key_range, query.direction) {
+            (None, _) => (self.tables.range(0, len), 0, len),
+            (Some(range), Direction::Ascending) => {
+                let cursor = self.tables.lower_bound_cursor(range.key_min());
+                let start = self.tables.index(cursor);
+                (self.tables.range_at(cursor, start, len), start, len)
             }
-            (Some(_), Direction::Descending) => (0, len),
+            (Some(range), Direction::Descending) if single_snapshot => {
+                let (cursor, end) = self.descending_end(range, query.snapshots[0]);
+                (self.tables.range_to(cursor), 0, end)
+            }
+            (Some(_), Direction::Descending) => (self.tables.range(0, len), 0, len),
         };
-        let start = self.fault_only_descending_start(query.direction, start, end);
+        let (inner, start) = self.fault_only_descending_start(query.direction, inner, start, end);
         LevelIter {
-            inner: self.tables.range(start, end),
+            inner,
             front: start,
             back: end,
             query,
@@ -665,27 +690,27 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
         }
     }
 
-    /// Where a descending single-snapshot range iteration starts (exclusive end index):
-    /// past every table with `key_max == range.key_max`, and past the first table visible
-    /// to `snapshot` beyond them if it reaches into the range.
-    fn descending_end(&self, range: KeyRange<K>, snapshot: u64) -> u32 {
-        let len = self.len();
-        let mut end = self.tables.lower_bound(range.key_max());
-        for table in self.tables.range(end, len) {
-            if table.key_max != range.key_max() {
-                break;
+    /// Where a descending single-snapshot range iteration starts (exclusive end, as a
+    /// cursor and an index): past every table with `key_max == range.key_max`, and past the
+    /// first table visible to `snapshot` beyond them if it reaches into the range.
+    fn descending_end(&self, range: KeyRange<K>, snapshot: u64) -> (Cursor, u32) {
+        let from = self.tables.lower_bound_cursor(range.key_max());
+        let (past_equal, end) = self
+            .tables
+            .seek(from, |table| table.key_max != range.key_max());
+        let (visible, index) = self
+            .tables
+            .seek(past_equal, |table| table.visible(snapshot));
+        match self.tables.element_at(visible) {
+            Some(table) if table.key_min <= range.key_max() => {
+                let after = Cursor {
+                    node: visible.node,
+                    relative: visible.relative + 1,
+                };
+                (after, index + 1)
             }
-            end += 1;
+            _ => (past_equal, end),
         }
-        for (offset, table) in self.tables.range(end, len).enumerate() {
-            if table.visible(snapshot) {
-                if table.key_min <= range.key_max() {
-                    return end + offset as u32 + 1;
-                }
-                break;
-            }
-        }
-        end
     }
 
     /// The table with the same `(key_max, snapshot_min)`, `address` and `checksum` as

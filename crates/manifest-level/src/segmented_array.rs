@@ -15,10 +15,10 @@
 //!   nodes). A key search goes through the group fences (a few dozen keys that stay in the
 //!   closest cache), then the group's 16 block fences, then the block's 32 fences, then one
 //!   node: four short rounds instead of one long bisection (at 262,144 tables in 1 or 2 KiB
-//!   nodes the fences alone are 90 to 190 KiB, mostly out of L1). Once the nodes exceed
-//!   1 MiB each round counts instead of bisecting ([`SegmentedArray::lower_bound_cursor`]),
-//!   so the loads within a round are independent. An array of one block skips the first
-//!   two rounds.
+//!   nodes the fences alone are 90 to 190 KiB, mostly out of L1). The fence rounds count
+//!   instead of bisecting, and so does the node round once the nodes exceed a core's L1
+//!   ([`SegmentedArray::lower_bound_cursor`]), so the loads within a round are independent.
+//!   An array of one block skips the first two rounds, one group the first.
 //!
 //! `block_starts` and `offsets` form a two-level prefix sum over the node lengths: node i
 //! starts at the absolute index `block_starts[i / INDEX_NODES] + offsets[i]`, and an
@@ -361,11 +361,12 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         self.node_start(cursor.node) + cursor.relative
     }
 
-    /// Whether key searches count through short slices instead of bisecting them: once the
-    /// array's nodes no longer fit in a core's L2 cache ([`COUNTING_SEARCH_BYTES_MIN`]), a
-    /// node's cache lines then arrive in parallel rather than one per bisection step. A
-    /// small array sits in L1/L2, where a bisection's few dependent loads are cheaper than
-    /// counting every element.
+    /// Whether the search inside a node counts through its elements instead of bisecting
+    /// them: once the array's nodes no longer fit in a core's L1 cache
+    /// ([`COUNTING_SEARCH_BYTES_MIN`]), a node's cache lines then arrive in parallel rather
+    /// than one per bisection step. In a small array every line is in L1, where a
+    /// bisection's four dependent loads are cheaper than sixteen independent ones. (The
+    /// fence rounds always count: a fence slice is a few contiguous keys.)
     #[inline]
     fn searches_by_counting(&self) -> bool {
         self.nodes.len() * self.pool.node_size() >= COUNTING_SEARCH_BYTES_MIN
@@ -399,8 +400,7 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
     pub fn lower_bound_cursor(&self, key: T::Key) -> Cursor {
         // The first node whose first key is >= key: everything before it is < key except,
         // possibly, a tail of the node just before it.
-        let counting = self.searches_by_counting();
-        let Some(first) = self.search_block(key, counting) else {
+        let Some(first) = self.search_block(key) else {
             return Cursor {
                 node: 0,
                 relative: 0,
@@ -408,7 +408,7 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         };
         let last = (first + BLOCK_NODES).min(self.nodes.len());
         let fences = &self.fences[first..last];
-        let node_after = first + sorted_count(fences, counting, |fence| *fence < key);
+        let node_after = first + sorted_count(fences, true, |fence| *fence < key);
         if node_after == 0 {
             return Cursor {
                 node: 0,
@@ -417,6 +417,7 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         }
         let node = node_after - 1;
         let elements = self.node_elements(node as u32);
+        let counting = self.searches_by_counting();
         let relative = sorted_count(elements, counting, |element| element.key() < key);
         if relative == elements.len() && node_after < self.nodes.len() {
             // Past this node's last element: the answer starts the next node.
@@ -445,12 +446,16 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
     /// is `< key` (the answer is the very first position); an array of one block leaves
     /// that case to the search over its fences.
     #[inline]
-    fn search_block(&self, key: T::Key, counting: bool) -> Option<usize> {
+    fn search_block(&self, key: T::Key) -> Option<usize> {
         if self.nodes.len() <= BLOCK_NODES {
             // One block (the array the seed fuzzer drives has ~20 nodes): skip two rounds.
             return Some(0);
         }
-        let group_after = sorted_count(&self.group_fences, counting, |fence| *fence < key);
+        // One group (up to 512 nodes): its fence is the first block fence, searched below.
+        let group_after = match self.group_fences.len() {
+            1 => usize::from(self.group_fences[0] < key),
+            _ => sorted_count(&self.group_fences, true, |fence| *fence < key),
+        };
         if group_after == 0 {
             return None;
         }
@@ -459,7 +464,7 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         let first_block = (group_after - 1) * GROUP_BLOCKS;
         let last_block = (first_block + GROUP_BLOCKS).min(self.block_fences.len());
         let block_fences = &self.block_fences[first_block..last_block];
-        let block_after = first_block + sorted_count(block_fences, counting, |fence| *fence < key);
+        let block_after = first_block + sorted_count(block_fences, true, |fence| *fence < key);
         debug_assert!(block_after > first_block);
         Some((block_after - 1) * BLOCK_NODES)
     }
@@ -1235,8 +1240,30 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
     ///
     /// When the cursor is past its node or past the last node.
     pub fn iter_from(&self, cursor: Cursor) -> Iter<'_, T> {
-        let start = self.index(cursor);
-        let end = self.len();
+        self.range_from(cursor, self.len())
+    }
+
+    /// An iterator over the elements from `cursor` up to absolute index `end` (exclusive),
+    /// with no lookup for the front: what a key search followed by a scan needs, in one
+    /// search instead of two.
+    ///
+    /// # Panics
+    ///
+    /// When the cursor is past its node or past the last node, or `end` lies before the
+    /// cursor or past the length.
+    pub fn range_from(&self, cursor: Cursor, end: u32) -> Iter<'_, T> {
+        self.range_at(cursor, self.index(cursor), end)
+    }
+
+    /// [`SegmentedArray::range_from`] for a caller that already has the cursor's index
+    /// `start`.
+    #[inline]
+    pub(crate) fn range_at(&self, cursor: Cursor, start: u32, end: u32) -> Iter<'_, T> {
+        debug_assert_eq!(self.index(cursor), start);
+        assert!(
+            start <= end && end <= self.len(),
+            "bad range {start}..{end}"
+        );
         if start == end {
             return self.range(start, end);
         }
@@ -1249,6 +1276,38 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
             front: self.node_elements(cursor.node)[cursor.relative as usize..].iter(),
             back_node: NOT_LOCATED,
             back: [].iter(),
+        }
+    }
+
+    /// An iterator over the elements before `end` (exclusive; a cursor as
+    /// [`SegmentedArray::cursor`] returns, or one past the last element of its node), with
+    /// no lookup for the back: what a descending scan from a key search needs.
+    ///
+    /// # Panics
+    ///
+    /// When the cursor is past its node or past the last node.
+    pub fn range_to(&self, end: Cursor) -> Iter<'_, T> {
+        let end_index = self.index(end);
+        if end_index == 0 {
+            return self.range(0, 0);
+        }
+        // The back starts at the element just before `end`: in its node, or the last of
+        // the node before (an index above 0 at relative 0 is not in node 0).
+        let (back_node, back) = if end.relative > 0 {
+            let elements = self.node_elements(end.node);
+            (end.node, &elements[..end.relative as usize])
+        } else {
+            (end.node - 1, self.node_elements(end.node - 1))
+        };
+        Iter {
+            array: self.view(),
+            start: 0,
+            end: end_index,
+            remaining: end_index,
+            front_node: NOT_LOCATED,
+            front: [].iter(),
+            back_node,
+            back: back.iter(),
         }
     }
 
@@ -1374,21 +1433,20 @@ impl<T: Element> Drop for SegmentedArray<'_, T> {
 /// arrays, see [`SegmentedArray::searches_by_counting`]).
 const LINEAR_SEARCH_MAX: usize = 64;
 
-/// The node bytes from which key searches count through short slices: twice a core's L2
-/// cache on the machine of BENCHMARKS.md (512 KiB), about the L2 of newer cores (1-2 MiB).
-/// Not tuned finely: the fuzzer's level (~20 KiB of nodes) bisects, the benchmarks' levels
-/// from 32,768 tables (2-3 MiB) count, and both measured best that way.
-const COUNTING_SEARCH_BYTES_MIN: usize = 1 << 20;
+/// The node bytes from which the search inside a node counts instead of bisecting: a core's
+/// L1 data cache (32-48 KiB). Measured (BENCHMARKS.md, and `manifest-level-fuzz bench`):
+/// counting inside nodes from 512 tables on (32 KiB of 1 KiB nodes) makes inserts and
+/// removes a third faster there, while the seed fuzzer's level (~20 KiB of nodes) runs 9%
+/// slower counting than bisecting; counting the fences makes no difference to the fuzzer.
+const COUNTING_SEARCH_BYTES_MIN: usize = 32 << 10;
 
 /// How many leading elements of `sorted` satisfy `less` (which holds for a prefix): the
 /// partition point.
 ///
 /// With `counting`, up to [`LINEAR_SEARCH_MAX`] elements are counted, branch-free: the
 /// loads do not depend on each other, so the cache lines of a node (a `TableInfo` is a line
-/// each) arrive in parallel instead of one per bisection step: inserts and lookups on large
-/// levels are faster (BENCHMARKS.md). On a level that fits in cache counting costs the seed
-/// fuzzer's workload (1,024 tables) about 5% of its throughput, hence the switch between
-/// the two. Otherwise, and for longer slices, bisects.
+/// each) arrive in parallel instead of one per bisection step. Otherwise, and for longer
+/// slices, bisects.
 #[inline]
 fn sorted_count<E>(sorted: &[E], counting: bool, less: impl Fn(&E) -> bool) -> usize {
     if counting && sorted.len() <= LINEAR_SEARCH_MAX {

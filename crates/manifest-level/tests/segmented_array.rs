@@ -832,6 +832,42 @@ fn random_sorted<T: TestElement>(seed: u64, ops: usize) {
                     .iter_from(cursor)
                     .rev()
                     .eq(model[expected..].iter().rev()));
+                // The bounded forms, walked from either end and from both at once.
+                let end = expected + rng.index(model.len() - expected + 1);
+                let part = &model[expected..end];
+                assert!(array.range_from(cursor, end as u32).eq(part.iter()));
+                assert!(array
+                    .range_from(cursor, end as u32)
+                    .rev()
+                    .eq(part.iter().rev()));
+                assert!(array.range_to(cursor).eq(model[..expected].iter()));
+                assert!(array
+                    .range_to(cursor)
+                    .rev()
+                    .eq(model[..expected].iter().rev()));
+                let mut both = array.range_to(cursor);
+                let (mut front, mut back) = (0, expected);
+                while front < back {
+                    if rng.chance(1, 2) {
+                        assert_eq!(both.next(), Some(&model[front]));
+                        front += 1;
+                    } else {
+                        back -= 1;
+                        assert_eq!(both.next_back(), Some(&model[back]));
+                    }
+                }
+                assert_eq!(both.next(), None);
+                // An end cursor one past the last element of its node, as a scan leaves it.
+                if expected < model.len() {
+                    let after = Cursor {
+                        relative: cursor.relative + 1,
+                        ..cursor
+                    };
+                    assert!(array
+                        .range_to(after)
+                        .rev()
+                        .eq(model[..=expected].iter().rev()));
+                }
             }
             check(&array, &model, &mut rng);
             array.verify_sorted();
