@@ -141,10 +141,11 @@ fn require_states_passes_a_covering_campaign_and_fails_a_narrow_one() {
             "0..24",
             "--events-max",
             "4000",
-            // Two tables per node for either key type (64 bytes with u64 keys, 80 with
-            // u128 keys).
+            // Four tables per node for either key type (64 bytes with u64 keys, 80 with
+            // u128 keys): small nodes, so levels pass 512 nodes within the budget, and
+            // big enough to borrow (a node of two never does).
             "--node-size",
-            "192",
+            "320",
             "--jobs",
             "2",
             "--no-progress",

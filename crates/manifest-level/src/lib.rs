@@ -110,7 +110,7 @@ pub use manifest_level::{
     Visibility, GROWTH_FACTOR,
 };
 pub use node_pool::{NodePool, NODE_ALIGN, NODE_COUNT_MAX, NODE_SIZE_MAX};
-pub use segmented_array::{Cursor, Element, Iter, SegmentedArray};
+pub use segmented_array::{Cursor, Element, Iter, LayoutEvents, SegmentedArray};
 pub use table_info::{Key, KeyRange, TableInfo, SNAPSHOT_LATEST, SNAPSHOT_MAX_LIVE};
 
 /// The README's examples, compiled and run as doc tests.

@@ -434,6 +434,56 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
         self.tables.node_capacity()
     }
 
+    /// The tables of node `node` (of [`ManifestLevel::node_count`]), in level order.
+    ///
+    /// For tools that look at the layout (a fuzzer's coverage, a dump of the level); reads
+    /// and compaction never need it.
+    ///
+    /// # Panics
+    ///
+    /// When `node >= node_count`.
+    ///
+    /// ```
+    /// use manifest_level::{ManifestLevel, NodePool, TableInfo};
+    /// let pool = NodePool::new(256, 8).unwrap();
+    /// let mut level = ManifestLevel::<u64>::new(&pool, 16).unwrap();
+    /// for key in [30u64, 10, 20] {
+    ///     level.insert_table(TableInfo::new(1, key + 1, 1, key, key + 5, 100)).unwrap();
+    /// }
+    /// assert_eq!(level.node_count(), 1);
+    /// let key_mins: Vec<u64> = level.node_tables(0).iter().map(|t| t.key_min).collect();
+    /// assert_eq!(key_mins, [10, 20, 30]);
+    /// assert_eq!(level.node_start(0), 0);
+    /// ```
+    pub fn node_tables(&self, node: u32) -> &[TableInfo<K>] {
+        assert!(
+            node < self.node_count(),
+            "node {node} of {}",
+            self.node_count()
+        );
+        self.tables.node_elements(node)
+    }
+
+    /// The level index of node `node`'s first table.
+    ///
+    /// # Panics
+    ///
+    /// When `node >= node_count`.
+    pub fn node_start(&self, node: u32) -> u32 {
+        assert!(
+            node < self.node_count(),
+            "node {node} of {}",
+            self.node_count()
+        );
+        self.tables.node_start(node)
+    }
+
+    /// How often the level's array changed its node layout (splits, merges, packing) since
+    /// the level's creation; see [`LayoutEvents`](segmented_array::LayoutEvents).
+    pub fn layout_events(&self) -> segmented_array::LayoutEvents {
+        self.tables.layout_events()
+    }
+
     /// Inserts `table` in `(key_max, snapshot_min)` order (after tables with the same
     /// `key_max` and a smaller or equal `snapshot_min`) and returns a reference to it.
     ///

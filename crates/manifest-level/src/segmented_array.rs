@@ -79,6 +79,43 @@ pub struct Cursor {
     pub relative: u32,
 }
 
+/// How often a [`SegmentedArray`] changed its node layout, since its creation.
+///
+/// The layout is invisible in the array's contents: a split, a merge or a pack moves
+/// elements between nodes without changing one element or its index. These counters say
+/// which of those paths ran, for metrics and for a fuzzer that wants to know it reached
+/// them (it must not take them for expected answers). They only grow; [`SegmentedArray::clear`]
+/// keeps them. One increment per event, in paths that move elements anyway.
+///
+/// ```
+/// use manifest_level::{NodePool, SegmentedArray};
+/// let pool = NodePool::new(32, 8).unwrap(); // 4 u64 per node
+/// let mut array = SegmentedArray::<u64>::new(&pool, 32).unwrap();
+/// for key in 0..5u64 {
+///     array.insert_sorted(key).unwrap(); // the fifth splits the full first node
+/// }
+/// assert_eq!(array.layout_events().splits, 1);
+/// array.remove_range(0, 2).unwrap(); // node 0 drops under half and takes in node 1
+/// assert_eq!(array.layout_events().merges, 1);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LayoutEvents {
+    /// A full node gave its upper half to a new node after it.
+    pub splits: u64,
+    /// A node under half full took in all of the next node, which went back to the pool.
+    pub merges: u64,
+    /// A node under half full took elements from the next node, too full to merge.
+    pub borrows_from_next: u64,
+    /// The last node lost its last element and went back to the pool.
+    pub last_node_releases: u64,
+    /// Elements [`SegmentedArray::pack`] copied into an earlier node.
+    pub pack_elements_moved: u64,
+    /// Nodes [`SegmentedArray::pack`] left empty and gave back to the pool.
+    pub pack_nodes_released: u64,
+    /// Node swaps [`SegmentedArray::defragment`] made.
+    pub defragment_swaps: u64,
+}
+
 /// A sequence of `T` in nodes of a shared [`NodePool`], with a fixed element capacity.
 ///
 /// ```
@@ -116,6 +153,7 @@ pub struct SegmentedArray<'pool, T: Element> {
     /// so that it allocates nothing).
     scratch: Vec<u32>,
     len: u32,
+    events: LayoutEvents,
     /// With the `verify` feature, whether every mutation ends with [`SegmentedArray::verify`].
     auto_verify: bool,
     #[cfg(feature = "fault-injection")]
@@ -187,6 +225,7 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
             group_fences: Vec::with_capacity(reserve.div_ceil(GROUP_NODES) + 1),
             scratch: Vec::with_capacity(reserve),
             len: 0,
+            events: LayoutEvents::default(),
             auto_verify: true,
             #[cfg(feature = "fault-injection")]
             fault_search_off_by_one: false,
@@ -254,6 +293,12 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
     #[inline]
     pub fn node_count_max(&self) -> u32 {
         self.node_count_max
+    }
+
+    /// How often the array changed its node layout since its creation.
+    #[inline]
+    pub fn layout_events(&self) -> LayoutEvents {
+        self.events
     }
 
     /// Number of elements in node `node`.
@@ -714,6 +759,7 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         self.counts.insert(node + 1, half as u32);
         self.offsets.insert(node + 1, 0);
         self.reindex_after(node);
+        self.events.splits += 1;
     }
 
     /// Adds `count` to the length of node `node` (whose slots were just written): to the
@@ -951,6 +997,7 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
                 self.counts.pop();
                 self.offsets.pop();
                 self.reindex_after(node);
+                self.events.last_node_releases += 1;
             }
             return;
         }
@@ -970,6 +1017,7 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
             self.counts.remove(node + 1);
             self.offsets.remove(node + 1);
             self.reindex_after(node);
+            self.events.merges += 1;
         } else {
             // Borrow from the next node until both are at least half full.
             let take = (len + next_len) / 2 - len;
@@ -979,6 +1027,7 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
             self.set_fence(node + 1, self.node_elements(node as u32 + 1)[0].key());
             debug_assert!(self.node_len(node as u32) >= half);
             debug_assert!(self.node_len(node as u32 + 1) >= half);
+            self.events.borrows_from_next += 1;
         }
         self.set_fence(node, self.node_elements(node as u32)[0].key());
     }
@@ -1064,6 +1113,7 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
                 // one was headed; slot `target` is done.
                 order[start] = order[target];
                 order[target] = target as u32;
+                self.events.defragment_swaps += 1;
             }
             assert_eq!(
                 order[start] as usize, start,
@@ -1155,6 +1205,7 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
                 }
                 filled += chunk;
                 taken += chunk;
+                self.events.pack_elements_moved += chunk as u64;
             }
             assert_eq!(taken, read_len, "every element of node {read} moved");
         }
@@ -1170,6 +1221,7 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
     /// (with their `counts` set): returns the other nodes to the pool and rebuilds the
     /// fences, offsets and block starts of the ones left.
     fn keep_packed_nodes(&mut self, kept: usize) {
+        self.events.pack_nodes_released += (self.nodes.len() - kept) as u64;
         for node in self.nodes.drain(kept..) {
             self.pool.release(node);
         }

@@ -6,7 +6,7 @@
 mod common;
 
 use common::Rng;
-use manifest_level::{Cursor, Element, Error, NodePool, SegmentedArray};
+use manifest_level::{Cursor, Element, Error, LayoutEvents, NodePool, SegmentedArray};
 
 /// A 24-byte element keyed by `key`, whose `tag` tells equal keys apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -506,6 +506,7 @@ fn random_model<T: TestElement>(seed: u64, ops: usize) {
         for op in 0..ops {
             let growing = (op / 150) % 2 == 0;
             let len = model.len() as u64;
+            let layout_before = (array.node_count(), array.layout_events());
             let weights = if growing { [6, 1, 2, 1] } else { [2, 1, 5, 2] };
             match rng.weighted(&weights) {
                 0 => {
@@ -556,6 +557,7 @@ fn random_model<T: TestElement>(seed: u64, ops: usize) {
                 // packing must keep their elements.
                 pack_and_check(&mut array, &model);
             }
+            check_layout_events(&array, layout_before);
             if rng.chance(1, 400) {
                 array.clear();
                 model.clear();
@@ -564,9 +566,37 @@ fn random_model<T: TestElement>(seed: u64, ops: usize) {
             check(&array, &model, &mut rng);
             assert_eq!(pool.acquired_count(), array.node_count());
         }
+        // Every layout path ran (a node of two never borrows: under half is empty, and
+        // an empty node merges with any neighbour).
+        let events = array.layout_events();
+        assert!(events.splits > 0 && events.merges > 0, "{events:?}");
+        assert!(events.last_node_releases > 0, "{events:?}");
+        assert!(events.pack_elements_moved > 0, "{events:?}");
+        assert_eq!(events.borrows_from_next > 0, c > 2, "{events:?}");
         drop(array);
         assert_eq!(pool.free_count(), pool.node_count());
     }
+}
+
+/// The layout events account for every node the array gained or lost since `before` (its
+/// node count and events then): a first node, splits, less merges, emptied last nodes and
+/// nodes packing released.
+fn check_layout_events<T: TestElement>(
+    array: &SegmentedArray<'_, T>,
+    (nodes_before, events_before): (u32, LayoutEvents),
+) {
+    let events = array.layout_events();
+    let first_node = u64::from(nodes_before == 0 && array.node_count() > 0);
+    let gained = first_node + events.splits - events_before.splits;
+    let lost = (events.merges - events_before.merges)
+        + (events.last_node_releases - events_before.last_node_releases)
+        + (events.pack_nodes_released - events_before.pack_nodes_released);
+    assert_eq!(
+        i64::from(array.node_count()) - i64::from(nodes_before),
+        gained as i64 - lost as i64,
+        "{events_before:?} -> {events:?}"
+    );
+    assert!(events.borrows_from_next >= events_before.borrows_from_next);
 }
 
 /// Over a thousand nodes, so the index over node lengths spans many blocks of 128 nodes
@@ -750,6 +780,13 @@ fn defragment_and_check<T: TestElement>(array: &mut SegmentedArray<'_, T>, model
         starts.windows(2).all(|pair| pair[0] < pair[1]),
         "nodes out of pool order"
     );
+    let events = array.layout_events();
+    array.defragment();
+    assert_eq!(
+        array.layout_events(),
+        events,
+        "a second defragment swapped nodes"
+    );
 }
 
 /// `pack` keeps every element and index, leaves every node but the last at least at its
@@ -783,7 +820,13 @@ fn pack_and_check<T: TestElement>(array: &mut SegmentedArray<'_, T>, model: &[T]
     }
     // Packing a packed array moves nothing.
     let lengths: Vec<u32> = (0..packed).map(|node| array.node_len(node)).collect();
+    let events = array.layout_events();
     array.pack();
+    assert_eq!(
+        array.layout_events(),
+        events,
+        "a second pack moved elements"
+    );
     let again: Vec<u32> = (0..packed).map(|node| array.node_len(node)).collect();
     assert_eq!((array.node_count(), again), (packed, lengths));
 }

@@ -6,11 +6,19 @@
 //! state was never reached, so a generator change that quietly stops reaching, say,
 //! levels of more than 512 nodes shows at once.
 //!
-//! The environment observes every event from the outside, through the level's public
-//! counters (node count, length, capacity) around each op and through the model's own
-//! answers; nothing here asks the library which branch it took.
+//! Most events are observed from the outside: the level's public counters (node count,
+//! length, capacity) around each op, its node layout (`node_start`, `node_tables`) where
+//! an op's answers sit, and the model's own answers. The layout changes that leave no
+//! trace in the contents (a split, a merge, a borrow, packing) come from the level's own
+//! [`LayoutEvents`] counters, taken around each op. These are coverage signals only: no
+//! check takes an expected answer from them.
+//!
+//! [`LayoutEvents`]: manifest_level::LayoutEvents
 
 use core::fmt;
+
+#[cfg(doc)]
+use manifest_level::LayoutEvents;
 
 /// One event the environment counts (see [`State::ALL`] for the list).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -49,6 +57,30 @@ pub enum State {
     /// the typed error changed nothing, and the insert went through once the ballast let
     /// go (see [`crate::level::environment::ballast`]).
     PoolExhausted,
+    /// A full node split in two ([`LayoutEvents::splits`]).
+    NodeSplit,
+    /// A node under half full took in its whole next node ([`LayoutEvents::merges`]).
+    NodeMerged,
+    /// A node under half full borrowed from its next node
+    /// ([`LayoutEvents::borrows_from_next`]). The array never borrows from the previous
+    /// node: a node under half full is always rebalanced with the one after it, and the
+    /// last node may stay under half.
+    BorrowedFromNext,
+    /// The last node lost its last table and went back to the pool
+    /// ([`LayoutEvents::last_node_releases`]).
+    LastNodeReleased,
+    /// `compact` packed tables into earlier nodes ([`LayoutEvents::pack_elements_moved`]).
+    PackMovedTables,
+    /// `compact` emptied nodes and gave them back ([`LayoutEvents::pack_nodes_released`]).
+    PackReleasedNode,
+    /// `compact` swapped nodes into pool order ([`LayoutEvents::defragment_swaps`]).
+    DefragmentSwappedNodes,
+    /// An inserted table sits at a node's edge, and the table across the edge has the same
+    /// `key_max`: a run of equal `key_max` crosses a node boundary, where a key search
+    /// must look past the node its fences pick.
+    EqualKeyMaxAcrossNodes,
+    /// Two consecutive answers of a `next_table` walk lie in different nodes.
+    NextTableCrossedNode,
 }
 
 /// How many [`State`]s there are.
@@ -56,7 +88,7 @@ pub const STATE_COUNT: usize = State::ALL.len();
 
 impl State {
     /// Every state, in declaration order.
-    pub const ALL: [State; 15] = [
+    pub const ALL: [State; 24] = [
         State::NodeAcquired,
         State::NodeReleased,
         State::NodesPast128,
@@ -72,6 +104,15 @@ impl State {
         State::RetiredTableInserted,
         State::U128Keys,
         State::PoolExhausted,
+        State::NodeSplit,
+        State::NodeMerged,
+        State::BorrowedFromNext,
+        State::LastNodeReleased,
+        State::PackMovedTables,
+        State::PackReleasedNode,
+        State::DefragmentSwappedNodes,
+        State::EqualKeyMaxAcrossNodes,
+        State::NextTableCrossedNode,
     ];
 
     /// Every state's name, in [`State::ALL`] order.
@@ -91,6 +132,15 @@ impl State {
         "retired_table_inserted",
         "u128_keys",
         "pool_exhausted",
+        "node_split",
+        "node_merged",
+        "borrowed_from_next",
+        "last_node_released",
+        "pack_moved_tables",
+        "pack_released_node",
+        "defragment_swapped_nodes",
+        "equal_key_max_across_nodes",
+        "next_table_crossed_node",
     ];
 
     /// The snake-case name findings records use.

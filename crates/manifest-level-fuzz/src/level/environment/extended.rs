@@ -46,7 +46,9 @@ use manifest_level::{
     TableRef, GROWTH_FACTOR, SNAPSHOT_LATEST, SNAPSHOT_MAX_LIVE,
 };
 
-use crate::level::environment::{check, check_eq, insert_table, Check, CheckFailure, Environment};
+use crate::level::environment::{
+    check, check_eq, insert_table, observe, Check, CheckFailure, Environment,
+};
 use crate::level::generate::{Params, RETAINED_MAX};
 use crate::level::key::{embed_bounds, embed_range, embed_table, project_table, FuzzKey};
 use crate::level::model::{Key, Model, Table, VALUE_COUNT};
@@ -481,10 +483,17 @@ impl<'pool, K: FuzzKey> Environment<'pool, K> {
         // (reservoir-sampled) is probed again below.
         let mut exclusive = None;
         let mut met: Option<Table> = None;
+        let mut previous_node = None;
         for step in 0..WALK_STEPS_MAX {
-            let Some(table) = self.check_next_table(args(exclusive), step)? else {
+            let Some((index, table)) = self.check_next_table(args(exclusive), step)? else {
                 break;
             };
+            let node = observe::node_of(&self.level, index);
+            self.states.note_if(
+                previous_node.is_some_and(|previous| previous != node),
+                State::NextTableCrossedNode,
+            );
+            previous_node = Some(node);
             if query.index(step + 1) == 0 {
                 met = Some(table);
             }
@@ -515,7 +524,7 @@ impl<'pool, K: FuzzKey> Environment<'pool, K> {
 
     /// `next_table(args)` against the model's brute force, with its reference; `step`
     /// (of the walk, or past [`WALK_STEPS_MAX`] for a probe) is for the report. Returns
-    /// the table found.
+    /// the table found, with its index.
     ///
     /// The range goes to the level through [`embed_bounds`], the exclusive key through
     /// [`FuzzKey::embed`]; the answer is compared with the embedded model table.
@@ -523,7 +532,7 @@ impl<'pool, K: FuzzKey> Environment<'pool, K> {
         &self,
         args: NextTable<Key>,
         step: usize,
-    ) -> Result<Option<Table>, CheckFailure> {
+    ) -> Result<Option<(u32, Table)>, CheckFailure> {
         let level_args = NextTable {
             snapshot: args.snapshot,
             key_range: embed_bounds::<K>(args.key_range),
@@ -544,7 +553,7 @@ impl<'pool, K: FuzzKey> Environment<'pool, K> {
                 if *found == embed_table::<K>(&expected) =>
             {
                 check_reference(&self.level, reference, index, found)?;
-                Ok(Some(expected))
+                Ok(Some((index as u32, expected)))
             }
             (found, expected) => Err(CheckFailure::described(
                 Check::NextTable,

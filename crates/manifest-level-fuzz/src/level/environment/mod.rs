@@ -941,8 +941,24 @@ fn compare_contents<K: FuzzKey>(
 /// the failed insert must have changed nothing (length, generation, nodes, the visible
 /// counters, `key_range_latest`, the pool's count; and `verify()` holds: exhaustion is
 /// rare, so the O(n) check costs little), then the ballast is released and the insert
-/// retried ([`ballast`]). Any other answer is returned as it is.
+/// retried ([`ballast`]). Any other answer is returned as it is. An insert that went
+/// through is observed where it landed ([`observe::note_insert_at`]).
 pub(crate) fn insert_table<K: FuzzKey>(
+    level: &mut ManifestLevel<'_, K>,
+    ballast: &mut Option<Ballast<'_>>,
+    states: &mut StateCounts,
+    table: TableInfo<K>,
+) -> Result<Result<TableRef, manifest_level::Error>, CheckFailure> {
+    let answer = insert_past_ballast(level, ballast, states, table)?;
+    if let Ok(reference) = answer {
+        observe::note_insert_at(states, level, reference.index());
+    }
+    Ok(answer)
+}
+
+/// [`insert_table`] but the observation: the insert, and its retry once the ballast lets
+/// go of its nodes.
+fn insert_past_ballast<K: FuzzKey>(
     level: &mut ManifestLevel<'_, K>,
     ballast: &mut Option<Ballast<'_>>,
     states: &mut StateCounts,
