@@ -125,3 +125,28 @@ fn ballast_outside_the_extended_op_set_or_above_its_limit_is_refused() {
         );
     }
 }
+
+/// The `pool_exhausted` check can fail: a level whose refused insert has already counted
+/// its table (a half-applied change behind the typed error) is caught by that check at
+/// the first exhausted insert, and the same seeds without ballast never see it.
+#[test]
+fn a_refused_insert_that_changed_the_level_is_caught() {
+    let failure = (1..=4)
+        .find_map(|seed| {
+            run(&RunConfig {
+                fault: Some(Fault::ExhaustedInsertCountsTable),
+                ..with_ballast(seed, 85)
+            })
+            .err()
+        })
+        .expect("a half-applied refused insert is caught within 4 seeds");
+    match &failure.cause {
+        FailureCause::Check(check) => assert_eq!(check.what, Check::PoolExhausted, "{failure}"),
+        cause => panic!("not a check failure: {cause}"),
+    }
+    let unballasted = RunConfig {
+        fault: Some(Fault::ExhaustedInsertCountsTable),
+        ..with_ballast(failure.seed(), 0)
+    };
+    run(&unballasted).unwrap_or_else(|f| panic!("no pool ran dry, yet: {f}"));
+}

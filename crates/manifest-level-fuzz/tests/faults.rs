@@ -44,6 +44,15 @@ const BIG_LEVELS_ONLY: [Fault; 2] = [
     Fault::GroupFencesStaleAfterShift,
 ];
 
+/// Faults in paths the faithful shape never takes: a refused insert (its pool holds the
+/// level's worst case, so no insert meets an exhausted pool) and keys wider than 64 bits
+/// (its keys are `u64`). The ballast and `u128` keys of the campaign default reach them
+/// (`ballast.rs`, `wide_keys.rs`, `deep_faults.rs`).
+const OTHER_SHAPES_ONLY: [Fault; 2] = [
+    Fault::ExhaustedInsertCountsTable,
+    Fault::KeyRangeContainsHighHalf,
+];
+
 const SEEDS: core::ops::RangeInclusive<u64> = 1..=20;
 const EVENTS_MAX: u64 = 20_000;
 
@@ -113,6 +122,7 @@ fn every_fault_is_classified() {
             REACHABLE.contains(&fault),
             EXTENDED_ONLY.contains(&fault),
             BIG_LEVELS_ONLY.contains(&fault),
+            OTHER_SHAPES_ONLY.contains(&fault),
         ];
         assert_eq!(
             lists.iter().filter(|&&x| x).count(),
@@ -191,4 +201,14 @@ fn misses_index_stale_past_first_block() {
 #[test]
 fn misses_group_fences_stale_after_shift() {
     assert_missed(Fault::GroupFencesStaleAfterShift);
+}
+
+#[test]
+fn misses_exhausted_insert_counts_table() {
+    assert_missed(Fault::ExhaustedInsertCountsTable);
+}
+
+#[test]
+fn misses_key_range_contains_high_half() {
+    assert_missed(Fault::KeyRangeContainsHighHalf);
 }

@@ -200,6 +200,30 @@ fn planted_faults_are_caught_with_u128_keys() {
     }
 }
 
+/// The off-image probes can fail: a level whose `key_range_contains` compares only the
+/// upper 64 bits of `u128` keys answers every on-image key right (the high half carries
+/// the model's order), so only the probes next to the edges of `key_range_latest` catch
+/// it, with deep checks and `u128` keys; `u64` keys never see it.
+#[test]
+fn a_level_that_compares_high_halves_only_is_caught_by_the_off_image_probes() {
+    let config = |seed, key| RunConfig {
+        events_max: Some(2_000),
+        fault: Some(Fault::KeyRangeContainsHighHalf),
+        key,
+        ..RunConfig::deep(seed)
+    };
+    for seed in 1..=3 {
+        let failure = run(&config(seed, KeyWidth::U128)).expect_err("caught with u128 keys");
+        match &failure.cause {
+            FailureCause::Check(check) => {
+                assert_eq!(check.what, Check::KeyRangeContains, "{failure}");
+            }
+            cause => panic!("not a check failure: {cause}"),
+        }
+        run(&config(seed, KeyWidth::U64)).unwrap_or_else(|f| panic!("u64 keys: {f}"));
+    }
+}
+
 /// A `u128` trace names its key type in the header and replays to the same run, or to
 /// the same failure.
 #[test]

@@ -50,11 +50,19 @@ pub enum Fault {
     /// exactly one of the query's snapshots counts as invisible to it, although that
     /// snapshot still sees it (the visible class is unaffected).
     InvisibleSnapshotMaxExclusive,
+    /// An insert refused with [`Error::NodePoolExhausted`](crate::Error::NodePoolExhausted)
+    /// has already counted its table in `table_count_visible` and `value_count_visible`:
+    /// a half-applied change behind a typed error. Only matters when a pool runs dry.
+    ExhaustedInsertCountsTable,
+    /// `key_range_contains` for latest compares only the upper 64 bits of keys wider
+    /// than 64 bits: a `u128` key that shares its high half with an edge of
+    /// `key_range_latest` but lies outside it counts as inside. `u64` keys are unaffected.
+    KeyRangeContainsHighHalf,
 }
 
 impl Fault {
     /// Every fault, in declaration order.
-    pub const ALL: [Fault; 14] = [
+    pub const ALL: [Fault; 16] = [
         Fault::RetireKeepsCounters,
         Fault::RemoveTakesNeighbour,
         Fault::DescendingSkipsFirstNode,
@@ -69,5 +77,7 @@ impl Fault {
         Fault::GroupFencesStaleAfterShift,
         Fault::MergeLeaksNode,
         Fault::InvisibleSnapshotMaxExclusive,
+        Fault::ExhaustedInsertCountsTable,
+        Fault::KeyRangeContainsHighHalf,
     ];
 }

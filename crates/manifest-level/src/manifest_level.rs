@@ -344,6 +344,32 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
         self.faulty(FaultName::RetiredInsertCountsVisible)
     }
 
+    /// With `Fault::ExhaustedInsertCountsTable` planted: an insert the pool refused has
+    /// already counted `table` as visible (a half-applied change behind the error).
+    #[inline(always)]
+    #[allow(unused_variables)]
+    fn fault_only_count_refused_insert(&mut self, table: &TableInfo<K>, error: &Error) {
+        if self.faulty(FaultName::ExhaustedInsertCountsTable)
+            && matches!(error, Error::NodePoolExhausted { .. })
+        {
+            self.table_count_visible += 1;
+            self.value_count_visible += u64::from(table.value_count);
+        }
+    }
+
+    /// `range.contains(key)`, or with `Fault::KeyRangeContainsHighHalf` planted and keys
+    /// wider than 64 bits, the same test on the keys' upper 64 bits only.
+    #[inline(always)]
+    fn fault_only_range_contains(&self, range: &KeyRange<K>, key: K) -> bool {
+        if self.faulty(FaultName::KeyRangeContainsHighHalf)
+            && K::MAX.to_u128() > u128::from(u64::MAX)
+        {
+            let high = |key: K| key.to_u128() >> 64;
+            return high(range.key_min()) <= high(key) && high(key) <= high(range.key_max());
+        }
+        range.contains(key)
+    }
+
     /// Where an iteration over `start..end` starts: `inner` from `start`, or for a
     /// descending one with `Fault::DescendingSkipsFirstNode` planted and more than one node,
     /// past the first node (so the iteration never reaches it).
@@ -506,7 +532,10 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
             existing.key_max != table.key_max || existing.snapshot_min > table.snapshot_min
         });
         // The array checks the pool itself, before changing anything.
-        self.tables.insert_at(cursor, table)?;
+        if let Err(error) = self.tables.insert_at(cursor, table) {
+            self.fault_only_count_refused_insert(&table, &error);
+            return Err(error);
+        }
 
         if table.visible(SNAPSHOT_LATEST) || self.fault_only_retired_insert_counts() {
             self.table_count_visible += 1;
@@ -697,7 +726,7 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
     pub fn key_range_contains(&self, snapshot: u64, key: K) -> bool {
         if snapshot == SNAPSHOT_LATEST {
             self.key_range_latest
-                .is_some_and(|range| range.contains(key))
+                .is_some_and(|range| self.fault_only_range_contains(&range, key))
         } else {
             true
         }
@@ -1071,6 +1100,8 @@ enum FaultName {
     RemoveKeepsGeneration,
     RetiredInsertCountsVisible,
     InvisibleSnapshotMaxExclusive,
+    ExhaustedInsertCountsTable,
+    KeyRangeContainsHighHalf,
 }
 
 /// The iterator of [`ManifestLevel::iter`]: yields a reference and the table.
