@@ -20,6 +20,7 @@ fn growth_holds_removals_back_until_the_target_then_lets_them_run() {
         table_count_max: 2_000,
         insert_count_max: 50,
         growth_tables: 1_500,
+        ..Params::default()
     };
     let mut context = GenerateContext::for_op_set(&params, OpSet::Extended);
     let mut prng = Prng::from_seed(3);
@@ -82,8 +83,12 @@ fn swarm_seeds_draw_their_shape_and_reproduce_it_from_their_command() {
                 growth_tables: Some(drawn.growth_tables),
                 key: Some(drawn.key),
                 ballast_percent: Some(drawn.ballast_percent),
+                third_level: Some(drawn.third_level),
             });
         assert_eq!(pinned, drawn);
+        if drawn.third_level {
+            assert!(command.contains("--levels 3"), "{command}");
+        }
         // One pinned value replaces its draw only.
         let one = base.with_drawn_configuration(ConfigurationOverrides {
             node_size: Some(512),

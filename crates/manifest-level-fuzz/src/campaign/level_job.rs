@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{Peaks, SeedJob, SeedOutcome};
 use crate::level::configuration::ConfigurationOverrides;
 use crate::level::determinism::check_determinism;
-use crate::level::ops::{FuzzOp, OpKind, OpSet};
+use crate::level::ops::{FuzzOp, OpKind};
 use crate::level::reduce::{default_shrunk_trace_path, reduce, FailureSignature};
 use crate::level::regression::regression_test_for;
 use crate::level::runner::{self, RunConfig, RunFailure};
@@ -191,13 +191,13 @@ impl SeedJob for FuzzSeedJob {
 /// The `config` of a level seed's record: its level shape, the key type and the number
 /// of levels sharing the node pool.
 fn configuration_record(config: &RunConfig) -> serde_json::Value {
-    let levels = match config.ops {
-        OpSet::Faithful => 1,
-        OpSet::Extended => 2,
-    };
     let mut record = serde_json::to_value(config.configuration()).expect("a shape serializes");
     record["key"] = config.key.name().into();
-    record["levels"] = levels.into();
+    // The level count says what `third_level` says, and more.
+    if let Some(fields) = record.as_object_mut() {
+        fields.remove("third_level");
+    }
+    record["levels"] = config.levels().into();
     record
 }
 

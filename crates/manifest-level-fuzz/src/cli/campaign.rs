@@ -109,6 +109,11 @@ pub struct CampaignArgs {
           value_parser = clap::value_parser!(u8).range(0..=crate::level::runner::BALLAST_PERCENT_MAX as i64))]
     pub ballast_percent: Option<u8>,
 
+    /// The levels sharing the node pool: 2 (A and B) or 3 (A, B and a third level C)
+    /// [default: drawn per seed, 3 on half the seeds; 2 with --no-swarm]. Level only.
+    #[arg(long = "levels", value_name = "N", value_parser = crate::cli::shape::parse_levels)]
+    pub third_level: Option<bool>,
+
     /// What to check after every op: `deep` (the default in campaigns: the whole level
     /// against the model) or `faithful` (the seed's checks only). Level only.
     #[arg(long, value_name = "MODE", value_parser = check_mode_parser())]
@@ -196,6 +201,7 @@ impl CampaignArgs {
             growth_tables: self.growth_tables.unwrap_or(0),
             key: self.key.unwrap_or_default(),
             ballast_percent: self.ballast_percent.unwrap_or(0),
+            third_level: self.third_level.unwrap_or(false),
             check: self.check.unwrap_or(CheckMode::Deep),
             swarm: !self.no_swarm,
             #[cfg(feature = "fault-injection")]
@@ -231,6 +237,7 @@ impl CampaignArgs {
             ("--growth-tables", self.growth_tables.is_some()),
             ("--key", self.key.is_some()),
             ("--ballast-percent", self.ballast_percent.is_some()),
+            ("--levels", self.third_level.is_some()),
             ("--check", self.check.is_some()),
             ("--ops", self.op_set.is_some()),
             ("--swarm", self.swarm),
@@ -264,6 +271,7 @@ impl CampaignArgs {
             growth_tables: self.growth_tables,
             key: self.key,
             ballast_percent: self.ballast_percent,
+            third_level: self.third_level,
         }
     }
 
@@ -340,6 +348,7 @@ fn shown_level_config(base: &RunConfig, overrides: &ConfigurationOverrides) -> S
             ("growth_tables", overrides.growth_tables.is_some()),
             ("key", overrides.key.is_some()),
             ("ballast_percent", overrides.ballast_percent.is_some()),
+            ("third_level", overrides.third_level.is_some()),
             ("weights", false),
         ];
         for (field, pinned) in pinned {

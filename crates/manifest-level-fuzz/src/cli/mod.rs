@@ -250,6 +250,9 @@ fn run_config(config: &RunConfig, args: &RunArgs) -> ExitCode {
             config.key
         );
     }
+    if config.third_level {
+        println!("levels: 3 (A, B and C on one node pool)");
+    }
     if config.swarm {
         println!(
             "swarm: {}",

@@ -1,5 +1,5 @@
 //! The level-shape flags of a run and of `bench`: capacity, node size, insert size, growth
-//! target and key type, each a default or, with `--swarm`, a per-seed draw that the flag
+//! target, key type, ballast and level count, each a default or, with `--swarm`, a per-seed draw that the flag
 //! replaces.
 
 use clap::Args;
@@ -10,7 +10,8 @@ use crate::level::configuration::ConfigurationOverrides;
 use crate::level::key::KeyWidth;
 use crate::level::runner::{RunConfig, TABLE_COUNT_MAX_LIMIT};
 
-/// `--table-count-max`, `--node-size`, `--insert-count-max`, `--growth-tables`, `--key`.
+/// `--table-count-max`, `--node-size`, `--insert-count-max`, `--growth-tables`, `--key`,
+/// `--ballast-percent`, `--levels`.
 #[derive(Clone, Debug, Default, Args)]
 pub struct ShapeArgs {
     /// The level's capacity, in tables [default: 1024; drawn per seed with --swarm].
@@ -42,6 +43,11 @@ pub struct ShapeArgs {
     #[arg(long, value_name = "PERCENT",
           value_parser = clap::value_parser!(u8).range(0..=crate::level::runner::BALLAST_PERCENT_MAX as i64))]
     pub ballast_percent: Option<u8>,
+
+    /// The levels sharing the node pool in the extended op set: 2 (A and B) or 3 (A, B and
+    /// a third level C) [default: 2; drawn per seed with --swarm, 3 on half the seeds].
+    #[arg(long = "levels", value_name = "N", value_parser = parse_levels)]
+    pub third_level: Option<bool>,
 }
 
 impl ShapeArgs {
@@ -54,6 +60,7 @@ impl ShapeArgs {
             growth_tables: self.growth_tables,
             key: self.key,
             ballast_percent: self.ballast_percent,
+            third_level: self.third_level,
         }
     }
 
@@ -61,6 +68,15 @@ impl ShapeArgs {
     /// seed's draws for the others ([`RunConfig::with_shape`]).
     pub fn apply(&self, config: RunConfig) -> RunConfig {
         config.with_shape(self.overrides())
+    }
+}
+
+/// `--levels`: whether a third level shares the pool (`3`) or not (`2`).
+pub(crate) fn parse_levels(text: &str) -> Result<bool, String> {
+    match text.trim() {
+        "2" => Ok(false),
+        "3" => Ok(true),
+        _ => Err("must be 2 (levels A and B) or 3 (A, B and a third level C)".into()),
     }
 }
 

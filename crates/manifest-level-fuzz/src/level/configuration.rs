@@ -15,13 +15,15 @@
 //!   level first holds that many tables, removals, resets and compactions insert instead
 //!   ([`crate::level::generate::Params::growth_tables`]), so big levels become big;
 //! - `key`: `u128` keys on a quarter of the seeds, else `u64` ([`crate::level::key`]).
-//!   Drawn last, so adding it left the other draws of every seed as they were. The node
+//!   Drawn after the growth target, which does not depend on it. The node
 //!   size is raised to hold 2 tables of the seed's key type; a node size given on the
 //!   command line that holds fewer than 2 tables of `u128` keys keeps the seed at `u64`.
 //! - `ballast_percent`: on a third of the seeds, 10%..=75% of the node pool held back
 //!   from the levels ([`crate::level::environment::ballast`]), so inserts meet an
 //!   exhausted pool; none on the others. Drawn after the key; extended op set only (a
 //!   run of the seed's op set keeps none).
+//! - `third_level`: on half of the seeds a third level C shares the pool with levels A
+//!   and B. Drawn last; extended op set only.
 //!
 //! Every value is drawn on every seed, in this order, whatever is pinned: a value given on
 //! the command line ([`ConfigurationOverrides`]) replaces its draw and leaves the others
@@ -73,6 +75,9 @@ pub struct Configuration {
     /// [`crate::level::environment::ballast`]).
     #[serde(default)]
     pub ballast_percent: u8,
+    /// Whether a third level shares the pool (see `RunConfig::third_level`).
+    #[serde(default)]
+    pub third_level: bool,
 }
 
 /// Values given on the command line, which replace their draws.
@@ -90,6 +95,8 @@ pub struct ConfigurationOverrides {
     pub key: Option<KeyWidth>,
     /// `--ballast-percent`.
     pub ballast_percent: Option<u8>,
+    /// `--levels` (3: a third level; 2: none).
+    pub third_level: Option<bool>,
 }
 
 /// The configuration a swarm seed draws from `prng` (see the [module docs](self)), with
@@ -109,6 +116,7 @@ pub fn draw(prng: &mut Prng, overrides: ConfigurationOverrides) -> Configuration
     let wide_keys = prng.chance(1, 4);
     let ballast = prng.chance(1, 3);
     let ballast_percent = prng.range_inclusive(10, BALLAST_PERCENT_DRAWN_MAX) as u8;
+    let third_level = prng.boolean();
 
     // A pinned node size too small for 2 tables of u128 keys keeps the seed at u64.
     let wide_fits = overrides
@@ -144,6 +152,7 @@ pub fn draw(prng: &mut Prng, overrides: ConfigurationOverrides) -> Configuration
         growth_tables,
         key,
         ballast_percent,
+        third_level: overrides.third_level.unwrap_or(third_level),
     }
 }
 
@@ -237,6 +246,7 @@ mod tests {
             growth_tables: Some(free.growth_tables),
             key: Some(free.key),
             ballast_percent: Some(free.ballast_percent),
+            third_level: Some(free.third_level),
         };
         assert_eq!(draw(&mut Prng::from_seed(77), all), free);
     }

@@ -66,6 +66,10 @@ pub struct Params {
     /// seed).
     #[serde(default)]
     pub growth_tables: u32,
+    /// Whether a third level C shares the node pool (extended op set): level B's inserts
+    /// and removals then go to B or C, each C as big as B.
+    #[serde(default, skip_serializing_if = "core::ops::Not::not")]
+    pub third_level: bool,
 }
 
 impl Default for Params {
@@ -74,6 +78,7 @@ impl Default for Params {
             table_count_max: TABLE_COUNT_MAX_DEFAULT,
             insert_count_max: INSERT_COUNT_MAX,
             growth_tables: 0,
+            third_level: false,
         }
     }
 }

@@ -109,6 +109,11 @@ pub struct RunConfig {
     /// set only.
     #[serde(default, skip_serializing_if = "is_default")]
     pub ballast_percent: u8,
+    /// Whether a third level C shares the node pool with levels A and B (`--levels 3`; a
+    /// swarm run draws it): level B's inserts and removals then go to B or C, and the
+    /// least-overlap op also asks B about C. Extended op set only.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub third_level: bool,
     /// Whether to log every op to stderr before executing it (`-v`). Not part of a
     /// trace: logging does not change a run.
     #[serde(skip)]
@@ -145,6 +150,7 @@ impl RunConfig {
             growth_tables: 0,
             key: KeyWidth::U64,
             ballast_percent: 0,
+            third_level: false,
             log_ops: false,
             #[cfg(feature = "fault-injection")]
             fault: None,
@@ -204,6 +210,8 @@ impl RunConfig {
             } else {
                 0
             },
+            third_level: (self.ops == OpSet::Extended || overrides.third_level.is_some())
+                && drawn.third_level,
             ..self
         }
     }
@@ -219,6 +227,7 @@ impl RunConfig {
             growth_tables: overrides.growth_tables.unwrap_or(self.growth_tables),
             key: overrides.key.unwrap_or(self.key),
             ballast_percent: overrides.ballast_percent.unwrap_or(self.ballast_percent),
+            third_level: overrides.third_level.unwrap_or(self.third_level),
             ..self
         }
         .with_drawn_configuration(overrides)
@@ -233,6 +242,16 @@ impl RunConfig {
             growth_tables: self.growth_tables,
             key: self.key,
             ballast_percent: self.ballast_percent,
+            third_level: self.third_level,
+        }
+    }
+
+    /// The levels sharing the node pool: A alone in the faithful op set, A and B in the
+    /// extended one, and C too with [`RunConfig::third_level`].
+    pub fn levels(&self) -> u8 {
+        match self.ops {
+            OpSet::Faithful => 1,
+            OpSet::Extended => 2 + u8::from(self.third_level),
         }
     }
 
@@ -250,6 +269,7 @@ impl RunConfig {
             table_count_max: self.table_count_max,
             insert_count_max: self.insert_count_max,
             growth_tables: self.growth_tables,
+            third_level: self.third_level,
         }
     }
 
@@ -334,6 +354,11 @@ impl RunConfig {
                 "ballast needs the extended op set (--ops extended)".into(),
             ));
         }
+        if self.third_level && self.ops != OpSet::Extended {
+            return Err(ConfigError(
+                "a third level needs the extended op set (--ops extended)".into(),
+            ));
+        }
         Ok(())
     }
 
@@ -374,6 +399,9 @@ impl RunConfig {
         }
         if self.ballast_percent != 0 {
             command.push_str(&format!(" --ballast-percent {}", self.ballast_percent));
+        }
+        if self.third_level {
+            command.push_str(" --levels 3");
         }
         #[cfg(feature = "fault-injection")]
         if let Some(fault) = self.fault {

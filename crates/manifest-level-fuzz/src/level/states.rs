@@ -81,6 +81,9 @@ pub enum State {
     EqualKeyMaxAcrossNodes,
     /// Two consecutive answers of a `next_table` walk lie in different nodes.
     NextTableCrossedNode,
+    /// Levels A, B and a third level C held nodes of their one pool at once (a run with
+    /// `--levels 3`).
+    ThreeLevelsOnOnePool,
 }
 
 /// How many [`State`]s there are.
@@ -88,7 +91,7 @@ pub const STATE_COUNT: usize = State::ALL.len();
 
 impl State {
     /// Every state, in declaration order.
-    pub const ALL: [State; 24] = [
+    pub const ALL: [State; 25] = [
         State::NodeAcquired,
         State::NodeReleased,
         State::NodesPast128,
@@ -113,6 +116,7 @@ impl State {
         State::DefragmentSwappedNodes,
         State::EqualKeyMaxAcrossNodes,
         State::NextTableCrossedNode,
+        State::ThreeLevelsOnOnePool,
     ];
 
     /// Every state's name, in [`State::ALL`] order.
@@ -141,6 +145,7 @@ impl State {
         "defragment_swapped_nodes",
         "equal_key_max_across_nodes",
         "next_table_crossed_node",
+        "three_levels_on_one_pool",
     ];
 
     /// The snake-case name findings records use.

@@ -422,6 +422,9 @@ impl DeepChecker {
         level.verify();
         if let Some(ext) = &env.ext {
             ext.level_b.verify();
+            if let Some(level_c) = &ext.level_c {
+                level_c.verify();
+            }
             check_level_b(ext)?;
         }
         Ok(())

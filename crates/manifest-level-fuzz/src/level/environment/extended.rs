@@ -55,7 +55,7 @@ use crate::level::model::{Key, Model, Table, VALUE_COUNT};
 use crate::level::ops::{FuzzOp, WalkDirection};
 use crate::level::oracle;
 use crate::level::sample::{pick_edge_key, pick_range, pick_snapshot};
-use crate::level::states::State;
+use crate::level::states::{State, StateCounts};
 use crate::support::prng::Prng;
 
 /// The most `next_table` steps one walk takes.
@@ -88,6 +88,12 @@ pub(crate) struct Extended<'pool, K: FuzzKey> {
     pub(crate) level_b: ManifestLevel<'pool, K>,
     /// Level B's model (disjoint live tables).
     pub(crate) model_b: Model,
+    /// The third level on the same pool, when the run has one ([`Params::third_level`]):
+    /// level B's inserts and removals then go to B or C, and the least-overlap op also
+    /// asks B about C.
+    pub(crate) level_c: Option<ManifestLevel<'pool, K>>,
+    /// Level C's model (disjoint live tables; empty without level C).
+    pub(crate) model_c: Model,
     /// Draws the choices of read-only and misuse ops.
     pub(crate) query: Prng,
     /// References taken just before the last insert, remove and reset of a non-empty
@@ -109,15 +115,36 @@ impl<'pool, K: FuzzKey> Extended<'pool, K> {
         let capacity_b = params.level_b_capacity();
         let mut level_b = ManifestLevel::new(pool, capacity_b)?;
         level_b.set_auto_verify(false);
+        let level_c = if params.third_level {
+            let mut level_c = ManifestLevel::new(pool, capacity_b)?;
+            level_c.set_auto_verify(false);
+            Some(level_c)
+        } else {
+            None
+        };
+        let capacity_c = if params.third_level { capacity_b } else { 0 };
         Ok(Extended {
             retained: Vec::with_capacity(RETAINED_MAX),
             level_b,
             model_b: Model::with_capacity(capacity_b as usize),
+            level_c,
+            model_c: Model::with_capacity(capacity_c as usize),
             query,
             stale: [None; 3],
             avoid: Vec::with_capacity(params.table_count_max as usize),
             misuses: 0,
         })
+    }
+
+    /// Level B and its model, or with `c` level C and its model (the run has a third
+    /// level when `c` is drawn).
+    pub(crate) fn lower_mut(&mut self, c: bool) -> (&mut ManifestLevel<'pool, K>, &mut Model) {
+        if c {
+            let level = self.level_c.as_mut().expect("a third level");
+            (level, &mut self.model_c)
+        } else {
+            (&mut self.level_b, &mut self.model_b)
+        }
     }
 
     /// Takes a reference to a table of a non-empty level (the model's middle table)
@@ -636,66 +663,38 @@ impl<'pool, K: FuzzKey> Environment<'pool, K> {
         Ok(())
     }
 
-    /// [`FuzzOp::LeastOverlap`].
+    /// [`FuzzOp::LeastOverlap`]: level A against level B and, with a third level, B
+    /// against C, for a random snapshot and `max`.
     fn least_overlap(&mut self, ext: &mut Extended<'pool, K>) -> Result<(), CheckFailure> {
         let query = &mut ext.query;
         let snapshot = pick_snapshot(query, self.snapshot, &ext.retained);
         let max = pick_overlap_max(query);
-        let found = self
-            .level
-            .table_with_least_overlap(&ext.level_b, snapshot, max);
-        let describe = || format!("table_with_least_overlap(B, {snapshot}, {max})");
-        if max > GROWTH_FACTOR {
-            check!(
-                matches!(found, Err(Error::InvalidArgument(_))),
-                Check::LeastOverlap,
-                format!("InvalidArgument from {}", describe()),
-                format!("{found:?}"),
-            );
-            return Ok(());
+        let upper = (&self.level, &self.model);
+        let lower = (&ext.level_b, &ext.model_b);
+        check_least_overlap(upper, lower, snapshot, max, &mut self.states, "A, B")?;
+        if let Some(level_c) = &ext.level_c {
+            let lower = (level_c, &ext.model_c);
+            check_least_overlap(
+                (&ext.level_b, &ext.model_b),
+                lower,
+                snapshot,
+                max,
+                &mut self.states,
+                "B, C",
+            )?;
         }
-        let model = model_least_overlap(&self.model, &ext.model_b, snapshot, max);
-        if let Some(model) = model {
-            self.states.note_if(model.tied, State::LeastOverlapTie);
-            self.states
-                .note_if(model.count == 0, State::LeastOverlapZero);
-        }
-        let best = model.map(|model| (model.count, model.index));
-        let answer = match (found, best) {
-            (Ok(None), None) => return Ok(()),
-            (Ok(Some(answer)), Some((count, index)))
-                if answer.table == embed_table(self.model.get(index))
-                    && answer.overlap.len() == count =>
-            {
-                answer
-            }
-            (found, best) => {
-                return Err(CheckFailure::described(
-                    Check::LeastOverlap,
-                    format!(
-                        "{:?} from {}",
-                        best.map(|(count, index)| (embed_table::<K>(self.model.get(index)), count)),
-                        describe()
-                    ),
-                    format!(
-                        "{:?}",
-                        found.map(|answer| answer.map(|a| (a.table, a.overlap.len())))
-                    ),
-                ))
-            }
-        };
-        let (_, index) = best.expect("matched above");
-        check_reference(&self.level, answer.reference, index, &answer.table)?;
-        check_least_overlap_b(ext, snapshot, &answer, describe)
+        Ok(())
     }
 
-    /// [`FuzzOp::InsertTablesB`]: `count` new tables in level B, starting at a random key
-    /// or (half the time) just before a random table of the level, so the two overlap.
+    /// [`FuzzOp::InsertTablesB`]: `count` new tables in level B (or, with a third level,
+    /// in B or C, drawn per op), starting at a random key or (half the time) just before
+    /// a random table of level A, so the two overlap.
     fn insert_tables_b(
         &mut self,
         ext: &mut Extended<'pool, K>,
         count: u32,
     ) -> Result<(), CheckFailure> {
+        let into_c = ext.level_c.is_some() && self.prng.boolean();
         let near = !self.model.is_empty() && self.prng.boolean();
         // Aligned: B's tables take the key ranges of consecutive tables of A (where
         // overlap counts are decided: a B table ending exactly where an A table starts).
@@ -706,22 +705,19 @@ impl<'pool, K: FuzzKey> Environment<'pool, K> {
         } else {
             self.prng.int_inclusive(self.key_space())
         };
+        let (level, model) = ext.lower_mut(into_c);
         for _ in 0..count {
             let edges = aligned.and_then(|index| self.model.tables().get(index));
             let snapshot = self.snapshot;
-            let table = match edges
-                .and_then(|a| aligned_table(&ext.model_b, a, snapshot, &mut self.prng))
+            let table = match edges.and_then(|a| aligned_table(model, a, snapshot, &mut self.prng))
             {
                 Some(table) => table,
-                None => {
-                    ext.model_b
-                        .generate_non_overlapping_table(&mut self.prng, key, self.snapshot)
-                }
+                None => model.generate_non_overlapping_table(&mut self.prng, key, self.snapshot),
             };
             aligned = aligned.map(|index| index + 1);
             key = table.key_max;
             let inserted = insert_table(
-                &mut ext.level_b,
+                level,
                 &mut self.ballast,
                 &mut self.states,
                 embed_table(&table),
@@ -729,21 +725,37 @@ impl<'pool, K: FuzzKey> Environment<'pool, K> {
             if let Err(error) = inserted {
                 return Err(CheckFailure::new(Check::LevelB, table, error));
             }
-            ext.model_b.insert(table);
+            model.insert(table);
+        }
+        if into_c {
+            let holding = [self.level.node_count(), ext.level_b.node_count()];
+            self.states.note_if(
+                holding.iter().all(|&nodes| nodes > 0),
+                State::ThreeLevelsOnOnePool,
+            );
         }
         check_level_b(ext)
     }
 
-    /// [`FuzzOp::RemoveTablesB`]: `count` random tables out of level B.
+    /// [`FuzzOp::RemoveTablesB`]: `count` random tables out of level B (with a third
+    /// level, out of B and C: each a random table of the two).
     fn remove_tables_b(
         &mut self,
         ext: &mut Extended<'pool, K>,
         count: u32,
     ) -> Result<(), CheckFailure> {
         for _ in 0..count {
-            let index = self.prng.index(ext.model_b.len());
-            let table = ext.model_b.remove(index);
-            if let Err(error) = ext.level_b.remove_table(&embed_table(&table)) {
+            let in_b = ext.model_b.len();
+            let index = self.prng.index(in_b + ext.model_c.len());
+            let (level, model, index) = if index < in_b {
+                let (level, model) = ext.lower_mut(false);
+                (level, model, index)
+            } else {
+                let (level, model) = ext.lower_mut(true);
+                (level, model, index - in_b)
+            };
+            let table = model.remove(index);
+            if let Err(error) = level.remove_table(&embed_table(&table)) {
                 return Err(CheckFailure::new(Check::LevelB, table, error));
             }
         }
@@ -1151,6 +1163,64 @@ fn model_least_overlap(
     best.map(|(count, index)| ModelLeastOverlap { count, index, tied })
 }
 
+/// A level and its model.
+type Pair<'a, 'pool, K> = (&'a ManifestLevel<'pool, K>, &'a Model);
+
+/// `table_with_least_overlap` of `upper` against `lower` for `snapshot` and `max`, against
+/// the brute force over both models; `names` names the two levels in a failure.
+fn check_least_overlap<K: FuzzKey>(
+    (upper, upper_model): Pair<'_, '_, K>,
+    lower: Pair<'_, '_, K>,
+    snapshot: u64,
+    max: usize,
+    states: &mut StateCounts,
+    names: &str,
+) -> Result<(), CheckFailure> {
+    let found = upper.table_with_least_overlap(lower.0, snapshot, max);
+    let describe = || format!("table_with_least_overlap({names}, {snapshot}, {max})");
+    if max > GROWTH_FACTOR {
+        check!(
+            matches!(found, Err(Error::InvalidArgument(_))),
+            Check::LeastOverlap,
+            format!("InvalidArgument from {}", describe()),
+            format!("{found:?}"),
+        );
+        return Ok(());
+    }
+    let model = model_least_overlap(upper_model, lower.1, snapshot, max);
+    if let Some(model) = model {
+        states.note_if(model.tied, State::LeastOverlapTie);
+        states.note_if(model.count == 0, State::LeastOverlapZero);
+    }
+    let best = model.map(|model| (model.count, model.index));
+    let answer = match (found, best) {
+        (Ok(None), None) => return Ok(()),
+        (Ok(Some(answer)), Some((count, index)))
+            if answer.table == embed_table(upper_model.get(index))
+                && answer.overlap.len() == count =>
+        {
+            answer
+        }
+        (found, best) => {
+            return Err(CheckFailure::described(
+                Check::LeastOverlap,
+                format!(
+                    "{:?} from {}",
+                    best.map(|(count, index)| (embed_table::<K>(upper_model.get(index)), count)),
+                    describe()
+                ),
+                format!(
+                    "{:?}",
+                    found.map(|answer| answer.map(|a| (a.table, a.overlap.len())))
+                ),
+            ))
+        }
+    };
+    let (_, index) = best.expect("matched above");
+    check_reference(upper, answer.reference, index, &answer.table)?;
+    check_least_overlap_lower(lower, snapshot, &answer, describe)
+}
+
 /// The model's answer to `table_with_least_overlap`.
 #[derive(Clone, Copy, Debug)]
 struct ModelLeastOverlap {
@@ -1162,20 +1232,20 @@ struct ModelLeastOverlap {
     tied: bool,
 }
 
-/// The `Overlap` of B in a `table_with_least_overlap` answer (for `snapshot`; `describe`
-/// names the call): B's tables that intersect the answer's table, in order, with their
-/// references, and the range widened over them and the table.
-fn check_least_overlap_b<K: FuzzKey>(
-    ext: &Extended<'_, K>,
+/// The `Overlap` of the lower level in a `table_with_least_overlap` answer (for
+/// `snapshot`; `describe` names the call): its tables that intersect the answer's table,
+/// in order, with their references, and the range widened over them and the table.
+fn check_least_overlap_lower<K: FuzzKey>(
+    (level, model): Pair<'_, '_, K>,
     snapshot: u64,
     answer: &LeastOverlap<K>,
     describe: impl Fn() -> String,
 ) -> Result<(), CheckFailure> {
-    // The tables of B visible to `snapshot` that intersect `table` (B's model is
-    // disjoint and sorted, so they are contiguous from the first that ends at or
-    // after `table.key_min`).
+    // The lower level's tables visible to `snapshot` that intersect `table` (its model is
+    // disjoint and sorted, so they are contiguous from the first that ends at or after
+    // `table.key_min`).
     let model_table = project_table(&answer.table);
-    let overlapping = || overlapping_b(&ext.model_b, snapshot, &model_table);
+    let overlapping = || overlapping_b(model, snapshot, &model_table);
     let widened = overlapping().fold(oracle::table_range(&answer.table), |range, (_, b)| {
         oracle::cover(range, &embed_table(b))
     });
@@ -1189,7 +1259,7 @@ fn check_least_overlap_b<K: FuzzKey>(
                 .all(|(a, (_, b))| *a == embed_table(b)),
         Check::LeastOverlap,
         format!(
-            "B tables {:?} widened to {widened:?}, from {}",
+            "lower tables {:?} widened to {widened:?}, from {}",
             overlapping()
                 .map(|(_, b)| embed_table::<K>(b))
                 .collect::<Vec<_>>(),
@@ -1202,7 +1272,7 @@ fn check_least_overlap_b<K: FuzzKey>(
         ),
     );
     for (reference, (index, table)) in answer.overlap.references().iter().zip(overlapping()) {
-        check_reference(&ext.level_b, *reference, index, &embed_table(table))?;
+        check_reference(level, *reference, index, &embed_table(table))?;
     }
     Ok(())
 }
@@ -1255,10 +1325,20 @@ fn overlapping_b<'a>(
         .map(move |(offset, b)| (start + offset, b))
 }
 
-/// Level B against its model: size, counters, and every table in order.
+/// Level B, and level C when the run has one, against their models.
 pub(crate) fn check_level_b<K: FuzzKey>(ext: &Extended<'_, K>) -> Result<(), CheckFailure> {
-    let level = &ext.level_b;
-    let model = &ext.model_b;
+    check_lower_level(&ext.level_b, &ext.model_b)?;
+    match &ext.level_c {
+        Some(level_c) => check_lower_level(level_c, &ext.model_c),
+        None => Ok(()),
+    }
+}
+
+/// A lower level (B or C) against its model: size, counters, and every table in order.
+fn check_lower_level<K: FuzzKey>(
+    level: &ManifestLevel<'_, K>,
+    model: &Model,
+) -> Result<(), CheckFailure> {
     let values: u64 = model
         .tables()
         .iter()

@@ -296,8 +296,9 @@ impl<'pool, K: FuzzKey> Environment<'pool, K> {
         ManifestLevel::<K>::nodes_needed(node_size, params.table_count_max)
     }
 
-    /// Pool nodes an environment for `op_set` needs: the level's, plus level B's for the
-    /// extended op set (both levels share the pool).
+    /// Pool nodes an environment for `op_set` needs: the level's, plus level B's (and
+    /// level C's, as big as B's, with [`Params::third_level`]) for the extended op set
+    /// (the levels share the pool).
     pub fn nodes_needed_for(
         node_size: usize,
         params: &Params,
@@ -308,7 +309,8 @@ impl<'pool, K: FuzzKey> Environment<'pool, K> {
             OpSet::Faithful => Ok(level),
             OpSet::Extended => {
                 let b = ManifestLevel::<K>::nodes_needed(node_size, params.level_b_capacity())?;
-                Ok(level + b)
+                let lower_levels = 1 + u32::from(params.third_level);
+                Ok(level + lower_levels * b)
             }
         }
     }
@@ -817,21 +819,27 @@ impl<'pool, K: FuzzKey> Environment<'pool, K> {
     }
 
     /// The level's whole contents equal the model's, table by table and field by field,
-    /// in level order; with the extended op set, level B's too. O(n), no allocation (the
-    /// runner calls it at the end of every run).
+    /// in level order; with the extended op set, level B's (and level C's) too. O(n), no
+    /// allocation (the runner calls it at the end of every run).
     pub fn check_full_contents(&self) -> Result<(), CheckFailure> {
         compare_contents(Check::EqualsModel, &self.level, &self.model)?;
         if let Some(ext) = &self.ext {
             compare_contents(Check::LevelB, &ext.level_b, &ext.model_b)?;
+            if let Some(level_c) = &ext.level_c {
+                compare_contents(Check::LevelB, level_c, &ext.model_c)?;
+            }
         }
         Ok(())
     }
 
     /// The pool's acquired count equals the sum of its levels' node counts (level A, and
-    /// level B in the extended op set: the pool is theirs alone). O(1).
+    /// levels B and C in the extended op set: the pool is theirs alone). O(1).
     pub fn check_pool_accounting(&self) -> Result<(), CheckFailure> {
         let level_a = self.level.node_count();
-        let level_b = self.ext.as_ref().map_or(0, |ext| ext.level_b.node_count());
+        let level_b = self.ext.as_ref().map_or(0, |ext| {
+            let level_c = ext.level_c.as_ref().map_or(0, ManifestLevel::node_count);
+            ext.level_b.node_count() + level_c
+        });
         let ballast = self.ballast.as_ref().map_or(0, Ballast::nodes);
         check_eq!(
             Check::PoolAccounting,
@@ -1119,6 +1127,85 @@ mod tests {
         // Once the stray level gives its node back, the accounting holds again.
         drop(stray);
         env.check_after_op().unwrap();
+    }
+
+    /// Runs `test` on an extended environment with a third level whose level B and C
+    /// both hold tables, on a pool of exactly the nodes the three levels may need.
+    fn with_three_levels(test: impl FnOnce(&mut Environment<'_>)) {
+        let params = Params {
+            third_level: true,
+            ..Params::with_table_count_max(64)
+        };
+        let nodes = Environment::<u64>::nodes_needed_for(256, &params, OpSet::Extended).unwrap();
+        let two_levels = Params {
+            third_level: false,
+            ..params
+        };
+        let fewer = Environment::<u64>::nodes_needed_for(256, &two_levels, OpSet::Extended);
+        assert!(nodes > fewer.unwrap(), "level C's nodes are counted");
+        let pool = NodePool::new(256, nodes).unwrap();
+        let mut env =
+            Environment::new_extended(&pool, &params, Prng::from_seed(1), Prng::from_seed(2))
+                .unwrap();
+        env.apply(&FuzzOp::InsertTables { count: 10 }).unwrap();
+        // Inserts go to B or C by a coin flip per op: both fill within a few ops.
+        for _ in 0..8 {
+            env.apply(&FuzzOp::InsertTablesB { count: 4 }).unwrap();
+            env.check_after_op().unwrap();
+        }
+        let ext = env.ext.as_ref().unwrap();
+        assert!(!ext.model_b.is_empty() && !ext.model_c.is_empty());
+        assert!(env.states.get(State::ThreeLevelsOnOnePool) > 0);
+        test(&mut env);
+    }
+
+    #[test]
+    fn three_levels_share_the_pool_and_each_answers_for_itself() {
+        with_three_levels(|env| {
+            for op in [
+                FuzzOp::LeastOverlap,
+                FuzzOp::RemoveTablesB { count: 20 },
+                FuzzOp::LeastOverlap,
+                FuzzOp::InsertTablesB { count: 20 },
+                FuzzOp::LeastOverlap,
+            ] {
+                env.apply(&op)
+                    .unwrap_or_else(|failure| panic!("{op}: {failure}"));
+                env.check_after_op().unwrap();
+            }
+            env.check_full_contents().unwrap();
+        });
+    }
+
+    #[test]
+    fn a_table_in_level_c_the_model_does_not_hold_is_caught() {
+        with_three_levels(|env| {
+            let ext = env.ext.as_mut().unwrap();
+            let level_c = ext.level_c.as_mut().unwrap();
+            let last = *ext.model_c.get(ext.model_c.len() - 1);
+            let key = last.key_max + 1;
+            let stray = TableInfo::new(1, 7, 1, key, key, 1);
+            level_c.insert_table(stray).unwrap();
+            let failure = extended::check_level_b(env.ext.as_ref().unwrap()).unwrap_err();
+            assert_eq!(failure.what, Check::LevelB, "{failure}");
+            let failure = env.check_full_contents().unwrap_err();
+            assert_eq!(failure.what, Check::LevelB, "{failure}");
+        });
+    }
+
+    #[test]
+    fn nodes_level_c_holds_are_counted_by_the_pool_accounting() {
+        with_three_levels(|env| {
+            env.check_pool_accounting().unwrap();
+            let ext = env.ext.as_mut().unwrap();
+            // Level C's nodes stay acquired while the environment stops counting them.
+            let level_c = ext.level_c.take().unwrap();
+            assert!(level_c.node_count() > 0);
+            let failure = env.check_pool_accounting().unwrap_err();
+            assert_eq!(failure.what, Check::PoolAccounting, "{failure}");
+            env.ext.as_mut().unwrap().level_c = Some(level_c);
+            env.check_pool_accounting().unwrap();
+        });
     }
 
     #[test]
