@@ -38,10 +38,19 @@ fn config(seed: u64, fault: Fault) -> RunConfig {
 }
 
 fn config_with(seed: u64, fault: Fault, node_size: usize) -> RunConfig {
-    let base = if EXTENDED_ONLY.contains(&fault) {
-        RunConfig::deep(seed)
-    } else {
-        RunConfig::new(seed)
+    let base = match fault {
+        _ if EXTENDED_ONLY.contains(&fault) => RunConfig::deep(seed),
+        // A small level under ballast: the pool runs dry within a few inserts.
+        Fault::ExhaustedInsertCountsTable => RunConfig {
+            ballast_percent: 85,
+            table_count_max: 64,
+            ..RunConfig::deep(seed)
+        },
+        Fault::KeyRangeContainsHighHalf => RunConfig {
+            key: manifest_level_fuzz::level::key::KeyWidth::U128,
+            ..RunConfig::deep(seed)
+        },
+        _ => RunConfig::new(seed),
     };
     RunConfig {
         events_max: Some(20_000),
@@ -185,6 +194,25 @@ const BIG_LEVELS_ONLY: [Fault; 2] = [
     Fault::GroupFencesStaleAfterShift,
 ];
 
+/// The faults in paths the faithful shape never takes (see `tests/faults.rs`): a refused
+/// insert (shrunk under ballast on a small level) and `u128` keys.
+const OTHER_SHAPES_ONLY: [Fault; 2] = [
+    Fault::ExhaustedInsertCountsTable,
+    Fault::KeyRangeContainsHighHalf,
+];
+
+#[test]
+fn shrinks_exhausted_insert_counts_table() {
+    let (_, reduced) = assert_shrinks(Fault::ExhaustedInsertCountsTable);
+    assert_eq!(reduced.config.ballast_percent, 85);
+}
+
+#[test]
+fn shrinks_key_range_contains_high_half() {
+    let (_, reduced) = assert_shrinks(Fault::KeyRangeContainsHighHalf);
+    assert_eq!(reduced.ops.len(), 1, "{:?}", reduced.ops);
+}
+
 #[test]
 fn every_fault_is_listed() {
     for fault in Fault::ALL {
@@ -192,6 +220,7 @@ fn every_fault_is_listed() {
             FAITHFUL.contains(&fault),
             EXTENDED_ONLY.contains(&fault),
             BIG_LEVELS_ONLY.contains(&fault),
+            OTHER_SHAPES_ONLY.contains(&fault),
         ];
         assert_eq!(
             lists.iter().filter(|&&listed| listed).count(),
