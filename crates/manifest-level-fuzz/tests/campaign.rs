@@ -59,6 +59,8 @@ fn killed_campaign_keeps_every_result() {
             "--no-progress",
             "--findings",
             "findings.jsonl",
+            "--target",
+            "level",
         ])
         .current_dir(&dir)
         .stdout(Stdio::null())
@@ -139,6 +141,8 @@ fn planted_fault_is_recorded_and_shrunk() {
             // attempt limit.
             "--growth-tables",
             "0",
+            "--target",
+            "level",
         ],
     );
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
@@ -428,4 +432,59 @@ fn segmented_array_campaign_records_and_shrinks() {
     );
     assert_eq!(refused.status.code(), Some(2));
     assert!(stderr(&refused).contains("--swarm cannot be given with --target segmented-array"));
+}
+
+/// The default target runs the segmented-array fuzzer on one seed in 8 and the level
+/// fuzzer on the others, each with its own reproduce command; a fault planted in the level
+/// fails the level's seeds only.
+#[test]
+fn the_default_target_runs_both_fuzzers() {
+    let dir = scratch("all");
+    let output = campaign(
+        &dir,
+        &[
+            "--seeds",
+            "0..16",
+            "--events-max",
+            "2000",
+            "--inject-fault",
+            "RetireKeepsCounters",
+            "--no-shrink",
+            "--no-progress",
+            "--jobs",
+            "2",
+            "--growth-tables",
+            "0",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let out = stdout(&output);
+    assert!(out.starts_with("campaign: all seeds 0..16"), "{out}");
+    assert!(out.contains(r#""array_seed_every":8"#), "{out}");
+    let text = std::fs::read_to_string(dir.join("campaign-findings.jsonl")).unwrap();
+    let findings: Vec<Finding> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    let mut array_seeds = Vec::new();
+    for finding in &findings {
+        let Finding::Seed {
+            seed,
+            status,
+            reproduce,
+            ..
+        } = finding
+        else {
+            continue;
+        };
+        if reproduce.contains(" segmented-array ") {
+            assert_eq!(*status, SeedStatus::Pass, "{finding:?}");
+            array_seeds.push(*seed);
+        } else {
+            assert!(reproduce.contains("--inject-fault"), "{reproduce}");
+        }
+    }
+    array_seeds.sort_unstable();
+    assert_eq!(array_seeds, [7, 15]);
+    assert!(out.contains("campaign: 16 seeds, "), "{out}");
 }

@@ -36,6 +36,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
 pub mod level_job;
+pub mod mixed_job;
 pub mod regressions;
 pub mod report;
 pub mod segmented_array_job;

@@ -10,6 +10,7 @@ use clap::CommandFactory;
 use super::values::{check_mode_parser, key_width_parser, op_set_parser};
 use super::{Cli, EXIT_FAILURE, EXIT_USAGE};
 use crate::campaign::level_job::FuzzSeedJob;
+use crate::campaign::mixed_job::{MixedSeedJob, ARRAY_SEED_EVERY};
 use crate::campaign::regressions::{replay_stored, Replayed, StoredReplay};
 use crate::campaign::report::{CampaignReport, ReportHeading};
 use crate::campaign::segmented_array_job::SegmentedArraySeedJob;
@@ -26,8 +27,9 @@ use crate::support::seed::{parse_duration, parse_seed_range, SeedPlan};
 use crate::support::shrink::ShrinkLimits;
 
 /// `manifest-level-fuzz campaign`: many seeds on all cores, each result saved as it ends.
-/// By default every seed runs the level fuzzer with the extended op set and deep checks;
-/// `--target segmented-array` runs the segmented-array fuzzer instead.
+/// By default most seeds run the level fuzzer with the extended op set and deep checks, and
+/// one seed in 8 the segmented-array fuzzer (`--target all`); `--target level` and
+/// `--target segmented-array` run one of them only.
 #[derive(Clone, Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("what").required(true).args(["seeds", "duration"])))]
 pub struct CampaignArgs {
@@ -69,8 +71,10 @@ pub struct CampaignArgs {
     #[arg(long, value_name = "DIR")]
     pub regressions: Option<PathBuf>,
 
-    /// What to fuzz: `level` (the manifest level) or `segmented-array` (the array alone).
-    #[arg(long, value_name = "TARGET", default_value = "level", value_parser = ["level", "segmented-array"])]
+    /// What to fuzz: `all` (the level on most seeds, the segmented array alone on one seed
+    /// in 8), `level` (the manifest level) or `segmented-array` (the array alone).
+    #[arg(long, value_name = "TARGET", default_value = "all",
+          value_parser = ["all", "level", "segmented-array"])]
     pub target: String,
 
     /// Cap on each seed's op count [default: 200000 for the level, 10000 for the
@@ -251,10 +255,10 @@ impl CampaignArgs {
         let array_only = [("--inject-search-fault", self.inject_search_fault)];
         #[cfg(not(feature = "fault-injection"))]
         let array_only: [(&str, bool); 0] = [];
-        let foreign: Vec<_> = if self.target == "level" {
-            array_only.to_vec()
-        } else {
-            level_only
+        let foreign: Vec<_> = match self.target.as_str() {
+            "all" => Vec::new(),
+            "level" => array_only.to_vec(),
+            _ => level_only,
         };
         foreign
             .into_iter()
@@ -319,21 +323,50 @@ fn job_for(args: &CampaignArgs) -> Result<(Box<dyn SeedJob>, String), String> {
             args.target
         ));
     }
-    if args.target == "level" {
-        let base = args.base_config();
-        base.validate().map_err(|error| error.to_string())?;
-        let shown = shown_level_config(&base, &args.configuration_overrides());
-        let mut job = FuzzSeedJob::new(base, args.shrink_limits(), args.traces_dir());
-        job.regressions = Some(args.regressions_dir());
-        job.overrides = args.configuration_overrides();
-        job.determinism_every = args.check_determinism;
-        return Ok((Box::new(job), shown));
+    match args.target.as_str() {
+        "level" => {
+            let (job, shown) = level_job(args)?;
+            Ok((Box::new(job), shown))
+        }
+        "segmented-array" => {
+            let (job, shown) = array_job(args);
+            Ok((Box::new(job), shown))
+        }
+        _ => {
+            let (level, level_shown) = level_job(args)?;
+            let (array, array_shown) = array_job(args);
+            let level_shown: serde_json::Value =
+                serde_json::from_str(&level_shown).expect("the level config is JSON");
+            let shown = serde_json::json!({
+                "level": level_shown,
+                "segmented_array": array_shown,
+                "array_seed_every": ARRAY_SEED_EVERY,
+            })
+            .to_string();
+            Ok((Box::new(MixedSeedJob { level, array }), shown))
+        }
     }
+}
+
+/// The level fuzzer's job, and its configuration as JSON.
+fn level_job(args: &CampaignArgs) -> Result<(FuzzSeedJob, String), String> {
+    let base = args.base_config();
+    base.validate().map_err(|error| error.to_string())?;
+    let shown = shown_level_config(&base, &args.configuration_overrides());
+    let mut job = FuzzSeedJob::new(base, args.shrink_limits(), args.traces_dir());
+    job.regressions = Some(args.regressions_dir());
+    job.overrides = args.configuration_overrides();
+    job.determinism_every = args.check_determinism;
+    Ok((job, shown))
+}
+
+/// The segmented-array fuzzer's job, and its configuration as text.
+fn array_job(args: &CampaignArgs) -> (SegmentedArraySeedJob, String) {
     let base = args.array_config();
     let shown = format!("{base:?}");
     let mut job = SegmentedArraySeedJob::new(base, args.shrink_limits(), args.traces_dir());
     job.regressions = Some(args.regressions_dir());
-    Ok((Box::new(job), shown))
+    (job, shown)
 }
 
 /// The level base configuration as JSON for the first line; with swarm, each value a
