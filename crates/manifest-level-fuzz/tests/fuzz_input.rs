@@ -66,12 +66,14 @@ fn every_input_is_an_extended_deep_run_of_bounded_length() {
             .min(OPS_MAX);
         assert_eq!(ops.len(), expected_ops, "input of {} bytes", bytes.len());
         validate_ops_for(&config.params(), OpSet::Extended, &ops).expect("valid in order");
-        // The same as the base config, but for the three decoded fields.
+        // The same as the base config, but for the five decoded fields.
         assert_eq!(
             config,
             RunConfig {
                 table_count_max: config.table_count_max,
                 node_size: config.node_size,
+                key: config.key,
+                third_level: config.third_level,
                 ..base_config(config.seed)
             }
         );
@@ -153,6 +155,51 @@ fn seed_runs_encode_and_decode_back() {
     let ops = plan(&faithful).ops;
     let bytes = encode_manifest_level(&faithful, &ops).unwrap();
     assert_eq!(decode_manifest_level(&bytes).1, ops);
+}
+
+/// The shape byte's top bits carry `u128` keys and a third level: such runs encode, decode
+/// back to the same run, and pass on a correct level; random bytes reach all four shapes.
+#[test]
+fn wide_keys_and_a_third_level_encode_and_decode_back() {
+    use manifest_level_fuzz::level::key::KeyWidth;
+    for (seed, key, third_level) in [
+        (1, KeyWidth::U128, false),
+        (2, KeyWidth::U64, true),
+        (3, KeyWidth::U128, true),
+    ] {
+        let config = RunConfig {
+            events_max: Some(OPS_MAX as u64),
+            table_count_max: 64,
+            node_size: 256,
+            key,
+            third_level,
+            ..RunConfig::deep(seed)
+        };
+        let ops = plan(&config).ops;
+        let bytes = encode_manifest_level(&config, &ops).expect("encodable");
+        let (decoded, decoded_ops) = decode_manifest_level(&bytes);
+        assert_eq!((decoded.key, decoded.third_level), (key, third_level));
+        assert_eq!(decoded_ops, ops);
+        run_ops(&decoded, &decoded_ops).unwrap_or_else(|failure| panic!("{failure}"));
+        // u128 tables do not fit two to a 128-byte node: not encodable.
+        let small = RunConfig {
+            node_size: 128,
+            ..config.clone()
+        };
+        assert_eq!(
+            encode_manifest_level(&small, &ops).is_none(),
+            key == KeyWidth::U128
+        );
+    }
+    let shapes: BTreeSet<(&str, bool)> = inputs()
+        .iter()
+        .map(|bytes| {
+            let (config, _) = decode_manifest_level(bytes);
+            assert!(config.validate().is_ok());
+            (config.key.name(), config.third_level)
+        })
+        .collect();
+    assert_eq!(shapes.len(), 4, "{shapes:?}");
 }
 
 #[test]

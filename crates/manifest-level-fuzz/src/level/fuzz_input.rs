@@ -5,9 +5,10 @@
 //! milliseconds even under libFuzzer's instrumentation.
 //!
 //! The layout ([`decode_manifest_level`]): an environment seed (`u64`),
-//! `table_count_max - 1` (`u16`, modulo [`TABLE_COUNT_MAX`]), a node-size index (`u8`,
-//! into [`NODE_SIZES`]), then per op a kind byte ([`kind_of_byte`]) and a 16-bit count
-//! seed.
+//! `table_count_max - 1` (`u16`, modulo [`TABLE_COUNT_MAX`]), a shape byte (its low six
+//! bits a node-size index into [`NODE_SIZES`], bit 7 for `u128` keys ([`WIDE_KEYS`]),
+//! bit 6 for a third level ([`THIRD_LEVEL`])), then per op a kind byte ([`kind_of_byte`])
+//! and a 16-bit count seed.
 //! The seed fuzzer's [`GenerateContext`] (of the extended op set) turns each kind and
 //! count seed into an op that is valid where it stands, exactly as it turns the weighted
 //! draws of a seed run into ops, so libFuzzer steers the op sequence while every op stays
@@ -35,6 +36,7 @@
 use arbitrary::{Arbitrary, Unstructured};
 
 use crate::level::generate::GenerateContext;
+use crate::level::key::KeyWidth;
 use crate::level::ops::{FuzzOp, OpKind, OpSet, Weights, KIND_COUNT};
 use crate::level::runner::RunConfig;
 use crate::support::prng::Prng;
@@ -54,8 +56,26 @@ pub const TABLE_COUNT_MAX: u32 = 256;
 /// Node sizes an input picks from (a `TableInfo<u64>` is 64 bytes, so 128 holds two).
 pub const NODE_SIZES: [usize; 6] = [128, 256, 512, 1024, 2048, 4096];
 
-/// Bytes before the first op: seed, `table_count_max - 1`, node-size index.
+/// Bytes before the first op: seed, `table_count_max - 1`, shape byte.
 pub const HEADER_LEN: usize = 8 + 2 + 1;
+
+/// The shape byte's bit for `u128` keys (a node of 128 bytes, too small for 2 such
+/// tables, becomes 256).
+pub const WIDE_KEYS: u8 = 0x80;
+
+/// The shape byte's bit for a third level on the node pool
+/// ([`RunConfig::third_level`]).
+pub const THIRD_LEVEL: u8 = 0x40;
+
+/// The node size a shape byte picks, for its key width.
+fn node_size_of(shape: u8) -> usize {
+    let node_size = NODE_SIZES[usize::from(shape & 0x3F) % NODE_SIZES.len()];
+    if shape & WIDE_KEYS != 0 {
+        node_size.max(256)
+    } else {
+        node_size
+    }
+}
 
 /// The op kind a kind byte draws.
 ///
@@ -94,18 +114,24 @@ pub fn base_config(seed: u64) -> RunConfig {
 }
 
 /// Decodes an input (see the [module docs](self) for the layout): a configuration of
-/// [`base_config`] with the input's seed, `table_count_max` (`1..=`[`TABLE_COUNT_MAX`])
-/// and node size (one of [`NODE_SIZES`]), and at most [`OPS_MAX`] ops that are valid in
-/// order. Every byte string decodes, and the configuration always validates.
+/// [`base_config`] with the input's seed, `table_count_max` (`1..=`[`TABLE_COUNT_MAX`]),
+/// node size (one of [`NODE_SIZES`]), key width and level count, and at most [`OPS_MAX`]
+/// ops that are valid in order. Every byte string decodes, and the configuration always
+/// validates.
 pub fn decode_manifest_level(data: &[u8]) -> (RunConfig, Vec<FuzzOp>) {
     let mut input = Unstructured::new(data);
     let seed = u64::arbitrary(&mut input).unwrap_or(0);
     let table_count_max = 1 + u32::from(u16::arbitrary(&mut input).unwrap_or(0)) % TABLE_COUNT_MAX;
-    let node_size =
-        NODE_SIZES[usize::from(u8::arbitrary(&mut input).unwrap_or(0)) % NODE_SIZES.len()];
+    let shape = u8::arbitrary(&mut input).unwrap_or(0);
     let config = RunConfig {
         table_count_max,
-        node_size,
+        node_size: node_size_of(shape),
+        key: if shape & WIDE_KEYS != 0 {
+            KeyWidth::U128
+        } else {
+            KeyWidth::U64
+        },
+        third_level: shape & THIRD_LEVEL != 0,
         ..base_config(seed)
     };
     let mut context = GenerateContext::for_op_set(&config.params(), config.ops);
@@ -123,10 +149,11 @@ pub fn decode_manifest_level(data: &[u8]) -> (RunConfig, Vec<FuzzOp>) {
 /// kind's index and a count seed found by search.
 ///
 /// `None` when the run is outside the input format: a `table_count_max` above
-/// [`TABLE_COUNT_MAX`] or a node size not in [`NODE_SIZES`], an op list that is not valid
-/// in order, or an op the generator cannot draw from a 16-bit count seed. The rest of the
-/// configuration is not encoded: the input always decodes to [`base_config`]'s (any op
-/// set's ops encode, since the extended set contains the faithful one).
+/// [`TABLE_COUNT_MAX`], a node size not in [`NODE_SIZES`] (or 128 bytes with `u128`
+/// keys), an op list that is not valid in order, or an op the generator cannot draw from
+/// a 16-bit count seed. Of the rest of the configuration only the key width and the third
+/// level are encoded: the input decodes to [`base_config`]'s op set, weights and checks
+/// (any op set's ops encode, since the extended set contains the faithful one).
 pub fn encode_manifest_level(config: &RunConfig, ops: &[FuzzOp]) -> Option<Vec<u8>> {
     if config.table_count_max == 0 || config.table_count_max > TABLE_COUNT_MAX {
         return None;
@@ -134,10 +161,20 @@ pub fn encode_manifest_level(config: &RunConfig, ops: &[FuzzOp]) -> Option<Vec<u
     let node_index = NODE_SIZES
         .iter()
         .position(|&size| size == config.node_size)?;
+    let mut shape = node_index as u8;
+    if config.key == KeyWidth::U128 {
+        shape |= WIDE_KEYS;
+    }
+    if config.third_level {
+        shape |= THIRD_LEVEL;
+    }
+    if node_size_of(shape) != config.node_size {
+        return None;
+    }
     let mut bytes = Vec::with_capacity(HEADER_LEN + 3 * ops.len().min(OPS_MAX));
     bytes.extend(config.seed.to_le_bytes());
     bytes.extend(((config.table_count_max - 1) as u16).to_le_bytes());
-    bytes.push(node_index as u8);
+    bytes.push(shape);
     let mut context = GenerateContext::for_op_set(&config.params(), OpSet::Extended);
     for (index, op) in ops.iter().take(OPS_MAX).enumerate() {
         // A valid op draws from its own kind without a fallback; an invalid one is
