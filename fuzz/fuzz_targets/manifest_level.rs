@@ -5,7 +5,7 @@
 //! `manifest_level_fuzz::level::fuzz_input`) into a run configuration (environment seed,
 //! `table_count_max` up to 256, node size 128 to 4096, `u64` or `u128` keys, two or three
 //! levels on the pool; the extended op set, deep checks)
-//! and at most 256 ops of all twenty kinds, misuse included, each a kind and a count that
+//! and at most 64 ops of all twenty kinds, misuse included, each a kind and a count that
 //! the seed fuzzer's `GenerateContext` makes valid where it stands, so libFuzzer steers
 //! the op sequence while every op stays applicable. The ops run through the seed fuzzer's
 //! own runner (`runner::run_ops`): the same environment, model, per-op checks and
