@@ -108,7 +108,7 @@ pub enum Check {
     /// Extended: the tables a compaction picks are consecutive live tables, and its
     /// replacements are accepted.
     Compaction,
-    /// Extended: level B agrees with its model.
+    /// Extended: level B (and level C, with a third level) agrees with its model.
     LevelB,
     /// Extended: `reset` empties the level, returns its nodes and bumps the generation.
     Reset,
