@@ -3,7 +3,9 @@
 
 use std::fmt;
 
-use manifest_level::{Cursor, Error, NodePool, SegmentedArray};
+use manifest_level::{
+    Cursor, Element, Error, NodePool, SegmentedArray, NODE_ALIGN, NODE_COUNT_MAX, NODE_SIZE_MAX,
+};
 
 use super::element::{mix, FuzzElement};
 use super::faults::Faults;
@@ -542,7 +544,13 @@ impl<'pool, T: FuzzElement> Harness<'pool, T> {
         let end = start.saturating_add(u32::from(range_len)).min(len);
         self.resolved = format!("range {start}..{end}");
         let expected = &self.model[start as usize..end as usize];
-        let mut iter = self.array.range(start, end);
+        // The same range three ways (the pattern's top bits pick): by indexes, from the
+        // start's cursor, or from the cursor to the end.
+        let mut iter = match (start < len, pattern >> 62) {
+            (true, 1) => self.array.range_from(self.array.cursor(start), end),
+            (true, 2) if end == len => self.array.iter_from(self.array.cursor(start)),
+            _ => self.array.range(start, end),
+        };
         let (mut front, mut back) = (0usize, expected.len());
         // Every step takes one element from an end, so `len + 1` steps see the iterator
         // empty.
@@ -621,7 +629,12 @@ impl<'pool, T: FuzzElement> Harness<'pool, T> {
         self.array.clear();
         self.report.removed += self.model.len() as u64;
         self.model.clear();
-        Ok(())
+        // An empty array needs one node for its first element.
+        ensure_eq(
+            "nodes_needed_to_insert(0) of an empty array",
+            1,
+            self.array.nodes_needed_to_insert(0),
+        )
     }
 
     /// Compares everything with the model. Called after every op.
@@ -655,6 +668,11 @@ impl<'pool, T: FuzzElement> Harness<'pool, T> {
             self.pool.acquired_count(),
         )?;
         let half = self.array.node_capacity() / 2;
+        ensure_eq(
+            "node_count_max == ceil(capacity / half a node)",
+            self.array.capacity().div_ceil(half),
+            self.array.node_count_max(),
+        )?;
         let bound = self.array.len().div_ceil(half);
         if node_count > bound {
             return Err(mismatch(
@@ -727,4 +745,59 @@ fn judge_pool_exhausted(error: &Error, before: PoolBefore, single: bool) -> Resu
         ));
     }
     Ok(())
+}
+
+/// An element of no size, which a node pool refuses.
+#[derive(Clone, Copy, Debug)]
+struct NoBytes;
+
+impl Element for NoBytes {
+    type Key = ();
+    fn key(&self) {}
+}
+
+/// An element aligned past the pool's alignment, which a node pool refuses.
+#[derive(Clone, Copy, Debug)]
+#[repr(align(32))]
+struct OverAligned(u64);
+
+impl Element for OverAligned {
+    type Key = u64;
+    fn key(&self) -> u64 {
+        self.0
+    }
+}
+
+/// The constructors' refusals: a node pool of a node size that is zero, not a multiple of
+/// [`NODE_ALIGN`] or above [`NODE_SIZE_MAX`], or of more than [`NODE_COUNT_MAX`] nodes,
+/// and an array of elements of no size or aligned past [`NODE_ALIGN`], each a typed
+/// [`Error::InvalidArgument`]. Run once per seed, before the first op.
+pub(super) fn check_constructor_refusals() -> Result<(), Mismatch> {
+    for (node_size, node_count) in [
+        (0, 1),
+        (NODE_ALIGN + 8, 1),
+        (NODE_SIZE_MAX + NODE_ALIGN, 1),
+        (NODE_ALIGN, NODE_COUNT_MAX + 1),
+    ] {
+        let refused = matches!(
+            NodePool::new(node_size, node_count),
+            Err(Error::InvalidArgument(_))
+        );
+        ensure_eq(
+            "NodePool::new refuses a bad node size or count",
+            (node_size, node_count, true),
+            (node_size, node_count, refused),
+        )?;
+    }
+    let pool = NodePool::new(4 * NODE_ALIGN, 1).expect("a valid pool");
+    let no_bytes = SegmentedArray::<NoBytes>::new(&pool, 1).map(|_| ());
+    let over_aligned = SegmentedArray::<OverAligned>::new(&pool, 1).map(|_| ());
+    for (what, answer) in [("no bytes", no_bytes), ("alignment 32", over_aligned)] {
+        ensure_eq(
+            "SegmentedArray::new refuses an element the pool cannot hold",
+            (what, true),
+            (what, matches!(answer, Err(Error::InvalidArgument(_)))),
+        )?;
+    }
+    ensure_eq("a refused array takes no node", 0, pool.acquired_count())
 }

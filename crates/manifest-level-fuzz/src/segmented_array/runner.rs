@@ -204,8 +204,11 @@ pub(super) fn execute_typed<T: FuzzElement>(
     let mut harness = Harness::<T>::new(&pool, setup);
     harness.plant(faults);
     let mut ops: Vec<Op> = Vec::new();
-    // Check the empty array once before the first op.
-    if let Err(found) = guarded(|| harness.check_all()) {
+    // Check the constructors' refusals and the empty array once before the first op.
+    if let Err(found) = guarded(|| {
+        super::harness::check_constructor_refusals()?;
+        harness.check_all()
+    }) {
         std::mem::forget(harness);
         let before = (Op::Clear, "(before the first op)".to_string(), found);
         return Err(failed(setup, faults, seed, (0, ops), before));

@@ -28,8 +28,11 @@
 //!   `u128` keys, also the key next to each off the embedding's image): exactly
 //!   `key_range_latest` for `SNAPSHOT_LATEST`, always `true` for other snapshots;
 //! - **`verify()`**, the level's own from-scratch check of its structure (it panics on a
-//!   violation, which the runner reports like any panic), and level B against its model
-//!   (extended op set).
+//!   violation, which the runner reports like any panic), the node capacity its node size
+//!   gives, and level B (and C) against its model (extended op set);
+//! - **the library's predicates** (`TableInfo`, `KeyRange`, `Query`, `Direction`) on
+//!   random tables, snapshots, ranges and keys, against the oracle's answers
+//!   ([`predicates`]).
 //!
 //! # Sampling policy (bounded cost)
 //!
@@ -98,6 +101,7 @@ use manifest_level::{
 use serde::{Deserialize, Serialize};
 
 use crate::level::environment::extended::check_level_b;
+use crate::level::environment::predicates;
 use crate::level::environment::{check, check_eq, Check, CheckFailure, Environment};
 use crate::level::generate::RETAINED_MAX;
 use crate::level::key::{embed_query, embed_range, embed_table, FuzzKey};
@@ -318,7 +322,29 @@ pub struct DeepChecker {
     cursors: [Key; 2 * CLASSES_MAX],
     /// Ops since the last full check.
     since_full: u64,
+    /// The stream of [`predicates`]' choices (its own, so the others' draws are as they
+    /// were without it).
+    predicates: Prng,
 }
+
+/// A node holds its node size over a table's size, rounded down to even, tables; the pool
+/// reserves at least its nodes' bytes.
+fn check_node_shape<K: FuzzKey>(level: &ManifestLevel<'_, K>) -> Result<(), CheckFailure> {
+    let pool = level.pool();
+    let per_node = pool.node_size() / core::mem::size_of::<TableInfo<K>>();
+    check_eq!(
+        Check::NodeShape,
+        expected: (per_node as u32 & !1, true),
+        found: (
+            level.node_capacity(),
+            pool.memory_bytes() >= pool.node_size() * pool.node_count() as usize
+        ),
+    );
+    Ok(())
+}
+
+/// Mixed into the deep stream's first output to seed the [`predicates`] stream.
+const PREDICATES_STREAM: u64 = 0x5052_4544_4943_4154;
 
 /// How many ops apart the scheduled full checks of a level of `n` tables are (besides
 /// the checker's ops 1, 2, 4, ...): [`FULL_EVERY`] times `n / WINDOW` (rounded up), so
@@ -335,12 +361,14 @@ impl DeepChecker {
         for pair in (1..cursors.len()).step_by(2) {
             cursors[pair] = Key::MAX;
         }
+        let predicates = Prng::from_seed(prng.clone().next_u64() ^ PREDICATES_STREAM);
         DeepChecker {
             prng,
             stats: DeepStats::default(),
             rotation: 0,
             cursors,
             since_full: 0,
+            predicates,
         }
     }
 
@@ -371,7 +399,8 @@ impl DeepChecker {
             self.sampled_check(env, classes)?;
         }
         self.check_ranges(env, classes)?;
-        self.check_key_range_contains(env, key_range_latest)
+        self.check_key_range_contains(env, key_range_latest)?;
+        predicates::check_predicates(&mut self.predicates, env)
     }
 
     /// The visibility classes of this op (see the [module docs](self)); draws the
@@ -420,6 +449,7 @@ impl DeepChecker {
         }
         self.random_lookups(env)?;
         level.verify();
+        check_node_shape(level)?;
         if let Some(ext) = &env.ext {
             ext.level_b.verify();
             if let Some(level_c) = &ext.level_c {

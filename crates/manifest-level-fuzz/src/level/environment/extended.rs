@@ -637,6 +637,7 @@ impl<'pool, K: FuzzKey> Environment<'pool, K> {
         };
         check!(
             overlap.len() == count
+                && overlap.is_empty() == (count == 0)
                 && overlap.key_range() == widened
                 && overlap
                     .tables()
@@ -1197,7 +1198,8 @@ fn check_least_overlap<K: FuzzKey>(
         (Ok(None), None) => return Ok(()),
         (Ok(Some(answer)), Some((count, index)))
             if answer.table == embed_table(upper_model.get(index))
-                && answer.overlap.len() == count =>
+                && answer.overlap.len() == count
+                && answer.overlap.is_empty() == (count == 0) =>
         {
             answer
         }

@@ -18,6 +18,7 @@ pub mod ballast;
 pub mod deep;
 pub mod extended;
 mod observe;
+pub mod predicates;
 
 use core::fmt;
 
@@ -125,6 +126,12 @@ pub enum Check {
     PoolAccounting,
     /// An insert that found the pool exhausted changed the level or the pool.
     PoolExhausted,
+    /// Deep: a predicate of the library (`TableInfo`, `KeyRange`, `Query`, `Direction`)
+    /// answered otherwise than the oracle.
+    Predicate,
+    /// Deep: a node holds its node size over a table's size (rounded down to even)
+    /// tables, and the pool reserves its nodes' bytes.
+    NodeShape,
 }
 
 impl Check {
@@ -166,6 +173,8 @@ impl Check {
             Check::MisuseUnchanged => "misuse_unchanged",
             Check::PoolAccounting => "pool_accounting",
             Check::PoolExhausted => "pool_exhausted",
+            Check::Predicate => "predicate",
+            Check::NodeShape => "node_shape",
             Check::Rebuild => "rebuild",
         }
     }
