@@ -629,6 +629,13 @@ impl<'pool, T: FuzzElement> Harness<'pool, T> {
         self.array.clear();
         self.report.removed += self.model.len() as u64;
         self.model.clear();
+        // Packing an empty array holds no node and changes nothing.
+        self.array.pack();
+        ensure_eq(
+            "node_count after packing an empty array",
+            0,
+            self.array.node_count(),
+        )?;
         // An empty array needs one node for its first element.
         ensure_eq(
             "nodes_needed_to_insert(0) of an empty array",

@@ -659,7 +659,9 @@ impl DeepChecker {
             Ok(())
         })?;
         self.stats.tables_compared += compared as u64;
-        if let Some((reference, table)) = found.next() {
+        // Past the model's last table the level yields nothing, and asked again, still
+        // nothing: an exhausted iterator stays exhausted.
+        if let Some((reference, table)) = found.next().or_else(|| found.next()) {
             return Err(iteration_failure(
                 &level_query,
                 compared,
