@@ -31,7 +31,8 @@
 # instantiations of a generic function merged. Without the cut these agree with
 # llvm-cov's TOTAL within a fraction of a percent, which each workload's log shows.
 #
-# Environment: CAMPAIGN_SECONDS (default 60), COVERAGE_OUT (where the per-workload JSON
+# Environment: CAMPAIGN_SECONDS (default 60), COVERAGE_WORKLOADS (a comma-separated subset
+# of seeds, campaign, segmented-array, tests, campaign-tests; default all), COVERAGE_OUT (where the per-workload JSON
 # exports, uncovered-line lists and logs go; default target/coverage), COVERAGE_TARGET_DIR
 # (the instrumented builds' target directory; default target/llvm-cov-target, apart from
 # target/debug and target/release so that ordinary builds are neither disturbed nor reused).
@@ -183,14 +184,27 @@ run_campaign_and_tests() {
     return "$rc"
 }
 
+# Whether workload $1 is one of COVERAGE_WORKLOADS (all of them when unset).
+wanted() { [[ -z ${COVERAGE_WORKLOADS:-} || " ${COVERAGE_WORKLOADS//,/ } " == *" $1 "* ]]; }
+
 cargo llvm-cov --version >&2
 echo "| workload | lines | regions |"
 echo "|---|---|---|"
-measure seeds "seed mode: seeds 1..=5, --events-max 200000" --release build_release run_seeds
-measure campaign "campaign: ${campaign_seconds} s, --jobs 2" --release build_release run_campaign
-measure segmented-array "segmented array: seeds 0..=19, 10000 ops each" --release build_release run_segmented_array
-measure tests "cargo test --workspace" "" build_tests run_tests
-measure campaign-tests "campaign (${campaign_seconds} s) + cargo test --workspace" "" build_tests run_campaign_and_tests
+if wanted seeds; then
+    measure seeds "seed mode: seeds 1..=5, --events-max 200000" --release build_release run_seeds
+fi
+if wanted campaign; then
+    measure campaign "campaign: ${campaign_seconds} s, --jobs 2" --release build_release run_campaign
+fi
+if wanted segmented-array; then
+    measure segmented-array "segmented array: seeds 0..=19, 10000 ops each" --release build_release run_segmented_array
+fi
+if wanted tests; then
+    measure tests "cargo test --workspace" "" build_tests run_tests
+fi
+if wanted campaign-tests; then
+    measure campaign-tests "campaign (${campaign_seconds} s) + cargo test --workspace" "" build_tests run_campaign_and_tests
+fi
 log "per-workload exports, uncovered lines and logs: $out"
 if ((${#failed[@]} > 0)); then
     log "workloads that exited non-zero: ${failed[*]}"

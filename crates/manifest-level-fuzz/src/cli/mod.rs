@@ -250,6 +250,12 @@ fn run_config(config: &RunConfig, args: &RunArgs) -> ExitCode {
             config.key
         );
     }
+    if config.ballast_percent != 0 {
+        println!(
+            "pool ballast: {}% of the node pool held back from the levels",
+            config.ballast_percent
+        );
+    }
     if config.third_level {
         println!("levels: 3 (A, B and C on one node pool)");
     }

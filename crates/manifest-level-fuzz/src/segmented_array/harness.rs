@@ -4,7 +4,8 @@
 use std::fmt;
 
 use manifest_level::{
-    Cursor, Element, Error, NodePool, SegmentedArray, NODE_ALIGN, NODE_COUNT_MAX, NODE_SIZE_MAX,
+    Cursor, Element, Error, Key, ManifestLevel, NodePool, SegmentedArray, TableInfo, NODE_ALIGN,
+    NODE_COUNT_MAX, NODE_SIZE_MAX,
 };
 
 use super::element::{mix, FuzzElement};
@@ -339,6 +340,13 @@ impl<'pool, T: FuzzElement> Harness<'pool, T> {
         let element = self.new_element(self.key_for_position(index));
         self.resolved = format!("index {index}, element {element:?}");
         let before = self.pool_before_insert(index, 1);
+        if index <= self.len() {
+            ensure_eq(
+                "nodes_needed_to_insert: a node for a first or a full one",
+                u32::from(before.single_needs_node),
+                self.array.nodes_needed_to_insert(index),
+            )?;
+        }
         let result = self.array.insert(index, element);
         if self.judge_insert(result, index, 1, before, true)? {
             self.model.insert(index as usize, element);
@@ -775,9 +783,21 @@ impl Element for OverAligned {
     }
 }
 
+/// An element of 48 bytes: one fits a 64-byte node, two do not.
+#[derive(Clone, Copy, Debug)]
+struct ThreeWords([u128; 3]);
+
+impl Element for ThreeWords {
+    type Key = u128;
+    fn key(&self) -> u128 {
+        self.0[0]
+    }
+}
+
 /// The constructors' refusals: a node pool of a node size that is zero, not a multiple of
 /// [`NODE_ALIGN`] or above [`NODE_SIZE_MAX`], or of more than [`NODE_COUNT_MAX`] nodes,
-/// and an array of elements of no size or aligned past [`NODE_ALIGN`], each a typed
+/// and an array of elements of no size, aligned past [`NODE_ALIGN`], or too big for two
+/// to a node, and a manifest level on nodes of one table, each a typed
 /// [`Error::InvalidArgument`]. Run once per seed, before the first op.
 pub(super) fn check_constructor_refusals() -> Result<(), Mismatch> {
     for (node_size, node_count) in [
@@ -799,12 +819,40 @@ pub(super) fn check_constructor_refusals() -> Result<(), Mismatch> {
     let pool = NodePool::new(4 * NODE_ALIGN, 1).expect("a valid pool");
     let no_bytes = SegmentedArray::<NoBytes>::new(&pool, 1).map(|_| ());
     let over_aligned = SegmentedArray::<OverAligned>::new(&pool, 1).map(|_| ());
-    for (what, answer) in [("no bytes", no_bytes), ("alignment 32", over_aligned)] {
+    // Four 16-byte slots hold two u128s but not two 48-byte elements.
+    let one_per_node = SegmentedArray::<ThreeWords>::new(&pool, 1).map(|_| ());
+    for (what, answer) in [
+        ("no bytes", no_bytes),
+        ("alignment 32", over_aligned),
+        ("one element per node", one_per_node),
+    ] {
         ensure_eq(
             "SegmentedArray::new refuses an element the pool cannot hold",
             (what, true),
             (what, matches!(answer, Err(Error::InvalidArgument(_)))),
         )?;
     }
-    ensure_eq("a refused array takes no node", 0, pool.acquired_count())
+    ensure_eq("a refused array takes no node", 0, pool.acquired_count())?;
+    check_level_refusal::<u64>()?;
+    check_level_refusal::<u128>()
+}
+
+/// A manifest level on nodes that hold one table each is refused: `ManifestLevel::new` and
+/// `ManifestLevel::nodes_needed` both say [`Error::InvalidArgument`], and no node is taken.
+fn check_level_refusal<K: Key>() -> Result<(), Mismatch> {
+    let node_size = size_of::<TableInfo<K>>().next_multiple_of(NODE_ALIGN);
+    let pool = NodePool::new(node_size, 1).expect("a valid pool");
+    let refused = |answer: Result<(), Error>| matches!(answer, Err(Error::InvalidArgument(_)));
+    let level = ManifestLevel::<K>::new(&pool, 8).map(|_| ());
+    let needed = ManifestLevel::<K>::nodes_needed(node_size, 8).map(|_| ());
+    ensure_eq(
+        "a level on nodes of one table: new and nodes_needed refused, no node taken",
+        (node_size, true, true, 0),
+        (
+            node_size,
+            refused(level),
+            refused(needed),
+            pool.acquired_count(),
+        ),
+    )
 }
