@@ -228,6 +228,36 @@ fn run_config(config: &RunConfig, args: &RunArgs) -> ExitCode {
         return ExitCode::from(EXIT_USAGE);
     }
     let plan = runner::plan(config);
+    print_run_header(config, &plan);
+    if let Some(path) = &args.trace.record {
+        let trace = crate::level::trace::Trace::new(config, plan.ops.clone());
+        if let Err(error) = trace.write(path) {
+            let _ = Cli::command()
+                .error(ErrorKind::Io, format!("--record: {error}"))
+                .print();
+            return ExitCode::from(EXIT_USAGE);
+        }
+        println!("recorded: {}", path.display());
+    }
+    if args.check_determinism {
+        return run_twice(config);
+    }
+    match runner::run_plan(config, &plan) {
+        Ok(report) => {
+            println!("{report}");
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            eprintln!("{failure}");
+            shrink::shrink_and_report(config, &plan.ops, &failure, &args.shrink);
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+/// The run's first lines: the seed, its op count and shape, and whatever it runs with
+/// that is not the seed's default (level shape, keys, ballast, levels, swarm, fault).
+fn print_run_header(config: &RunConfig, plan: &runner::RunPlan) {
     println!(
         "manifest-level-fuzz: seed={} op_count={} table_count_max={} node_size={} check={} ops={} weights: {}",
         config.seed,
@@ -268,30 +298,6 @@ fn run_config(config: &RunConfig, args: &RunArgs) -> ExitCode {
     #[cfg(feature = "fault-injection")]
     if let Some(fault) = config.fault {
         println!("planted fault: {}", runner::fault_name(fault));
-    }
-    if let Some(path) = &args.trace.record {
-        let trace = crate::level::trace::Trace::new(config, plan.ops.clone());
-        if let Err(error) = trace.write(path) {
-            let _ = Cli::command()
-                .error(ErrorKind::Io, format!("--record: {error}"))
-                .print();
-            return ExitCode::from(EXIT_USAGE);
-        }
-        println!("recorded: {}", path.display());
-    }
-    if args.check_determinism {
-        return run_twice(config);
-    }
-    match runner::run_plan(config, &plan) {
-        Ok(report) => {
-            println!("{report}");
-            ExitCode::SUCCESS
-        }
-        Err(failure) => {
-            eprintln!("{failure}");
-            shrink::shrink_and_report(config, &plan.ops, &failure, &args.shrink);
-            ExitCode::from(EXIT_FAILURE)
-        }
     }
 }
 
