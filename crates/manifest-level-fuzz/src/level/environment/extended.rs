@@ -115,14 +115,14 @@ impl<'pool, K: FuzzKey> Extended<'pool, K> {
         let capacity_b = params.level_b_capacity();
         let mut level_b = ManifestLevel::new(pool, capacity_b)?;
         level_b.set_auto_verify(false);
+        let capacity_c = if params.third_level { capacity_b } else { 0 };
         let level_c = if params.third_level {
-            let mut level_c = ManifestLevel::new(pool, capacity_b)?;
+            let mut level_c = ManifestLevel::new(pool, capacity_c)?;
             level_c.set_auto_verify(false);
             Some(level_c)
         } else {
             None
         };
-        let capacity_c = if params.third_level { capacity_b } else { 0 };
         Ok(Extended {
             retained: Vec::with_capacity(RETAINED_MAX),
             level_b,
@@ -748,14 +748,9 @@ impl<'pool, K: FuzzKey> Environment<'pool, K> {
         for _ in 0..count {
             let in_b = ext.model_b.len();
             let index = self.prng.index(in_b + ext.model_c.len());
-            let (level, model, index) = if index < in_b {
-                let (level, model) = ext.lower_mut(false);
-                (level, model, index)
-            } else {
-                let (level, model) = ext.lower_mut(true);
-                (level, model, index - in_b)
-            };
-            let table = model.remove(index);
+            let in_c = index >= in_b;
+            let (level, model) = ext.lower_mut(in_c);
+            let table = model.remove(if in_c { index - in_b } else { index });
             if let Err(error) = level.remove_table(&embed_table(&table)) {
                 return Err(CheckFailure::new(Check::LevelB, table, error));
             }
