@@ -7,9 +7,7 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use manifest_level::{NodePool, TableInfo};
-use manifest_level_fuzz::level::environment::deep::{
-    full_interval, CheckMode, DeepChecker, FULL_TABLES,
-};
+use manifest_level_fuzz::level::environment::deep::{full_interval, CheckMode, DeepChecker};
 use manifest_level_fuzz::level::environment::{Check, Environment};
 use manifest_level_fuzz::level::generate::{generate_ops, Params};
 use manifest_level_fuzz::level::ops::{FuzzOp, OpSet};
@@ -68,7 +66,15 @@ fn deep_runs_pass_and_run_the_faithful_ops() {
         assert!(deep.reproduce_command().contains("--check deep"));
         let stats = checked.deep.expect("deep statistics");
         assert_eq!(stats.ops, checked.ops_run as u64);
-        assert_eq!(stats.full + stats.small + stats.sampled, stats.ops);
+        // Every op gets a full or a sampled check, and the run ends with one more full.
+        assert_eq!(stats.full + stats.sampled, stats.ops + 1);
+        // Full checks at ops 1, 2, 4, ... and at the end (besides those every
+        // full_interval(n) ops).
+        assert!(
+            stats.full > scheduled_full_checks(stats.ops),
+            "seed {seed}: {stats:?}"
+        );
+        assert!(stats.nodes > 0, "{stats:?}");
         assert!(plain.deep.is_none());
     }
 }
@@ -117,16 +123,24 @@ fn large_levels_get_sampled_and_periodic_full_checks() {
             .unwrap_or_else(|failure| panic!("{op}: {failure}"));
     }
     let stats = *deep.stats();
-    assert!(env.level().len() as usize > FULL_TABLES);
-    assert_eq!(stats.full + stats.small + stats.sampled, stats.ops);
-    // Full at ops 1, 2, 4, ..., 256 (exponentially spaced; full_interval(600) is past
-    // the run), a small-level check at op 3 (at most FULL_TABLES tables), sampled after.
+    assert_eq!(stats.full + stats.sampled, stats.ops);
+    // Full at ops 1, 2, 4, ..., 256 (exponentially spaced; the level holds 600 tables
+    // from op 60 on, and full_interval(600) is past the run), sampled at every other op.
     assert!(full_interval(600) > stats.ops, "{stats:?}");
     assert_eq!(stats.full, 9, "{stats:?}");
-    assert_eq!(stats.small, 1, "{stats:?}");
+    // Every op holds at least one node (the one in rotation) to the model.
+    assert!(stats.nodes >= stats.ops, "{stats:?}");
     // The full checks compare every class whole in both directions; a sampled op compares
     // its windows and at most RANGE_TABLES_MAX tables of each random range.
     assert!(stats.tables_compared > 20_000, "{stats:?}");
+    // The end of a run: one more full check.
+    deep.finish(&env).unwrap();
+    assert_eq!(deep.stats().full, 10);
+}
+
+/// The exponentially spaced full checks among `ops` ops: ops 1, 2, 4, ...
+fn scheduled_full_checks(ops: u64) -> u64 {
+    u64::from(ops.checked_ilog2().map_or(0, |log| log + 1))
 }
 
 #[test]

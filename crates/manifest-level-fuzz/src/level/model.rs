@@ -31,6 +31,10 @@ pub type Table = TableInfo<Key>;
 /// (the shifts cost less than a merge of the whole model).
 pub const BATCH_ONE_BY_ONE_MAX: usize = 16;
 
+/// The most touched keys [`Model::touched`] keeps per op: the first ones, and the
+/// latest in the last slot.
+pub const TOUCHED_MAX: usize = 2;
+
 /// `value_count` of every generated table (the seed's constant).
 pub const VALUE_COUNT: u32 = 64;
 
@@ -54,9 +58,14 @@ pub struct Model {
     marked: usize,
     /// Whether tables of different snapshots may overlap (extended op set).
     extended: bool,
-    /// The largest `key_max - key_min` of any table ever inserted: a table ending at
-    /// `key_max` starts at `key_max - width_max` or later (for range scans).
+    /// At least the largest `key_max - key_min` of the tables held (exactly that after
+    /// any removal): a table ending at `key_max` starts at `key_max - width_max` or later
+    /// (for range scans).
     width_max: Key,
+    /// The `key_max` of tables inserted, retired or removed since [`Model::begin_op`]
+    /// (see [`Model::touched`]).
+    touched: [Key; TOUCHED_MAX],
+    touched_len: usize,
 }
 
 impl Model {
@@ -68,6 +77,8 @@ impl Model {
             marked: 0,
             extended: false,
             width_max: 0,
+            touched: [0; TOUCHED_MAX],
+            touched_len: 0,
         }
     }
 
@@ -85,7 +96,28 @@ impl Model {
         self.extended
     }
 
-    /// The largest `key_max - key_min` of any table inserted so far.
+    /// Forgets the touched keys: the next op's start.
+    pub fn begin_op(&mut self) {
+        self.touched_len = 0;
+    }
+
+    /// The `key_max` of some tables the op changed since [`Model::begin_op`] (inserted,
+    /// retired or removed): the first [`TOUCHED_MAX`]` - 1` of them and the latest. The
+    /// deep checks look at the level's nodes around these keys.
+    pub fn touched(&self) -> &[Key] {
+        &self.touched[..self.touched_len]
+    }
+
+    /// Notes a table ending at `key_max` as touched (O(1)).
+    fn touch(&mut self, key_max: Key) {
+        let slot = self.touched_len.min(TOUCHED_MAX - 1);
+        self.touched[slot] = key_max;
+        self.touched_len = (slot + 1).max(self.touched_len);
+    }
+
+    /// At least the largest `key_max - key_min` of the tables held, and exactly that
+    /// after any removal: a compaction's wide replacement widens the range scans only
+    /// while the model holds it.
     pub fn width_max(&self) -> Key {
         self.width_max
     }
@@ -108,7 +140,10 @@ impl Model {
     /// Removes the table at `index` at once (no marking). O(n).
     pub fn remove(&mut self, index: usize) -> Table {
         debug_assert_eq!(self.marked, 0);
-        self.tables.remove(index)
+        let table = self.tables.remove(index);
+        self.touch(table.key_max);
+        self.recompute_width_max();
+        table
     }
 
     /// The tables, sorted by `key_min` (marked ones included until [`Model::purge`]).
@@ -134,6 +169,7 @@ impl Model {
     /// Sets the `snapshot_max` of the table at `index` (retiring it).
     pub fn set_snapshot_max(&mut self, index: usize, snapshot_max: u64) {
         self.tables[index].snapshot_max = snapshot_max;
+        self.touch(self.tables[index].key_max);
     }
 
     /// The index of the table with `table`'s `key_min` and `key_max`, by binary search on
@@ -166,6 +202,7 @@ impl Model {
     /// in builds with debug assertions).
     pub fn insert(&mut self, table: Table) -> usize {
         self.width_max = self.width_max.max(table.key_max - table.key_min);
+        self.touch(table.key_max);
         if self.extended {
             #[cfg(debug_assertions)]
             for other in &self.tables {
@@ -221,6 +258,11 @@ impl Model {
         for table in &self.scratch {
             self.width_max = self.width_max.max(table.key_max - table.key_min);
         }
+        if let (Some(first), Some(last)) = (self.scratch.first(), self.scratch.last()) {
+            let (first, last) = (first.key_max, last.key_max);
+            self.touch(first);
+            self.touch(last);
+        }
         let old_len = self.tables.len();
         self.tables.extend_from_slice(&self.scratch);
         // Merge from the back: `read` walks the old tables, `batch` the new ones, and
@@ -257,6 +299,7 @@ impl Model {
     /// Marks the table at `index` as removed (address 0). O(1).
     pub fn mark_removed(&mut self, index: usize) {
         debug_assert_ne!(self.tables[index].address, 0, "marked twice");
+        self.touch(self.tables[index].key_max);
         self.tables[index].address = 0;
         self.marked += 1;
     }
@@ -268,17 +311,30 @@ impl Model {
             return;
         }
         self.scratch.clear();
-        self.scratch
-            .extend(self.tables.iter().filter(|table| table.address != 0));
+        let mut widest = 0;
+        self.scratch.extend(
+            self.tables
+                .iter()
+                .filter(|table| table.address != 0)
+                .inspect(|table| widest = widest.max(table.key_max - table.key_min)),
+        );
         debug_assert_eq!(self.scratch.len() + self.marked, self.tables.len());
         core::mem::swap(&mut self.tables, &mut self.scratch);
         self.marked = 0;
+        self.width_max = widest;
+    }
+
+    /// Sets `width_max` to the widest table held (after an O(n) removal anyway).
+    fn recompute_width_max(&mut self) {
+        let widest = self.tables.iter().map(|t| t.key_max - t.key_min).max();
+        self.width_max = widest.unwrap_or(0);
     }
 
     /// Empties the model.
     pub fn clear(&mut self) {
         self.tables.clear();
         self.marked = 0;
+        self.width_max = 0;
     }
 
     /// The key range covered by the tables visible to [`SNAPSHOT_LATEST`]: from the

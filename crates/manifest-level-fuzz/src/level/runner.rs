@@ -573,8 +573,8 @@ impl fmt::Display for RunReport {
         if let Some(deep) = &self.deep {
             write!(
                 f,
-                " (deep checks: {} full, {} small, {} sampled, {} tables compared)",
-                deep.full, deep.small, deep.sampled, deep.tables_compared
+                " (deep checks: {} full, {} sampled, {} tables compared, {} nodes checked)",
+                deep.full, deep.sampled, deep.tables_compared, deep.nodes
             )?;
         }
         Ok(())
@@ -832,6 +832,9 @@ fn execute<K: FuzzKey, R>(
                 deep.check(&env)?;
             }
             op_counts.add(op.kind());
+        }
+        if let Some(deep) = &mut deep {
+            deep.finish(&env)?;
         }
         env.check_full_contents()
     });

@@ -27,6 +27,8 @@
 //! - **`key_range_contains`** on random keys and on the edges of `key_range_latest` (with
 //!   `u128` keys, also the key next to each off the embedding's image): exactly
 //!   `key_range_latest` for `SNAPSHOT_LATEST`, always `true` for other snapshots;
+//! - **nodes**: each node checked starts where the one before it ends, is filled within
+//!   its bounds and holds the model's tables at its level indexes ([`nodes`]);
 //! - **`verify()`**, the level's own from-scratch check of its structure (it panics on a
 //!   violation, which the runner reports like any panic), the node capacity its node size
 //!   gives, and level B (and C) against its model (extended op set);
@@ -36,46 +38,63 @@
 //!
 //! # Sampling policy (bounded cost)
 //!
-//! With `n` tables in the level:
+//! With `n` tables in the level in `c` nodes of at most `capacity` tables, every op gets,
+//! whatever `n`:
 //!
-//! - **Full check** at the checker's ops 1, 2, 4, 8, ... (exponentially spaced, so every
-//!   run gets some early and some late) and every [`full_interval`]`(n)` ops: every class
-//!   whole in both directions, `find`/`contains` for every table, perturbed copies of
-//!   [`LOOKUPS_PER_OP`] random tables, the counters recomputed from the model,
-//!   `verify()`, and level B. O(n) times the number of classes (5 to 10);
-//!   [`full_interval`]`(n)` is [`FULL_EVERY`] (64) times `n / WINDOW` (32), about `2n`
-//!   ops, so amortized it stays about one table per class and direction per op at any
-//!   size. The run ends with the whole level against the model anyway
-//!   ([`Environment::check_full_contents`]).
-//! - **Small levels**, `n <=` [`FULL_TABLES`] (32), between full checks: every class
-//!   whole, in one direction per op (ascending and descending in turn), the random
-//!   lookups, `verify()`, and the counters recomputed from the model; level B keeps to
-//!   the full checks.
-//! - **Sampled check**, larger levels between full checks: [`WINDOWS_PER_OP`] window for
-//!   the next (class, direction) pair in rotation: the key range of the next [`WINDOW`]
-//!   (32) model tables from where that pair's previous window stopped (wrapping around
-//!   at the end), every table of the class in that range compared, so every class is
-//!   covered whole in both directions over `n / WINDOW` of its turns; [`LOOKUPS_PER_OP`]
-//!   random tables (and a perturbed copy of each) for `find` and `contains`; the
-//!   counters as the ops tracked them, and the generation.
-//! - **Always:** [`RANGES_PER_OP`] random key range, every table of its class in it
-//!   compared (above [`FULL_TABLES`], a range spanning more than [`RANGE_TABLES_MAX`]
-//!   model tables is cut there, from the end its direction starts at: most drawn ranges
-//!   are narrow and end before that) and [`KEYS_PER_OP`] keys for `key_range_contains`.
-//! - **Scanning classes:** the level answers a key range of any class but "visible to
-//!   one snapshot" by scanning to its end. Above [`SCAN_TABLES`] (1,024) tables such a
-//!   class takes one window turn and one random range in `n / SCAN_TABLES`; its other
-//!   turns go to the next class visible to one snapshot, its other ranges to a class
-//!   visible to one snapshot drawn at random. Its full checks keep their schedule.
+//! - **What the op touched:** the level's nodes around the keys of the tables it inserted,
+//!   retired or removed (the model's [touched keys](crate::level::model::Model::touched):
+//!   the first and the latest), each with the node after it (a split fills it, a merge or
+//!   a borrow takes from it), held to the layout rules and to the model table by table
+//!   ([`nodes`]: start, fill, contents), and `find`/`contains` of each such node's first
+//!   table (a search that ends at a node boundary). Together with the faithful checks of
+//!   the op's own tables, this is what the level's `verify()` would say about the part of
+//!   the structure the op changed.
+//! - **One node in rotation**, checked the same way, so every node is checked within `c`
+//!   ops.
+//! - **One window** for the next (class, direction) pair in rotation: the key range of
+//!   the next [`WINDOW`] (16) model tables from where that pair's previous window stopped
+//!   (wrapping around at the end), every table of the class in that range compared, so
+//!   every class is covered whole in both directions over `n / WINDOW` of its turns.
+//! - **One lookup**, `find` and `contains` of a table and of a perturbed copy: on even
+//!   ops the next model table in rotation (every table within `2n` ops), on odd ones a
+//!   random one.
+//! - [`RANGES_PER_OP`] **random key range**, every table of its class in it compared (a
+//!   range spanning more than [`RANGE_TABLES_MAX`] model tables is cut there, from the
+//!   end its direction starts at: most drawn ranges are narrow and end before that), and
+//!   [`KEYS_PER_OP`] keys for `key_range_contains`.
+//! - **The counters**: `table_count_visible` and `value_count_visible` as the
+//!   environment tracked them op by op (recomputed from the model only in full checks),
+//!   `len`, the generation, and `key_range_latest` (the model's first and last live
+//!   tables, found by walking in from both ends).
+//! - **The library's predicates** on every [`PREDICATES_EVERY`]th op.
 //!
-//! So a window or range costs O(WINDOW + log n) for a class visible to one snapshot and
-//! at most about [`SCAN_TABLES`] tables per op, amortized, for the others (the model's
-//! walk also reaches as far past the range as the widest table it ever held), whatever
-//! the level's size. A corruption the op itself does not expose (the faithful checks,
-//! which still run on every op, see what the op touched) is found by the rotation:
-//! within `n / WINDOW` turns of its class and direction (a turn every `2 * classes` ops,
-//! `2 * classes * n / SCAN_TABLES` for scanning classes above [`SCAN_TABLES`] tables), or
-//! at the next full check (within [`full_interval`]`(n)` ops), at the latest at the end
+//! **Full check** at the checker's ops 1, 2, 4, 8, ... (exponentially spaced, so every
+//! run gets some early and some late), every [`full_interval`]`(n)` ops, and as the run's
+//! last check ([`DeepChecker::finish`]): every class whole in both directions,
+//! `find`/`contains` for every table, the counters recomputed from the model, the level's
+//! own `verify()`, and levels B and C. O(n) times the number of classes (5 to 10);
+//! [`full_interval`]`(n)` is [`FULL_EVERY`] (32) times `n / WINDOW`, about `2n` ops, so
+//! amortized it stays about one table per class and direction per op at any size.
+//!
+//! **Scanning classes.** The level answers a key range of a class other than "visible to
+//! one snapshot" by scanning to its end, and one of a snapshot that sees few tables (a
+//! historic or a retained one) by scanning to the first table that snapshot sees past
+//! the range. Every class but the two dense ones (visible to latest, to the current
+//! snapshot) therefore takes one window turn and one random range in `n /`
+//! [`SCAN_TABLES`] (32); its other turns go to the next dense class, its other ranges to
+//! a dense class drawn at random. Its full checks keep their schedule.
+//!
+//! So an op costs O(`capacity` + [`WINDOW`] + [`RANGE_TABLES_MAX`] + log n) table visits
+//! for the dense classes, about [`SCAN_TABLES`] more, amortized, for the others (the
+//! model's walk also reaches as far past a range as the widest table it holds), and the
+//! full checks' O(n) every `2n` ops: bounded, whatever the level's size.
+//!
+//! **Detection delay.** A corruption in what the op touched is seen at that op. One
+//! elsewhere (a stale index entry, a node the op did not touch) is seen by the rotations:
+//! its node within `c` ops, its table's lookup within `2n` ops, its class and direction
+//! within `n / WINDOW` turns of that pair (a turn every `2 * classes` ops, and only one
+//! round in `n / SCAN_TABLES` for a scanning class), and in any case at the next full
+//! check: within [`full_interval`]`(n)` ops (about `2n`), and at the latest at the end
 //! of the run. The planted faults' tests (`tests/deep_faults.rs`) hold the deep mode to
 //! catching every fault no later than the faithful mode, and the latent ones (a
 //! descending iteration that skips a node, a search off by one at node boundaries, an
@@ -101,11 +120,11 @@ use manifest_level::{
 use serde::{Deserialize, Serialize};
 
 use crate::level::environment::extended::check_level_b;
-use crate::level::environment::predicates;
 use crate::level::environment::{check, check_eq, Check, CheckFailure, Environment};
+use crate::level::environment::{nodes, predicates};
 use crate::level::generate::RETAINED_MAX;
 use crate::level::key::{embed_query, embed_range, embed_table, FuzzKey};
-use crate::level::model::{Key, Model, Table};
+use crate::level::model::{Key, Model, Table, TOUCHED_MAX};
 use crate::level::oracle;
 use crate::level::sample::{pick_edge_key, pick_range, pick_snapshot};
 use crate::support::prng::Prng;
@@ -146,16 +165,11 @@ impl fmt::Display for CheckMode {
     }
 }
 
-/// Up to this many tables, every op compares every class whole, in one direction per op
-/// (as cheap as a window, there); the lookups of every table and `verify()` keep to the
-/// scheduled full checks.
-pub const FULL_TABLES: usize = 32;
-
 /// Every this many ops, times `n / WINDOW`, get a full check (besides ops 1, 2, 4, ...).
-pub const FULL_EVERY: u64 = 64;
+pub const FULL_EVERY: u64 = 32;
 
 /// Model tables a window of a sampled check spans.
-pub const WINDOW: usize = 32;
+pub const WINDOW: usize = 16;
 
 /// Windows per sampled check.
 pub const WINDOWS_PER_OP: usize = 1;
@@ -163,11 +177,12 @@ pub const WINDOWS_PER_OP: usize = 1;
 /// Random key ranges per op.
 pub const RANGES_PER_OP: usize = 1;
 
-/// Above [`FULL_TABLES`], the most model tables one random key range spans.
+/// The most model tables one random key range spans.
 pub const RANGE_TABLES_MAX: usize = 2 * WINDOW;
 
-/// Random tables looked up per sampled check.
-pub const LOOKUPS_PER_OP: usize = 4;
+/// The library's predicates are checked on every this many ops ([`predicates`]; they are
+/// free functions of their arguments, so the ops between lose nothing the level holds).
+pub const PREDICATES_EVERY: u64 = 4;
 
 /// Random keys for `key_range_contains` per op.
 pub const KEYS_PER_OP: usize = 6;
@@ -176,16 +191,18 @@ pub const KEYS_PER_OP: usize = 6;
 const CLASSES_MAX: usize = 10;
 
 /// The level answers a key range of a class other than "visible to one snapshot" by
-/// scanning to its end (no other class lets it stop early). Above this many tables such
-/// a class takes one window turn and one random range in every `n / SCAN_TABLES` (its
-/// other turns go to the next class visible to one snapshot, its other ranges to a class
-/// visible to one snapshot), so those scans cost about this many tables per op,
-/// amortized.
-pub const SCAN_TABLES: usize = 1024;
+/// scanning to its end (no other class lets it stop early), and one of a snapshot that
+/// sees few tables (a historic or retained one) by scanning to the first table that
+/// snapshot sees past the range, often far. Above this many tables such a *scanning*
+/// class takes one window turn and one random range in every `n / SCAN_TABLES` (its
+/// other turns go to the next dense class, its other ranges to a dense class drawn at
+/// random), so those scans cost about this many tables per op, amortized.
+pub const SCAN_TABLES: usize = 32;
 
-/// The classes [`DeepChecker::classes`] puts first: visible to latest, to the current
-/// snapshot, to a historic one (one snapshot each).
-const SINGLE_SNAPSHOT_CLASSES: usize = 3;
+/// The classes [`DeepChecker::classes`] puts first, the *dense* ones: visible to latest
+/// and to the current snapshot (each sees most tables, so a key range of either stops
+/// right past its end).
+const DENSE_CLASSES: usize = 2;
 
 /// A visibility class: a visibility and its snapshot set, in a fixed array.
 #[derive(Clone, Copy)]
@@ -193,6 +210,8 @@ struct Class {
     visibility: Visibility,
     snapshots: [u64; RETAINED_MAX + 1],
     len: usize,
+    /// Whether a key range of this class may make the level scan far past it.
+    scans: bool,
 }
 
 impl Class {
@@ -201,6 +220,7 @@ impl Class {
             visibility,
             snapshots: [0; RETAINED_MAX + 1],
             len: snapshots.len(),
+            scans: true,
         };
         class.snapshots[..snapshots.len()].copy_from_slice(snapshots);
         if let Some(extra) = extra {
@@ -214,9 +234,19 @@ impl Class {
         &self.snapshots[..self.len]
     }
 
-    /// Whether the level must scan to its end to answer a key range of this class.
+    /// This class, marked dense: a key range of it stops right past its end.
+    fn dense(self) -> Class {
+        debug_assert!(self.visibility == Visibility::Visible && self.len == 1);
+        Class {
+            scans: false,
+            ..self
+        }
+    }
+
+    /// Whether a key range of this class may make the level scan far past it (see
+    /// [`SCAN_TABLES`]): every class but the [`DENSE_CLASSES`].
     fn scans(&self) -> bool {
-        !(self.visibility == Visibility::Visible && self.len == 1)
+        self.scans
     }
 
     fn query(&self) -> Query<'_, Key> {
@@ -292,14 +322,12 @@ fn check_counters<K: FuzzKey>(
 
 /// How many checks of each kind a [`DeepChecker`] ran.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DeepStats {
     /// Ops checked.
     pub ops: u64,
     /// Full checks (see the [module docs](self)).
     pub full: u64,
-    /// Small-level checks between full ones: every class whole in one direction,
-    /// `verify()` and the random lookups.
-    pub small: u64,
     /// Sampled checks.
     pub sampled: u64,
     /// Iterations compared (whole classes, windows and ranges).
@@ -308,6 +336,8 @@ pub struct DeepStats {
     pub tables_compared: u64,
     /// `find`/`contains` lookups.
     pub lookups: u64,
+    /// Nodes held to the layout rules and the model ([`nodes`]).
+    pub nodes: u64,
 }
 
 /// The deep checks of one run. See the [module docs](self).
@@ -322,6 +352,10 @@ pub struct DeepChecker {
     cursors: [Key; 2 * CLASSES_MAX],
     /// Ops since the last full check.
     since_full: u64,
+    /// The node the next op checks in rotation (modulo the level's node count).
+    node_cursor: u32,
+    /// The model index the next op looks up in rotation (modulo the model's length).
+    lookup_cursor: usize,
     /// The stream of [`predicates`]' choices (its own, so the others' draws are as they
     /// were without it).
     predicates: Prng,
@@ -368,6 +402,8 @@ impl DeepChecker {
             rotation: 0,
             cursors,
             since_full: 0,
+            node_cursor: 0,
+            lookup_cursor: 0,
             predicates,
         }
     }
@@ -384,23 +420,24 @@ impl DeepChecker {
         self.stats.ops += 1;
         self.since_full += 1;
         let scheduled = self.since_full >= full_interval(n) || self.stats.ops.is_power_of_two();
-        let small = n <= FULL_TABLES;
         if scheduled {
             self.since_full = 0;
         }
-        let key_range_latest = check_counters(env, scheduled || small)?;
+        let key_range_latest = check_counters(env, scheduled)?;
         let classes = self.classes(env);
         let classes = classes.as_slice();
         if scheduled {
             self.full_check(env, classes)?;
-        } else if small {
-            self.small_check(env, classes)?;
         } else {
             self.sampled_check(env, classes)?;
         }
+        self.check_nodes(env)?;
         self.check_ranges(env, classes)?;
         self.check_key_range_contains(env, key_range_latest)?;
-        predicates::check_predicates(&mut self.predicates, env)
+        if self.stats.ops % PREDICATES_EVERY == 0 {
+            predicates::check_predicates(&mut self.predicates, env)?;
+        }
+        Ok(())
     }
 
     /// The visibility classes of this op (see the [module docs](self)); draws the
@@ -410,12 +447,10 @@ impl DeepChecker {
         let retained = env.retained();
         let historic = self.prng.range_inclusive(1, current);
         let mut classes = Classes::new();
-        classes.push(Class::new(Visibility::Visible, &[SNAPSHOT_LATEST], None));
-        classes.push(Class::new(Visibility::Visible, &[current], None));
+        classes.push(Class::new(Visibility::Visible, &[SNAPSHOT_LATEST], None).dense());
+        classes.push(Class::new(Visibility::Visible, &[current], None).dense());
+        debug_assert_eq!(classes.len, DENSE_CLASSES);
         classes.push(Class::new(Visibility::Visible, &[historic], None));
-        debug_assert!(classes.as_slice()[..SINGLE_SNAPSHOT_CLASSES]
-            .iter()
-            .all(|class| !class.scans()));
         classes.push(Class::new(Visibility::Invisible, &[], None));
         classes.push(Class::new(Visibility::Invisible, &[current], None));
         if !retained.is_empty() {
@@ -447,7 +482,7 @@ impl DeepChecker {
         for (index, table) in model.tables().iter().enumerate() {
             self.lookup(level, model, index, table, false)?;
         }
-        self.random_lookups(env)?;
+        self.lookups(env)?;
         level.verify();
         check_node_shape(level)?;
         if let Some(ext) = &env.ext {
@@ -457,26 +492,6 @@ impl DeepChecker {
             }
             check_level_b(ext)?;
         }
-        Ok(())
-    }
-
-    /// A small level's check between full ones: every class whole in one direction per
-    /// op (ascending and descending in turn), the random lookups and `verify()` (all
-    /// cheap at this size); level B keeps to the full checks.
-    fn small_check<K: FuzzKey>(
-        &mut self,
-        env: &Environment<'_, K>,
-        classes: &[Class],
-    ) -> Result<(), CheckFailure> {
-        self.stats.small += 1;
-        let direction = if self.stats.ops % 2 == 0 {
-            Direction::Ascending
-        } else {
-            Direction::Descending
-        };
-        self.compare_classes(env, classes, &[direction])?;
-        self.random_lookups(env)?;
-        env.level().verify();
         Ok(())
     }
 
@@ -495,15 +510,22 @@ impl DeepChecker {
         Ok(())
     }
 
-    /// `find` and `contains` for [`LOOKUPS_PER_OP`] random tables and a perturbed copy
-    /// of each.
-    fn random_lookups<K: FuzzKey>(&mut self, env: &Environment<'_, K>) -> Result<(), CheckFailure> {
+    /// `find` and `contains` for one table and a perturbed copy of it: on even ops the
+    /// next model index in rotation (so every table is looked up within `2n` ops), on odd
+    /// ones a random table.
+    fn lookups<K: FuzzKey>(&mut self, env: &Environment<'_, K>) -> Result<(), CheckFailure> {
         let model = env.model();
-        for _ in 0..LOOKUPS_PER_OP.min(model.len()) {
-            let index = self.prng.index(model.len());
-            self.lookup(env.level(), model, index, model.get(index), true)?;
+        if model.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        let index = if self.stats.ops % 2 == 0 {
+            self.lookup_cursor %= model.len();
+            self.lookup_cursor += 1;
+            self.lookup_cursor - 1
+        } else {
+            self.prng.index(model.len())
+        };
+        self.lookup(env.level(), model, index, model.get(index), true)
     }
 
     /// A sampled check: [`WINDOWS_PER_OP`] windows and the random lookups.
@@ -516,13 +538,57 @@ impl DeepChecker {
         for _ in 0..WINDOWS_PER_OP {
             self.window(env.level(), env.model(), classes)?;
         }
-        self.random_lookups(env)
+        self.lookups(env)
+    }
+
+    /// The nodes around the keys the op touched, each with the node after it (a split
+    /// fills it, a merge or a borrow takes from it), and the next node in rotation, held
+    /// to the layout rules and the model ([`nodes`]). At most `2 * TOUCHED_MAX + 1`
+    /// nodes, none twice.
+    fn check_nodes<K: FuzzKey>(&mut self, env: &Environment<'_, K>) -> Result<(), CheckFailure> {
+        let level = env.level();
+        let model = env.model();
+        let mut seen = [u32::MAX; 2 * TOUCHED_MAX + 1];
+        let mut seen_len = 0;
+        let mut visit = |node: u32, stats: &mut DeepStats| {
+            if node >= level.node_count() || seen[..seen_len].contains(&node) {
+                return Ok(());
+            }
+            seen[seen_len] = node;
+            seen_len += 1;
+            stats.nodes += 1;
+            nodes::check_node(level, model, node)?;
+            // Its first table: a search that ends right at a node boundary.
+            stats.lookups += 1;
+            let start = level.node_start(node) as usize;
+            lookup_present(level, start, &embed_table(model.get(start)))
+        };
+        for &key in model.touched() {
+            if let Some(node) = nodes::node_at_key(level, model, key)? {
+                visit(node, &mut self.stats)?;
+                visit(node + 1, &mut self.stats)?;
+            }
+        }
+        if level.node_count() > 0 {
+            let node = self.node_cursor % level.node_count();
+            self.node_cursor = node.wrapping_add(1);
+            visit(node, &mut self.stats)?;
+        }
+        Ok(())
+    }
+
+    /// The run's last check: a full one (see the [module docs](self)), whatever the
+    /// schedule, so every run ends with every class, every lookup and `verify()`.
+    pub fn finish<K: FuzzKey>(&mut self, env: &Environment<'_, K>) -> Result<(), CheckFailure> {
+        check_counters(env, true)?;
+        let classes = self.classes(env);
+        self.full_check(env, classes.as_slice())
     }
 
     /// [`RANGES_PER_OP`] random key ranges, each for a random class and direction, every
-    /// table of the class in the range compared. Above [`FULL_TABLES`] a range spanning
-    /// more than [`RANGE_TABLES_MAX`] model tables is cut there, from the end its
-    /// direction starts at; most drawn ranges are narrow and end before that.
+    /// table of the class in the range compared. A range spanning more than
+    /// [`RANGE_TABLES_MAX`] model tables is cut there, from the end its direction starts
+    /// at; most drawn ranges are narrow and end before that.
     fn check_ranges<K: FuzzKey>(
         &mut self,
         env: &Environment<'_, K>,
@@ -534,17 +600,15 @@ impl DeepChecker {
         for _ in 0..RANGES_PER_OP {
             let mut class = &classes[self.prng.index(classes.len())];
             if class.scans() && self.stats.ops % scan_spacing(model.len()) != 0 {
-                class = &classes[self.prng.index(SINGLE_SNAPSHOT_CLASSES)];
+                class = &classes[self.prng.index(DENSE_CLASSES)];
             }
             let direction = if self.prng.boolean() {
                 Direction::Descending
             } else {
                 Direction::Ascending
             };
-            let mut range = pick_range(&mut self.prng, model.tables(), key_space);
-            if model.len() > FULL_TABLES {
-                range = cut_range(model.tables(), range, direction, RANGE_TABLES_MAX);
-            }
+            let range = pick_range(&mut self.prng, model.tables(), key_space);
+            let range = cut_range(model.tables(), range, direction, RANGE_TABLES_MAX);
             let query = class.query().direction(direction).within(range);
             self.compare(level, model, query)?;
         }

@@ -17,6 +17,7 @@
 pub mod ballast;
 pub mod deep;
 pub mod extended;
+pub mod nodes;
 mod observe;
 pub mod predicates;
 
@@ -132,6 +133,10 @@ pub enum Check {
     /// Deep: a node holds its node size over a table's size (rounded down to even)
     /// tables, and the pool reserves its nodes' bytes.
     NodeShape,
+    /// Deep: a node starts where the one before it ends, holds between half its capacity
+    /// (unless it is the last) and its capacity, and holds the model's tables at its
+    /// level indexes ([`nodes`]).
+    NodeContents,
 }
 
 impl Check {
@@ -175,6 +180,7 @@ impl Check {
             Check::PoolExhausted => "pool_exhausted",
             Check::Predicate => "predicate",
             Check::NodeShape => "node_shape",
+            Check::NodeContents => "node_contents",
             Check::Rebuild => "rebuild",
         }
     }
@@ -468,6 +474,7 @@ impl<'pool, K: FuzzKey> Environment<'pool, K> {
     /// On an extended op in an environment of the faithful op set.
     pub fn apply(&mut self, op: &FuzzOp) -> Result<(), CheckFailure> {
         let before = observe::Counters::of(self);
+        self.model.begin_op();
         match *op {
             FuzzOp::InsertTables { count } => self.insert_tables(count)?,
             FuzzOp::UpdateTables { count } => self.update_tables(count)?,
