@@ -87,16 +87,45 @@ pub struct ModeThroughput {
 
 /// Measures every mode of [`MODES`] on `args`' seeds, repeats and op cap (`args`' own
 /// mode is ignored); `Err` names the first run that failed.
+///
+/// The repeats interleave the modes: each round runs every mode on every seed, so a slow
+/// spell of the machine falls on all modes alike, and each (mode, seed) keeps the median
+/// of its rounds.
 pub fn measure_every_mode(args: &BenchConfig) -> Result<Vec<ModeThroughput>, String> {
+    assert!(args.repeat > 0, "bench needs at least one run per seed");
+    let configs = MODES.map(|mode| BenchConfig {
+        check: mode.check,
+        op_set: mode.op_set,
+        swarm: mode.swarm,
+        ..args.clone()
+    });
+    let seeds: Vec<u64> = args.seeds.clone().collect();
+    let repeat = args.repeat as usize;
+    // times[mode][seed] holds that pair's run times; ops[mode][seed] its op count.
+    let mut times = vec![vec![Vec::with_capacity(repeat); seeds.len()]; MODES.len()];
+    let mut ops = vec![vec![0usize; seeds.len()]; MODES.len()];
+    for _ in 0..repeat {
+        for (mode, config) in configs.iter().enumerate() {
+            for (index, &seed) in seeds.iter().enumerate() {
+                let report = runner::run(&seed_config(config, seed))
+                    .map_err(|failure| failure.to_string())?;
+                ops[mode][index] = report.ops_run;
+                times[mode][index].push(report.elapsed);
+            }
+        }
+    }
     let mut results: Vec<ModeThroughput> = Vec::with_capacity(MODES.len());
-    for mode in MODES {
-        let config = BenchConfig {
-            check: mode.check,
-            op_set: mode.op_set,
-            swarm: mode.swarm,
-            ..args.clone()
-        };
-        let ops_per_sec = total_ops_per_sec(&measure(&config)?);
+    for (mode, (times, ops)) in MODES.into_iter().zip(times.iter_mut().zip(&ops)) {
+        let per_seed: Vec<SeedThroughput> = seeds
+            .iter()
+            .zip(times.iter_mut().zip(ops))
+            .map(|(&seed, (times, &ops))| SeedThroughput {
+                seed,
+                ops,
+                median: median(times),
+            })
+            .collect();
+        let ops_per_sec = total_ops_per_sec(&per_seed);
         let baseline = results
             .first()
             .map_or(ops_per_sec, |seed_mode| seed_mode.ops_per_sec);
@@ -108,6 +137,13 @@ pub fn measure_every_mode(args: &BenchConfig) -> Result<Vec<ModeThroughput>, Str
     }
     assert_eq!(results.len(), MODES.len());
     Ok(results)
+}
+
+/// The median of `times` (sorted in place; the upper one of an even count).
+fn median(times: &mut [Duration]) -> Duration {
+    assert!(!times.is_empty());
+    times.sort_unstable();
+    times[times.len() / 2]
 }
 
 /// One seed's measurement.
@@ -135,11 +171,10 @@ pub fn measure(args: &BenchConfig) -> Result<Vec<SeedThroughput>, String> {
             ops = report.ops_run;
             times.push(report.elapsed);
         }
-        times.sort_unstable();
         results.push(SeedThroughput {
             seed,
             ops,
-            median: times[times.len() / 2],
+            median: median(&mut times),
         });
     }
     Ok(results)

@@ -43,14 +43,14 @@
 //!
 //! - **What the op touched:** the level's nodes around the keys of the tables it inserted,
 //!   retired or removed (the model's [touched keys](crate::level::model::Model::touched):
-//!   the first and the latest), each with the node after it (a split fills it, a merge or
-//!   a borrow takes from it), held to the layout rules and to the model table by table
-//!   ([`nodes`]: start, fill, contents), and `find`/`contains` of each such node's first
-//!   table (a search that ends at a node boundary). Together with the faithful checks of
-//!   the op's own tables, this is what the level's `verify()` would say about the part of
-//!   the structure the op changed.
-//! - **One node in rotation**, checked the same way, so every node is checked within `c`
-//!   ops.
+//!   the first and the latest), each with the node after it when the op changed the
+//!   level's layout (a split fills that node, a merge or a borrow takes from it), held to
+//!   the layout rules and to the model table by table ([`nodes`]: start, fill, contents),
+//!   and `find`/`contains` of each such node's first table (a search that ends at a node
+//!   boundary). Together with the faithful checks of the op's own tables, this is what
+//!   the level's `verify()` would say about the part of the structure the op changed.
+//! - **One node in rotation**, held to the same rules, so every node is checked within
+//!   `c` ops.
 //! - **One window** for the next (class, direction) pair in rotation: the key range of
 //!   the next [`WINDOW`] (16) model tables from where that pair's previous window stopped
 //!   (wrapping around at the end), every table of the class in that range compared, so
@@ -58,10 +58,10 @@
 //! - **One lookup**, `find` and `contains` of a table and of a perturbed copy: on even
 //!   ops the next model table in rotation (every table within `2n` ops), on odd ones a
 //!   random one.
-//! - [`RANGES_PER_OP`] **random key range**, every table of its class in it compared (a
-//!   range spanning more than [`RANGE_TABLES_MAX`] model tables is cut there, from the
-//!   end its direction starts at: most drawn ranges are narrow and end before that), and
-//!   [`KEYS_PER_OP`] keys for `key_range_contains`.
+//! - **One random key range**, every table of its class in it compared (a range spanning
+//!   more than [`RANGE_TABLES_MAX`] model tables is cut there, from the end its direction
+//!   starts at: most drawn ranges are narrow and end before that), and [`KEYS_PER_OP`]
+//!   keys for `key_range_contains`.
 //! - **The counters**: `table_count_visible` and `value_count_visible` as the
 //!   environment tracked them op by op (recomputed from the model only in full checks),
 //!   `len`, the generation, and `key_range_latest` (the model's first and last live
@@ -114,8 +114,8 @@
 use core::fmt;
 
 use manifest_level::{
-    Direction, KeyRange, ManifestLevel, Query, TableInfo, Visibility, SNAPSHOT_LATEST,
-    SNAPSHOT_MAX_LIVE,
+    Direction, KeyRange, LayoutEvents, ManifestLevel, Query, TableInfo, Visibility,
+    SNAPSHOT_LATEST, SNAPSHOT_MAX_LIVE,
 };
 use serde::{Deserialize, Serialize};
 
@@ -174,15 +174,12 @@ pub const WINDOW: usize = 16;
 /// Windows per sampled check.
 pub const WINDOWS_PER_OP: usize = 1;
 
-/// Random key ranges per op.
-pub const RANGES_PER_OP: usize = 1;
-
 /// The most model tables one random key range spans.
 pub const RANGE_TABLES_MAX: usize = 2 * WINDOW;
 
 /// The library's predicates are checked on every this many ops ([`predicates`]; they are
 /// free functions of their arguments, so the ops between lose nothing the level holds).
-pub const PREDICATES_EVERY: u64 = 4;
+pub const PREDICATES_EVERY: u64 = 8;
 
 /// Random keys for `key_range_contains` per op.
 pub const KEYS_PER_OP: usize = 6;
@@ -356,6 +353,8 @@ pub struct DeepChecker {
     node_cursor: u32,
     /// The model index the next op looks up in rotation (modulo the model's length).
     lookup_cursor: usize,
+    /// The level's layout events as the previous op left them.
+    layout_events: LayoutEvents,
     /// The stream of [`predicates`]' choices (its own, so the others' draws are as they
     /// were without it).
     predicates: Prng,
@@ -404,6 +403,7 @@ impl DeepChecker {
             since_full: 0,
             node_cursor: 0,
             lookup_cursor: 0,
+            layout_events: LayoutEvents::default(),
             predicates,
         }
     }
@@ -432,7 +432,7 @@ impl DeepChecker {
             self.sampled_check(env, classes)?;
         }
         self.check_nodes(env)?;
-        self.check_ranges(env, classes)?;
+        self.check_range(env, classes)?;
         self.check_key_range_contains(env, key_range_latest)?;
         if self.stats.ops % PREDICATES_EVERY == 0 {
             predicates::check_predicates(&mut self.predicates, env)?;
@@ -541,32 +541,39 @@ impl DeepChecker {
         self.lookups(env)
     }
 
-    /// The nodes around the keys the op touched, each with the node after it (a split
-    /// fills it, a merge or a borrow takes from it), and the next node in rotation, held
-    /// to the layout rules and the model ([`nodes`]). At most `2 * TOUCHED_MAX + 1`
-    /// nodes, none twice.
+    /// The nodes around the keys the op touched (with the node after each when the op
+    /// changed the level's layout: a split fills it, a merge or a borrow takes from it),
+    /// each with `find`/`contains` of its first table (a search that ends at a node
+    /// boundary), and the next node in rotation, held to the layout rules and the model
+    /// ([`nodes`]). At most `2 * TOUCHED_MAX + 1` nodes, none twice.
     fn check_nodes<K: FuzzKey>(&mut self, env: &Environment<'_, K>) -> Result<(), CheckFailure> {
         let level = env.level();
         let model = env.model();
+        let events = level.layout_events();
+        let relaid = events != self.layout_events;
+        self.layout_events = events;
         let mut seen = [u32::MAX; 2 * TOUCHED_MAX + 1];
         let mut seen_len = 0;
         let mut visit = |node: u32, stats: &mut DeepStats| {
-            if node >= level.node_count() || seen[..seen_len].contains(&node) {
-                return Ok(());
+            let fresh = node < level.node_count() && !seen[..seen_len].contains(&node);
+            if fresh {
+                seen[seen_len] = node;
+                seen_len += 1;
+                stats.nodes += 1;
+                nodes::check_node(level, model, node)?;
             }
-            seen[seen_len] = node;
-            seen_len += 1;
-            stats.nodes += 1;
-            nodes::check_node(level, model, node)?;
-            // Its first table: a search that ends right at a node boundary.
-            stats.lookups += 1;
-            let start = level.node_start(node) as usize;
-            lookup_present(level, start, &embed_table(model.get(start)))
+            Ok(fresh)
         };
         for &key in model.touched() {
-            if let Some(node) = nodes::node_at_key(level, model, key)? {
-                visit(node, &mut self.stats)?;
-                visit(node + 1, &mut self.stats)?;
+            let Some(touched) = nodes::node_at_key(level, model, key)? else {
+                continue;
+            };
+            for node in [touched, touched + 1] {
+                if (node == touched || relaid) && visit(node, &mut self.stats)? {
+                    self.stats.lookups += 1;
+                    let start = level.node_start(node) as usize;
+                    lookup_present(level, start, &embed_table(model.get(start)))?;
+                }
             }
         }
         if level.node_count() > 0 {
@@ -585,11 +592,11 @@ impl DeepChecker {
         self.full_check(env, classes.as_slice())
     }
 
-    /// [`RANGES_PER_OP`] random key ranges, each for a random class and direction, every
-    /// table of the class in the range compared. A range spanning more than
+    /// A random key range for a random class and direction, every table of the class in
+    /// the range compared. A range spanning more than
     /// [`RANGE_TABLES_MAX`] model tables is cut there, from the end its direction starts
     /// at; most drawn ranges are narrow and end before that.
-    fn check_ranges<K: FuzzKey>(
+    fn check_range<K: FuzzKey>(
         &mut self,
         env: &Environment<'_, K>,
         classes: &[Class],
@@ -597,22 +604,19 @@ impl DeepChecker {
         let level = env.level();
         let model = env.model();
         let key_space = env.key_space();
-        for _ in 0..RANGES_PER_OP {
-            let mut class = &classes[self.prng.index(classes.len())];
-            if class.scans() && self.stats.ops % scan_spacing(model.len()) != 0 {
-                class = &classes[self.prng.index(DENSE_CLASSES)];
-            }
-            let direction = if self.prng.boolean() {
-                Direction::Descending
-            } else {
-                Direction::Ascending
-            };
-            let range = pick_range(&mut self.prng, model.tables(), key_space);
-            let range = cut_range(model.tables(), range, direction, RANGE_TABLES_MAX);
-            let query = class.query().direction(direction).within(range);
-            self.compare(level, model, query)?;
+        let mut class = &classes[self.prng.index(classes.len())];
+        if class.scans() && self.stats.ops % scan_spacing(model.len()) != 0 {
+            class = &classes[self.prng.index(DENSE_CLASSES)];
         }
-        Ok(())
+        let direction = if self.prng.boolean() {
+            Direction::Descending
+        } else {
+            Direction::Ascending
+        };
+        let range = pick_range(&mut self.prng, model.tables(), key_space);
+        let range = cut_range(model.tables(), range, direction, RANGE_TABLES_MAX);
+        let query = class.query().direction(direction).within(range);
+        self.compare(level, model, query)
     }
 
     /// `key_range_contains` for [`KEYS_PER_OP`] keys (the edges of `key_range_latest`,
