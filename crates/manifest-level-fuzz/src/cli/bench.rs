@@ -48,7 +48,8 @@ pub struct BenchArgs {
 
     /// Measure every mode (seed mode; --check deep; --ops extended; --ops extended --check
     /// deep, without and with --swarm), each as ops/s and as a ratio to the seed mode's in
-    /// the same run (--check, --ops and --swarm are then ignored).
+    /// the same run, the modes interleaved round by round (--check, --ops and --swarm are
+    /// then ignored).
     #[arg(long)]
     pub every_mode: bool,
 }
