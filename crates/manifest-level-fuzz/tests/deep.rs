@@ -7,9 +7,12 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use manifest_level::{NodePool, TableInfo};
-use manifest_level_fuzz::level::environment::deep::{full_interval, CheckMode, DeepChecker};
+use manifest_level_fuzz::level::environment::deep::{
+    full_interval, CheckMode, DeepChecker, RANGE_TABLES_MAX, WINDOW,
+};
 use manifest_level_fuzz::level::environment::{Check, Environment};
 use manifest_level_fuzz::level::generate::{generate_ops, Params};
+use manifest_level_fuzz::level::model::TOUCHED_MAX;
 use manifest_level_fuzz::level::ops::{FuzzOp, OpSet};
 use manifest_level_fuzz::level::runner::{run, RunConfig};
 use manifest_level_fuzz::support::prng::Prng;
@@ -256,5 +259,63 @@ fn cli_flags() {
             "-- --seed 1 --events-max 20000 --check deep --inject-fault DescendingSkipsFirstNode"
         ),
         "{stderr}"
+    );
+}
+
+/// What an op between full checks costs does not grow with the level: on a level grown to
+/// thousands of tables, as on one of a few dozen, it compares at most a window's and a
+/// key range's worth of tables and checks at most `2 * TOUCHED_MAX + 1` nodes.
+#[test]
+fn an_op_between_full_checks_costs_the_same_at_any_size() {
+    let mut most = Vec::new();
+    for (table_count_max, growth_tables) in [(64, 48), (8_192, 6_000)] {
+        let params = Params {
+            table_count_max,
+            insert_count_max: 40,
+            growth_tables,
+            ..Params::default()
+        };
+        let nodes = Environment::<u64>::nodes_needed_for(512, &params, OpSet::Extended).unwrap();
+        let pool = NodePool::new(512, nodes).unwrap();
+        let mut env = Environment::<u64>::new_extended(
+            &pool,
+            &params,
+            Prng::from_seed(1),
+            Prng::from_seed(4),
+        )
+        .unwrap();
+        let weights = OpSet::Extended.default_weights();
+        let ops = generate_ops(&mut Prng::from_seed(5), 2_000, &params, &weights);
+        let mut deep = DeepChecker::new(Prng::from_seed(6));
+        let (mut peak, mut most_tables, mut most_nodes) = (0, 0, 0);
+        for op in &ops {
+            env.apply(op)
+                .unwrap_or_else(|failure| panic!("{op}: {failure}"));
+            let before = *deep.stats();
+            deep.check(&env)
+                .unwrap_or_else(|failure| panic!("{op}: {failure}"));
+            let after = *deep.stats();
+            peak = peak.max(env.level().len());
+            if after.full == before.full {
+                most_tables = most_tables.max(after.tables_compared - before.tables_compared);
+                most_nodes = most_nodes.max(after.nodes - before.nodes);
+            }
+        }
+        assert!(peak >= growth_tables, "peak {peak} of {growth_tables}");
+        let tables_bound = 4 * (WINDOW + RANGE_TABLES_MAX) as u64;
+        assert!(
+            most_tables <= tables_bound,
+            "{table_count_max}: {most_tables} tables"
+        );
+        assert!(
+            most_nodes <= 2 * TOUCHED_MAX as u64 + 1,
+            "{table_count_max}: {most_nodes}"
+        );
+        most.push((most_tables, most_nodes));
+    }
+    // Both levels did real work between their full checks.
+    assert!(
+        most.iter().all(|&(tables, nodes)| tables > 0 && nodes > 0),
+        "{most:?}"
     );
 }
