@@ -31,7 +31,7 @@ pub type Table = TableInfo<Key>;
 /// (the shifts cost less than a merge of the whole model).
 pub const BATCH_ONE_BY_ONE_MAX: usize = 16;
 
-/// The most touched keys [`Model::touched`] keeps per op: the first ones, and the
+/// The most touched places [`Model::touched`] keeps per op: the first ones, and the
 /// latest in the last slot.
 pub const TOUCHED_MAX: usize = 2;
 
@@ -58,13 +58,13 @@ pub struct Model {
     marked: usize,
     /// Whether tables of different snapshots may overlap (extended op set).
     extended: bool,
-    /// At least the largest `key_max - key_min` of the tables held (exactly that after
-    /// any removal): a table ending at `key_max` starts at `key_max - width_max` or later
-    /// (for range scans).
-    width_max: Key,
-    /// The `key_max` of tables inserted, retired or removed since [`Model::begin_op`]
-    /// (see [`Model::touched`]).
-    touched: [Key; TOUCHED_MAX],
+    /// The tables wider than [`WIDTH_MAX`] (a compaction's replacements), as
+    /// `(key_max, snapshot_min, key_min)` in level order: every other table ending at
+    /// `key_max` starts at `key_max - WIDTH_MAX` or later (for range scans).
+    wide: Vec<(Key, u64, Key)>,
+    /// Where tables were inserted, retired or removed since [`Model::begin_op`] (see
+    /// [`Model::touched`]).
+    touched: [(Key, u64); TOUCHED_MAX],
     touched_len: usize,
 }
 
@@ -76,8 +76,8 @@ impl Model {
             scratch: Vec::with_capacity(capacity),
             marked: 0,
             extended: false,
-            width_max: 0,
-            touched: [0; TOUCHED_MAX],
+            wide: Vec::with_capacity(capacity),
+            touched: [(0, 0); TOUCHED_MAX],
             touched_len: 0,
         }
     }
@@ -96,30 +96,44 @@ impl Model {
         self.extended
     }
 
-    /// Forgets the touched keys: the next op's start.
+    /// Forgets the touched places: the next op's start.
     pub fn begin_op(&mut self) {
         self.touched_len = 0;
     }
 
-    /// The `key_max` of some tables the op changed since [`Model::begin_op`] (inserted,
-    /// retired or removed): the first [`TOUCHED_MAX`]` - 1` of them and the latest. The
-    /// deep checks look at the level's nodes around these keys.
-    pub fn touched(&self) -> &[Key] {
+    /// The `(key_max, snapshot_min)` of some tables the op changed since
+    /// [`Model::begin_op`] (inserted, retired or removed): the first
+    /// [`TOUCHED_MAX`]` - 1` of them and the latest. In level order these are the places
+    /// the op changed ([`Model::lower_bound`] finds them again, a removed table's at its
+    /// successor); the deep checks look at the level's nodes there.
+    pub fn touched(&self) -> &[(Key, u64)] {
         &self.touched[..self.touched_len]
     }
 
-    /// Notes a table ending at `key_max` as touched (O(1)).
-    fn touch(&mut self, key_max: Key) {
+    /// Notes `table`'s place as touched (O(1)).
+    fn touch(&mut self, table: &Table) {
         let slot = self.touched_len.min(TOUCHED_MAX - 1);
-        self.touched[slot] = key_max;
+        self.touched[slot] = (table.key_max, table.snapshot_min);
         self.touched_len = (slot + 1).max(self.touched_len);
     }
 
-    /// At least the largest `key_max - key_min` of the tables held, and exactly that
-    /// after any removal: a compaction's wide replacement widens the range scans only
-    /// while the model holds it.
-    pub fn width_max(&self) -> Key {
-        self.width_max
+    /// The tables wider than [`WIDTH_MAX`] that end past `key_max`, as `(key_max,
+    /// snapshot_min, key_min)` in level order (purged tables only). A key range ending at
+    /// `key_max - WIDTH_MAX` can reach back only into these among the tables past it.
+    pub fn wide_after(&self, key_max: Key) -> &[(Key, u64, Key)] {
+        debug_assert_eq!(self.marked, 0);
+        let start = self.wide.partition_point(|&(end, _, _)| end <= key_max);
+        &self.wide[start..]
+    }
+
+    /// Notes `table` in the wide index if it is wider than [`WIDTH_MAX`].
+    fn note_wide(&mut self, table: &Table) {
+        if table.key_max - table.key_min > WIDTH_MAX {
+            let place = (table.key_max, table.snapshot_min);
+            let index = self.wide.partition_point(|&(k, s, _)| (k, s) < place);
+            self.wide
+                .insert(index, (table.key_max, table.snapshot_min, table.key_min));
+        }
     }
 
     /// The index of the table with `table`'s `(key_max, snapshot_min)`, `address` and
@@ -141,8 +155,11 @@ impl Model {
     pub fn remove(&mut self, index: usize) -> Table {
         debug_assert_eq!(self.marked, 0);
         let table = self.tables.remove(index);
-        self.touch(table.key_max);
-        self.recompute_width_max();
+        self.touch(&table);
+        let place = (table.key_max, table.snapshot_min);
+        if let Ok(wide) = self.wide.binary_search_by(|&(k, s, _)| (k, s).cmp(&place)) {
+            self.wide.remove(wide);
+        }
         table
     }
 
@@ -169,7 +186,8 @@ impl Model {
     /// Sets the `snapshot_max` of the table at `index` (retiring it).
     pub fn set_snapshot_max(&mut self, index: usize, snapshot_max: u64) {
         self.tables[index].snapshot_max = snapshot_max;
-        self.touch(self.tables[index].key_max);
+        let table = self.tables[index];
+        self.touch(&table);
     }
 
     /// The index of the table with `table`'s `key_min` and `key_max`, by binary search on
@@ -201,8 +219,8 @@ impl Model {
     /// for an [extended](Model::extended) model, a table some snapshot also sees (checked
     /// in builds with debug assertions).
     pub fn insert(&mut self, table: Table) -> usize {
-        self.width_max = self.width_max.max(table.key_max - table.key_min);
-        self.touch(table.key_max);
+        self.note_wide(&table);
+        self.touch(&table);
         if self.extended {
             #[cfg(debug_assertions)]
             for other in &self.tables {
@@ -255,13 +273,13 @@ impl Model {
                 "batch not sorted: {pair:?}"
             );
         }
-        for table in &self.scratch {
-            self.width_max = self.width_max.max(table.key_max - table.key_min);
+        for index in 0..self.scratch.len() {
+            let table = self.scratch[index];
+            self.note_wide(&table);
         }
-        if let (Some(first), Some(last)) = (self.scratch.first(), self.scratch.last()) {
-            let (first, last) = (first.key_max, last.key_max);
-            self.touch(first);
-            self.touch(last);
+        if let (Some(&first), Some(&last)) = (self.scratch.first(), self.scratch.last()) {
+            self.touch(&first);
+            self.touch(&last);
         }
         let old_len = self.tables.len();
         self.tables.extend_from_slice(&self.scratch);
@@ -299,7 +317,8 @@ impl Model {
     /// Marks the table at `index` as removed (address 0). O(1).
     pub fn mark_removed(&mut self, index: usize) {
         debug_assert_ne!(self.tables[index].address, 0, "marked twice");
-        self.touch(self.tables[index].key_max);
+        let table = self.tables[index];
+        self.touch(&table);
         self.tables[index].address = 0;
         self.marked += 1;
     }
@@ -311,30 +330,27 @@ impl Model {
             return;
         }
         self.scratch.clear();
-        let mut widest = 0;
-        self.scratch.extend(
-            self.tables
-                .iter()
-                .filter(|table| table.address != 0)
-                .inspect(|table| widest = widest.max(table.key_max - table.key_min)),
-        );
+        self.scratch
+            .extend(self.tables.iter().filter(|table| table.address != 0));
         debug_assert_eq!(self.scratch.len() + self.marked, self.tables.len());
         core::mem::swap(&mut self.tables, &mut self.scratch);
         self.marked = 0;
-        self.width_max = widest;
-    }
-
-    /// Sets `width_max` to the widest table held (after an O(n) removal anyway).
-    fn recompute_width_max(&mut self) {
-        let widest = self.tables.iter().map(|t| t.key_max - t.key_min).max();
-        self.width_max = widest.unwrap_or(0);
+        // The wide index keeps the tables still held (a marked table has address 0).
+        let tables = &self.tables;
+        self.wide.retain(|&(key_max, snapshot_min, _)| {
+            let index =
+                tables.partition_point(|t| (t.key_max, t.snapshot_min) < (key_max, snapshot_min));
+            tables
+                .get(index)
+                .is_some_and(|t| (t.key_max, t.snapshot_min) == (key_max, snapshot_min))
+        });
     }
 
     /// Empties the model.
     pub fn clear(&mut self) {
         self.tables.clear();
         self.marked = 0;
-        self.width_max = 0;
+        self.wide.clear();
     }
 
     /// The key range covered by the tables visible to [`SNAPSHOT_LATEST`]: from the

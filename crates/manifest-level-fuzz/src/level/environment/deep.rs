@@ -41,14 +41,17 @@
 //! With `n` tables in the level in `c` nodes of at most `capacity` tables, every op gets,
 //! whatever `n`:
 //!
-//! - **What the op touched:** the level's nodes around the keys of the tables it inserted,
-//!   retired or removed (the model's [touched keys](crate::level::model::Model::touched):
-//!   the first and the latest), each with the node after it when the op changed the
-//!   level's layout (a split fills that node, a merge or a borrow takes from it), held to
-//!   the layout rules and to the model table by table ([`nodes`]: start, fill, contents),
-//!   and `find`/`contains` of each such node's first table (a search that ends at a node
-//!   boundary). Together with the faithful checks of the op's own tables, this is what
-//!   the level's `verify()` would say about the part of the structure the op changed.
+//! - **Where the op changed the level:** the nodes at the places of the first and the
+//!   latest table it inserted, retired or removed (the model's [touched
+//!   places](crate::level::model::Model::touched)), with the node before when the place
+//!   starts its node (a removal at a node's end shrank that one) and both neighbours when
+//!   the op changed the level's layout (a split, merge or borrow), held to the layout
+//!   rules and to the model table by table ([`nodes`]: start, fill, contents), and
+//!   `find` of each such node's first table (a search that ends at a node boundary). For an op that changes one or two places, this and the faithful checks
+//!   of its tables are what the level's `verify()` would say about the part it changed;
+//!   an op that changes many places (an update or removal of several tables, a
+//!   compaction, which also packs the whole level, a rebuild) has its other nodes left
+//!   to the rotation and the full checks.
 //! - **One node in rotation**, held to the same rules, so every node is checked within
 //!   `c` ops.
 //! - **One window** for the next (class, direction) pair in rotation: the key range of
@@ -86,11 +89,13 @@
 //!
 //! So an op costs O(`capacity` + [`WINDOW`] + [`RANGE_TABLES_MAX`] + log n) table visits
 //! for the dense classes, about [`SCAN_TABLES`] more, amortized, for the others (the
-//! model's walk also reaches as far past a range as the widest table it holds), and the
+//! model's walk also reaches [`WIDTH_MAX`] past a range, and to the wider tables beyond it
+//! that reach back into it), and the
 //! full checks' O(n) every `2n` ops: bounded, whatever the level's size.
 //!
-//! **Detection delay.** A corruption in what the op touched is seen at that op. One
-//! elsewhere (a stale index entry, a node the op did not touch) is seen by the rotations:
+//! **Detection delay.** A corruption in the nodes checked at an op's places is seen at
+//! that op. One elsewhere (a stale index entry, a node the op changed beyond its first
+//! and latest place, a node it did not touch) is seen by the rotations:
 //! its node within `c` ops, its table's lookup within `2n` ops, its class and direction
 //! within `n / WINDOW` turns of that pair (a turn every `2 * classes` ops, and only one
 //! round in `n / SCAN_TABLES` for a scanning class), and in any case at the next full
@@ -124,7 +129,7 @@ use crate::level::environment::{check, check_eq, Check, CheckFailure, Environmen
 use crate::level::environment::{nodes, predicates};
 use crate::level::generate::RETAINED_MAX;
 use crate::level::key::{embed_query, embed_range, embed_table, FuzzKey};
-use crate::level::model::{Key, Model, Table, TOUCHED_MAX};
+use crate::level::model::{Key, Model, Table, TOUCHED_MAX, WIDTH_MAX};
 use crate::level::oracle;
 use crate::level::sample::{pick_edge_key, pick_range, pick_snapshot};
 use crate::support::prng::Prng;
@@ -511,24 +516,24 @@ impl DeepChecker {
     }
 
     /// `find` and `contains` for one table and a perturbed copy of it: on even ops the
-    /// next model index in rotation (so every table is looked up within `2n` ops), on odd
-    /// ones a random table.
+    /// next model table in rotation (so every table is looked up within `2n` ops), on
+    /// odd ones a random table.
     fn lookups<K: FuzzKey>(&mut self, env: &Environment<'_, K>) -> Result<(), CheckFailure> {
         let model = env.model();
         if model.is_empty() {
             return Ok(());
         }
         let index = if self.stats.ops % 2 == 0 {
-            self.lookup_cursor %= model.len();
-            self.lookup_cursor += 1;
-            self.lookup_cursor - 1
+            let index = self.lookup_cursor % model.len();
+            self.lookup_cursor = index + 1;
+            index
         } else {
             self.prng.index(model.len())
         };
         self.lookup(env.level(), model, index, model.get(index), true)
     }
 
-    /// A sampled check: [`WINDOWS_PER_OP`] windows and the random lookups.
+    /// A sampled check: [`WINDOWS_PER_OP`] windows and the lookups.
     fn sampled_check<K: FuzzKey>(
         &mut self,
         env: &Environment<'_, K>,
@@ -541,18 +546,20 @@ impl DeepChecker {
         self.lookups(env)
     }
 
-    /// The nodes around the keys the op touched (with the node after each when the op
-    /// changed the level's layout: a split fills it, a merge or a borrow takes from it),
-    /// each with `find`/`contains` of its first table (a search that ends at a node
-    /// boundary), and the next node in rotation, held to the layout rules and the model
-    /// ([`nodes`]). At most `2 * TOUCHED_MAX + 1` nodes, none twice.
+    /// The nodes at the places the op touched ([`Model::touched`]), each with the node
+    /// before it when the place starts its node (a removal at a node's end shrank that
+    /// one) and with both neighbours when the op changed the level's layout (a split
+    /// leaves the lower half behind, a merge or a borrow takes from the next node); each
+    /// with `find` of its first table (a search that ends at a node boundary);
+    /// and the next node in rotation: all held to the layout rules and the model
+    /// ([`nodes`]). At most `3 * TOUCHED_MAX + 1` nodes, none twice.
     fn check_nodes<K: FuzzKey>(&mut self, env: &Environment<'_, K>) -> Result<(), CheckFailure> {
         let level = env.level();
         let model = env.model();
         let events = level.layout_events();
         let relaid = events != self.layout_events;
         self.layout_events = events;
-        let mut seen = [u32::MAX; 2 * TOUCHED_MAX + 1];
+        let mut seen = [u32::MAX; 3 * TOUCHED_MAX + 1];
         let mut seen_len = 0;
         let mut visit = |node: u32, stats: &mut DeepStats| {
             let fresh = node < level.node_count() && !seen[..seen_len].contains(&node);
@@ -564,15 +571,17 @@ impl DeepChecker {
             }
             Ok(fresh)
         };
-        for &key in model.touched() {
-            let Some(touched) = nodes::node_at_key(level, model, key)? else {
+        for &touched in model.touched() {
+            let Some((node, first)) = nodes::place(level, model, touched)? else {
                 continue;
             };
-            for node in [touched, touched + 1] {
-                if (node == touched || relaid) && visit(node, &mut self.stats)? {
+            let before = (first || relaid).then(|| node.checked_sub(1)).flatten();
+            let after = relaid.then_some(node + 1);
+            for node in [Some(node), before, after].into_iter().flatten() {
+                if visit(node, &mut self.stats)? {
                     self.stats.lookups += 1;
                     let start = level.node_start(node) as usize;
-                    lookup_present(level, start, &embed_table(model.get(start)))?;
+                    find_present(level, start, &embed_table(model.get(start)))?;
                 }
             }
         }
@@ -665,7 +674,7 @@ impl DeepChecker {
         let round = (self.rotation / (2 * classes.len())) as u64;
         self.rotation = self.rotation.wrapping_add(1);
         // A scanning class's turn, off its one turn in `spacing` rounds, goes to the next
-        // single-snapshot class (class 0 is one, so this ends within one round).
+        // dense class (class 0, visible to latest, is one, so this ends within one round).
         for _ in 0..classes.len() {
             if !classes[pair / 2].scans() || round % spacing == 0 {
                 break;
@@ -848,45 +857,50 @@ fn cut_range(
 }
 
 /// The model's tables matching `query`, in the query's direction, each passed to `visit`
-/// with its index (the first error stops the walk). The model's width bound starts and
-/// stops the walk near the query's range.
+/// with its index (the first error stops the walk). With a key range the walk covers the
+/// tables ending in it or at most [`WIDTH_MAX`] past it, then (from the model's wide
+/// index) the wider tables ending further out that still reach back into it: every table
+/// that can intersect the range, and few others.
 fn visit_model_matches(
     model: &Model,
     query: &Query<'_, Key>,
     mut visit: impl FnMut(usize, &Table) -> Result<(), CheckFailure>,
 ) -> Result<(), CheckFailure> {
     let tables = model.tables();
-    let width_max = model.width_max();
-    match (query.direction, query.key_range) {
-        (Direction::Ascending, range) => {
-            let start = range.map_or(0, |range| {
-                tables.partition_point(|table| table.key_max < range.key_min())
-            });
-            for (index, table) in tables.iter().enumerate().skip(start) {
-                if let Some(range) = range {
-                    if table.key_max > range.key_max().saturating_add(width_max) {
-                        break;
-                    }
-                }
-                if oracle::query_matches(query, table) {
-                    visit(index, table)?;
-                }
+    let mut offer = |index: usize, table: &Table| {
+        if oracle::query_matches(query, table) {
+            visit(index, table)?;
+        }
+        Ok(())
+    };
+    let Some(range) = query.key_range else {
+        match query.direction {
+            Direction::Ascending => tables.iter().enumerate().try_for_each(|(i, t)| offer(i, t)),
+            Direction::Descending => {
+                (tables.iter().enumerate().rev()).try_for_each(|(i, t)| offer(i, t))
+            }
+        }?;
+        return Ok(());
+    };
+    let regular_end = range.key_max().saturating_add(WIDTH_MAX);
+    let end = tables.partition_point(|table| table.key_max <= regular_end);
+    let start = tables.partition_point(|table| table.key_max < range.key_min());
+    let regular = start.min(end)..end;
+    // The wide tables past `regular_end` that reach back into the range, in level order.
+    let wide = model
+        .wide_after(regular_end)
+        .iter()
+        .filter(|&&(_, _, key_min)| key_min <= range.key_max())
+        .map(|&(key_max, snapshot_min, _)| model.lower_bound(key_max, snapshot_min));
+    match query.direction {
+        Direction::Ascending => {
+            for index in regular.chain(wide) {
+                offer(index, &tables[index])?;
             }
         }
-        (Direction::Descending, range) => {
-            let end = range.map_or(tables.len(), |range| {
-                let bound = range.key_max().saturating_add(width_max);
-                tables.partition_point(|table| table.key_max <= bound)
-            });
-            for (index, table) in tables[..end].iter().enumerate().rev() {
-                if let Some(range) = range {
-                    if table.key_max < range.key_min() {
-                        break;
-                    }
-                }
-                if oracle::query_matches(query, table) {
-                    visit(index, table)?;
-                }
+        Direction::Descending => {
+            for index in wide.rev().chain(regular.rev()) {
+                offer(index, &tables[index])?;
             }
         }
     }
@@ -896,6 +910,23 @@ fn visit_model_matches(
 /// `find` and `contains` for `table`, the model's table at `index`: found, equal, at
 /// `index`, with the level's generation.
 fn lookup_present<K: FuzzKey>(
+    level: &ManifestLevel<'_, K>,
+    index: usize,
+    table: &TableInfo<K>,
+) -> Result<(), CheckFailure> {
+    find_present(level, index, table)?;
+    check!(
+        level.contains(table),
+        Check::Contains,
+        format!("true for {table:?}"),
+        "false".into(),
+    );
+    Ok(())
+}
+
+/// `find` for `table`, the model's table at `index`: found, equal, at `index`, with the
+/// level's generation.
+fn find_present<K: FuzzKey>(
     level: &ManifestLevel<'_, K>,
     index: usize,
     table: &TableInfo<K>,
@@ -914,12 +945,6 @@ fn lookup_present<K: FuzzKey>(
             ))
         }
     }
-    check!(
-        level.contains(table),
-        Check::Contains,
-        format!("true for {table:?}"),
-        "false".into(),
-    );
     Ok(())
 }
 

@@ -87,26 +87,30 @@ pub fn check_node<K: FuzzKey>(
     Ok(())
 }
 
-/// The node holding the model's first table ending at or after `key` (the last node,
-/// when every table ends before it); `None` when the level is empty, which the model
-/// must be too. O(log nodes).
-pub fn node_at_key<K: FuzzKey>(
+/// The place `(key_max, snapshot_min)` in level order: the level index of the model's
+/// first table at or after it (the last table, when every table comes before it), the
+/// node holding that index, and whether that index is the node's first. `None` when the
+/// level is empty, which the model must be too. O(log n + log nodes).
+pub fn place<K: FuzzKey>(
     level: &ManifestLevel<'_, K>,
     model: &Model,
-    key: u64,
-) -> Result<Option<u32>, CheckFailure> {
+    (key_max, snapshot_min): (u64, u64),
+) -> Result<Option<(u32, bool)>, CheckFailure> {
     if level.is_empty() || model.is_empty() {
         check_eq!(Check::TableCount, expected: model.len(), found: level.len() as usize);
         return Ok(None);
     }
-    let index = model.lower_bound(key, 0).min(model.len() - 1);
+    let index = model
+        .lower_bound(key_max, snapshot_min)
+        .min(model.len() - 1);
     check!(
         index < level.len() as usize,
         Check::TableCount,
         format!("more than {index} tables"),
         format!("{}", level.len()),
     );
-    Ok(Some(node_of(level, index as u32)))
+    let node = node_of(level, index as u32);
+    Ok(Some((node, level.node_start(node) as usize == index)))
 }
 
 #[cfg(test)]
@@ -137,12 +141,13 @@ mod tests {
         for node in 0..level.node_count() {
             check_node(&level, &model, node).unwrap();
         }
-        for key in [0, 55, 10_000] {
-            let node = node_at_key(&level, &model, key).unwrap().unwrap();
+        for key_max in [0, 55, 10_000] {
+            let (node, first) = place(&level, &model, (key_max, 0)).unwrap().unwrap();
             check_node(&level, &model, node).unwrap();
+            assert_eq!(first, key_max == 0);
         }
         let empty = Model::with_capacity(1);
-        assert!(node_at_key(&level, &empty, 0).is_err());
+        assert!(place(&level, &empty, (0, 0)).is_err());
     }
 
     #[test]
