@@ -113,7 +113,7 @@ impl Model {
     /// Notes `table`'s place as touched (O(1)).
     fn touch(&mut self, table: &Table) {
         let slot = self.touched_len.min(TOUCHED_MAX - 1);
-        self.touched[slot] = (table.key_max, table.snapshot_min);
+        self.touched[slot] = place(table);
         self.touched_len = (slot + 1).max(self.touched_len);
     }
 
@@ -129,8 +129,9 @@ impl Model {
     /// Notes `table` in the wide index if it is wider than [`WIDTH_MAX`].
     fn note_wide(&mut self, table: &Table) {
         if table.key_max - table.key_min > WIDTH_MAX {
-            let place = (table.key_max, table.snapshot_min);
-            let index = self.wide.partition_point(|&(k, s, _)| (k, s) < place);
+            let index = self
+                .wide
+                .partition_point(|&(k, s, _)| (k, s) < place(table));
             self.wide
                 .insert(index, (table.key_max, table.snapshot_min, table.key_min));
         }
@@ -147,8 +148,7 @@ impl Model {
 
     /// The index of the first table at or after `(key_max, snapshot_min)` in level order.
     pub fn lower_bound(&self, key_max: Key, snapshot_min: u64) -> usize {
-        self.tables
-            .partition_point(|t| (t.key_max, t.snapshot_min) < (key_max, snapshot_min))
+        lower_bound(&self.tables, (key_max, snapshot_min))
     }
 
     /// Removes the table at `index` at once (no marking). O(n).
@@ -156,8 +156,10 @@ impl Model {
         debug_assert_eq!(self.marked, 0);
         let table = self.tables.remove(index);
         self.touch(&table);
-        let place = (table.key_max, table.snapshot_min);
-        if let Ok(wide) = self.wide.binary_search_by(|&(k, s, _)| (k, s).cmp(&place)) {
+        if let Ok(wide) = self
+            .wide
+            .binary_search_by(|&(k, s, _)| (k, s).cmp(&place(&table)))
+        {
             self.wide.remove(wide);
         }
         table
@@ -338,11 +340,8 @@ impl Model {
         // The wide index keeps the tables still held (a marked table has address 0).
         let tables = &self.tables;
         self.wide.retain(|&(key_max, snapshot_min, _)| {
-            let index =
-                tables.partition_point(|t| (t.key_max, t.snapshot_min) < (key_max, snapshot_min));
-            tables
-                .get(index)
-                .is_some_and(|t| (t.key_max, t.snapshot_min) == (key_max, snapshot_min))
+            let held = tables.get(lower_bound(tables, (key_max, snapshot_min)));
+            held.is_some_and(|table| place(table) == (key_max, snapshot_min))
         });
     }
 
@@ -424,12 +423,49 @@ pub fn generate_table_avoiding(
     Table::new(checksum, address, snapshot, key_min, key_max, VALUE_COUNT)
 }
 
+/// A table's place in level order: `(key_max, snapshot_min)`.
+fn place(table: &Table) -> (Key, u64) {
+    (table.key_max, table.snapshot_min)
+}
+
+/// The index of the first of `tables` (in level order) at or after `place`.
+fn lower_bound(tables: &[Table], place_wanted: (Key, u64)) -> usize {
+    tables.partition_point(|table| place(table) < place_wanted)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn table(key_min: Key, key_max: Key) -> Table {
         Table::new(u128::from(key_min), key_min + 1, 1, key_min, key_max, 64)
+    }
+
+    #[test]
+    fn the_wide_index_holds_the_wide_tables_held() {
+        let mut model = Model::extended(16);
+        let wide = |key_min, key_max, snapshot| TableInfo {
+            snapshot_min: snapshot,
+            ..table(key_min, key_max)
+        };
+        model.insert(table(0, 10));
+        model.insert(wide(20, 200, 1));
+        model.insert(wide(300, 400, 2));
+        // Only the tables wider than WIDTH_MAX, ending past the key asked about.
+        assert_eq!(model.wide_after(0), [(200, 1, 20), (400, 2, 300)]);
+        assert_eq!(model.wide_after(200), [(400, 2, 300)]);
+        // A removal at once and a purge of a marked table both leave the index.
+        model.remove(model.lower_bound(200, 1));
+        assert_eq!(model.wide_after(0), [(400, 2, 300)]);
+        model.mark_removed(model.lower_bound(400, 2));
+        model.purge();
+        assert!(model.wide_after(0).is_empty());
+        model.insert(wide(500, 600, 3));
+        model.clear();
+        assert!(model.wide_after(0).is_empty());
+        assert_eq!(model.touched().len(), TOUCHED_MAX);
+        model.begin_op();
+        assert!(model.touched().is_empty());
     }
 
     #[test]
