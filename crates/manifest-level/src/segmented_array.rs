@@ -406,17 +406,6 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         self.node_start(cursor.node) + cursor.relative
     }
 
-    /// Whether the search inside a node counts through its elements instead of bisecting
-    /// them: once the array's nodes no longer fit in a core's L1 cache
-    /// ([`COUNTING_SEARCH_BYTES_MIN`]), a node's cache lines then arrive in parallel rather
-    /// than one per bisection step. In a small array every line is in L1, where a
-    /// bisection's four dependent loads are cheaper than sixteen independent ones. (The
-    /// fence rounds always count: a fence slice is a few contiguous keys.)
-    #[inline]
-    fn searches_by_counting(&self) -> bool {
-        self.nodes.len() * self.pool.node_size() >= COUNTING_SEARCH_BYTES_MIN
-    }
-
     /// The absolute index of the first element whose key is `>= key`, or `len` if none.
     ///
     /// The array must be sorted by key (as [`SegmentedArray::insert_sorted`] keeps it).
@@ -453,7 +442,7 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         };
         let last = (first + BLOCK_NODES).min(self.nodes.len());
         let fences = &self.fences[first..last];
-        let node_after = first + sorted_count(fences, true, |fence| *fence < key);
+        let node_after = first + sorted_count(fences, |fence| *fence < key);
         if node_after == 0 {
             return Cursor {
                 node: 0,
@@ -462,8 +451,7 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         }
         let node = node_after - 1;
         let elements = self.node_elements(node as u32);
-        let counting = self.searches_by_counting();
-        let relative = sorted_count(elements, counting, |element| element.key() < key);
+        let relative = sorted_count(elements, |element| element.key() < key);
         if relative == elements.len() && node_after < self.nodes.len() {
             // Past this node's last element: the answer starts the next node.
             #[cfg(feature = "fault-injection")]
@@ -499,7 +487,7 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         // One group (up to 512 nodes): its fence is the first block fence, searched below.
         let group_after = match self.group_fences.len() {
             1 => usize::from(self.group_fences[0] < key),
-            _ => sorted_count(&self.group_fences, true, |fence| *fence < key),
+            _ => sorted_count(&self.group_fences, |fence| *fence < key),
         };
         if group_after == 0 {
             return None;
@@ -509,7 +497,7 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         let first_block = (group_after - 1) * GROUP_BLOCKS;
         let last_block = (first_block + GROUP_BLOCKS).min(self.block_fences.len());
         let block_fences = &self.block_fences[first_block..last_block];
-        let block_after = first_block + sorted_count(block_fences, true, |fence| *fence < key);
+        let block_after = first_block + sorted_count(block_fences, |fence| *fence < key);
         debug_assert!(block_after > first_block);
         Some((block_after - 1) * BLOCK_NODES)
     }
@@ -1481,27 +1469,22 @@ impl<T: Element> Drop for SegmentedArray<'_, T> {
     }
 }
 
-/// Slices up to this long are searched by counting instead of by bisection (in large
-/// arrays, see [`SegmentedArray::searches_by_counting`]).
+/// Slices up to this long are searched by counting instead of by bisection: every fence
+/// round and the search inside a node (a node of up to 64 elements; longer ones bisect).
 const LINEAR_SEARCH_MAX: usize = 64;
-
-/// The node bytes from which the search inside a node counts instead of bisecting: a core's
-/// L1 data cache (32-48 KiB). Measured (BENCHMARKS.md, and `manifest-level-fuzz bench`):
-/// counting inside nodes from 512 tables on (32 KiB of 1 KiB nodes) makes inserts and
-/// removes a third faster there, while the seed fuzzer's level (~20 KiB of nodes) runs 9%
-/// slower counting than bisecting; counting the fences makes no difference to the fuzzer.
-const COUNTING_SEARCH_BYTES_MIN: usize = 32 << 10;
 
 /// How many leading elements of `sorted` satisfy `less` (which holds for a prefix): the
 /// partition point.
 ///
-/// With `counting`, up to [`LINEAR_SEARCH_MAX`] elements are counted, branch-free: the
-/// loads do not depend on each other, so the cache lines of a node (a `TableInfo` is a line
-/// each) arrive in parallel instead of one per bisection step. Otherwise, and for longer
-/// slices, bisects.
+/// Up to [`LINEAR_SEARCH_MAX`] elements are counted, branch-free: the loads do not depend
+/// on each other, so the cache lines of a node (a `TableInfo` is a line each) arrive in
+/// parallel instead of one per bisection step, and no step waits on the one before. That
+/// holds in cache too: against a bisection inside nodes of arrays that fit in L1, counting
+/// makes `find` 7-19% and insert-plus-remove 13-25% faster at 8 to 256 tables, and the
+/// seed fuzzer 9-15% faster (BENCHMARKS.md, "The key search"). Longer slices bisect.
 #[inline]
-fn sorted_count<E>(sorted: &[E], counting: bool, less: impl Fn(&E) -> bool) -> usize {
-    if counting && sorted.len() <= LINEAR_SEARCH_MAX {
+fn sorted_count<E>(sorted: &[E], less: impl Fn(&E) -> bool) -> usize {
+    if sorted.len() <= LINEAR_SEARCH_MAX {
         sorted.iter().filter(|element| less(element)).count()
     } else {
         sorted.partition_point(less)
@@ -1856,55 +1839,29 @@ mod tests {
 
     /// Kills mutants of `sorted_count`'s strategy choice: both strategies give the same
     /// answer, so only the number of probes tells them apart (every element up to
-    /// `LINEAR_SEARCH_MAX` when counting, a bisection's few otherwise).
+    /// `LINEAR_SEARCH_MAX`, a bisection's few beyond).
     #[test]
     fn sorted_count_counts_short_slices_and_bisects_long_ones() {
         use core::cell::Cell;
-        for counting in [true, false] {
-            for len in [0, 1, 7, LINEAR_SEARCH_MAX, LINEAR_SEARCH_MAX + 1, 1000] {
-                let sorted: Vec<usize> = (0..len).collect();
-                for point in [0, len / 3, len] {
-                    let probes = Cell::new(0);
-                    let count = sorted_count(&sorted, counting, |&x| {
-                        probes.set(probes.get() + 1);
-                        x < point
-                    });
-                    assert_eq!(count, point, "len {len}");
-                    if counting && len <= LINEAR_SEARCH_MAX {
-                        assert_eq!(probes.get(), len, "counts every element of {len}");
-                    } else {
-                        assert!(
-                            probes.get() <= 2 + len.max(1).ilog2() as usize,
-                            "bisects {len}"
-                        );
-                    }
+        for len in [0, 1, 7, LINEAR_SEARCH_MAX, LINEAR_SEARCH_MAX + 1, 1000] {
+            let sorted: Vec<usize> = (0..len).collect();
+            for point in [0, len / 3, len] {
+                let probes = Cell::new(0);
+                let count = sorted_count(&sorted, |&x| {
+                    probes.set(probes.get() + 1);
+                    x < point
+                });
+                assert_eq!(count, point, "len {len}");
+                if len <= LINEAR_SEARCH_MAX {
+                    assert_eq!(probes.get(), len, "counts every element of {len}");
+                } else {
+                    assert!(
+                        probes.get() <= 2 + len.max(1).ilog2() as usize,
+                        "bisects {len}"
+                    );
                 }
             }
         }
-    }
-
-    /// The search strategy switches at [`COUNTING_SEARCH_BYTES_MIN`] bytes of nodes.
-    #[test]
-    #[cfg_attr(miri, ignore)] // 65,000 inserts; no unsafe code of its own
-    fn counting_search_starts_at_the_threshold() {
-        let node_size = 1024;
-        let nodes = (COUNTING_SEARCH_BYTES_MIN / node_size) as u32;
-        let pool = NodePool::new(node_size, nodes + 1).unwrap();
-        let capacity = SegmentedArray::<u64>::node_capacity_for(node_size).unwrap();
-        let mut array = SegmentedArray::<u64>::new(&pool, nodes * capacity).unwrap();
-        array.set_auto_verify(false);
-        let mut key = 0;
-        while array.node_count() < nodes - 1 {
-            array.insert_sorted(key).unwrap();
-            key += 1;
-        }
-        assert!(!array.searches_by_counting());
-        while array.node_count() < nodes {
-            array.insert_sorted(key).unwrap();
-            key += 1;
-        }
-        assert!(array.searches_by_counting());
-        assert_eq!(array.lower_bound(key / 2), (key / 2) as u32);
     }
 
     #[test]
