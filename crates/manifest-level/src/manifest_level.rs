@@ -796,10 +796,9 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
     /// `table` (its `snapshot_max` may differ), if present.
     pub fn find(&self, table: &TableInfo<K>) -> Option<(TableRef, &TableInfo<K>)> {
         let start = self.tables.lower_bound_cursor(table.key_max);
-        let (cursor, index) = self.tables.seek(start, |existing| {
+        let (_, index, existing) = self.tables.seek_element(start, |existing| {
             existing.key_max != table.key_max || existing.same_identity(table)
-        });
-        let existing = self.tables.element_at(cursor)?;
+        })?;
         existing
             .same_identity(table)
             .then(|| (self.reference(index), existing))

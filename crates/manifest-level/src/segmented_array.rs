@@ -1255,7 +1255,23 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
     /// A search by scanning, node slice by node slice, with no iterator state: what the
     /// level's lookups do after a [`SegmentedArray::lower_bound_cursor`]. `from` must be a
     /// valid position (as `lower_bound_cursor` and `cursor` return).
-    pub(crate) fn seek(&self, from: Cursor, mut stop: impl FnMut(&T) -> bool) -> (Cursor, u32) {
+    pub(crate) fn seek(&self, from: Cursor, stop: impl FnMut(&T) -> bool) -> (Cursor, u32) {
+        match self.seek_element(from, stop) {
+            Some((cursor, index, _)) => (cursor, index),
+            None => (self.end_cursor(), self.len),
+        }
+    }
+
+    /// [`SegmentedArray::seek`] for a caller that wants the element too: its cursor, its
+    /// absolute index and the element, or `None` when no element from `from` on
+    /// satisfies `stop`. The element comes from the node slice the scan found it in, so
+    /// the caller does not look it up again.
+    #[inline]
+    pub(crate) fn seek_element(
+        &self,
+        from: Cursor,
+        mut stop: impl FnMut(&T) -> bool,
+    ) -> Option<(Cursor, u32, &T)> {
         let mut relative = from.relative as usize;
         // One round per node from the cursor's, each node at most once.
         for node in from.node as usize..self.nodes.len() {
@@ -1265,11 +1281,12 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
                     node: node as u32,
                     relative: (relative + offset) as u32,
                 };
-                return (cursor, self.view().node_start(node) + cursor.relative);
+                let index = self.view().node_start(node) + cursor.relative;
+                return Some((cursor, index, &elements[relative + offset]));
             }
             relative = 0;
         }
-        (self.end_cursor(), self.len)
+        None
     }
 
     /// An iterator over the elements from `cursor` (see [`SegmentedArray::cursor`] and
