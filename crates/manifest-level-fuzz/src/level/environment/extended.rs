@@ -871,7 +871,7 @@ impl<'pool, K: FuzzKey> Environment<'pool, K> {
 
     /// Checks that `found` is the error `expected` describes.
     fn expect_error<T: core::fmt::Debug>(
-        what: &str,
+        what: core::fmt::Arguments<'_>,
         found: Result<T, Error>,
         expected: impl Fn(&Error) -> bool,
         expected_text: impl core::fmt::Debug,
@@ -902,13 +902,13 @@ impl<'pool, K: FuzzKey> Environment<'pool, K> {
                 level: self.level.generation(),
             };
             Self::expect_error(
-                &format!("get({reference:?})"),
+                format_args!("get({reference:?})"),
                 self.level.get(*reference).copied(),
                 |error| *error == expected,
                 expected,
             )?;
             Self::expect_error(
-                &format!("set_snapshot_max({}, {reference:?})", self.snapshot),
+                format_args!("set_snapshot_max({}, {reference:?})", self.snapshot),
                 self.level.set_snapshot_max(self.snapshot, *reference),
                 |error| *error == expected,
                 expected,
@@ -964,7 +964,7 @@ impl<'pool, K: FuzzKey> Environment<'pool, K> {
         }
         let table = embed_table::<K>(&table);
         Self::expect_error(
-            &format!("remove_table({table:?})"),
+            format_args!("remove_table({table:?})"),
             self.level.remove_table(&table),
             |error| *error == Error::TableNotFound,
             Error::TableNotFound,
@@ -996,7 +996,7 @@ impl<'pool, K: FuzzKey> Environment<'pool, K> {
             snapshot_max: table.snapshot_max,
         };
         Self::expect_error(
-            &format!("set_snapshot_max({snapshot}, {table:?})"),
+            format_args!("set_snapshot_max({snapshot}, {table:?})"),
             self.level.set_snapshot_max(snapshot, reference),
             |error| *error == expected,
             expected,
@@ -1040,14 +1040,14 @@ impl<'pool, K: FuzzKey> Environment<'pool, K> {
         let table = embed_table::<K>(&table);
         if query.boolean() {
             Self::expect_error(
-                &format!("insert_table({table:?})"),
+                format_args!("insert_table({table:?})"),
                 self.level.insert_table(table),
                 invalid,
                 "InvalidTable",
             )
         } else {
             Self::expect_error(
-                &format!("remove_table({table:?})"),
+                format_args!("remove_table({table:?})"),
                 self.level.remove_table(&table),
                 invalid,
                 "InvalidTable",
@@ -1083,7 +1083,7 @@ impl<'pool, K: FuzzKey> Environment<'pool, K> {
         let expected = Error::CapacityExhausted { capacity };
         let table = embed_table::<K>(&table);
         Self::expect_error(
-            &format!("insert_table({table:?}) into a full level"),
+            format_args!("insert_table({table:?}) into a full level"),
             self.level.insert_table(table),
             |error| *error == expected,
             expected,
@@ -1108,7 +1108,7 @@ impl<'pool, K: FuzzKey> Environment<'pool, K> {
             _ => SNAPSHOT_LATEST,
         };
         Self::expect_error(
-            &format!("set_snapshot_max({snapshot}, {table:?})"),
+            format_args!("set_snapshot_max({snapshot}, {table:?})"),
             self.level.set_snapshot_max(snapshot, reference),
             |error| matches!(*error, Error::InvalidSnapshot { snapshot: s, .. } if s == snapshot),
             format!("InvalidSnapshot {{ snapshot: {snapshot}, .. }}"),
