@@ -1497,8 +1497,8 @@ const LINEAR_SEARCH_MAX: usize = 64;
 /// on each other, so the cache lines of a node (a `TableInfo` is a line each) arrive in
 /// parallel instead of one per bisection step, and no step waits on the one before. That
 /// holds in cache too: against a bisection inside nodes of arrays that fit in L1, counting
-/// makes `find` 7-19% and insert-plus-remove 13-25% faster at 8 to 256 tables, and the
-/// seed fuzzer 9-15% faster (BENCHMARKS.md, "The key search"). Longer slices bisect.
+/// makes `find` 7-19% and insert-plus-remove 13-25% faster at 8 to 256 tables
+/// (BENCHMARKS.md, "The key search"). Longer slices bisect.
 #[inline]
 fn sorted_count<E>(sorted: &[E], less: impl Fn(&E) -> bool) -> usize {
     if sorted.len() <= LINEAR_SEARCH_MAX {

@@ -14,6 +14,14 @@
 //! Removal is mark-and-purge: an op marks the tables it removes (address 0, which no real
 //! table has) while it still needs to look tables up by key, then [`Model::purge`] drops
 //! the marked ones in one O(n) pass into a scratch buffer that is swapped in.
+//!
+//! Why a `Vec`: an insert or removal shifts the tail, O(n), but a contiguous shift is
+//! cheap next to everything else an op does, and every lookup is one bisection over one
+//! slice. Measured against an ordered sequence of the model's own (sorted chunks of at
+//! most 128 tables with a Fenwick tree over their lengths, O(128 + log n) per update),
+//! back to back: on a level grown to 61,168 tables the shifts are about 5% of a run, and
+//! the chunked model made runs 5-19% slower at every size tried (the seed workload, 60,000
+//! and 250,000 tables), since each access by index then costs a tree descent.
 
 use manifest_level::{KeyRange, TableInfo, SNAPSHOT_LATEST};
 
