@@ -28,10 +28,10 @@
 //!
 //! A level keeps its tables in one [`SegmentedArray`]: fixed-size nodes of sorted tables,
 //! with contiguous side tables (each node's first key, its length, and a two-level index
-//! of node starts) that make a search a few binary searches over contiguous keys and one
-//! inside a node, and an insert or remove a shift inside one node plus O(64 + nodes / 64)
-//! index updates (a split or merge also shifts the side tables: O(nodes), once per many
-//! inserts). The nodes come from a [`NodePool`]
+//! of node starts) that make a search a few short counted rounds over contiguous keys and
+//! one inside a node, and an insert or remove a shift inside one node plus
+//! O(128 + nodes / 128) index updates (a split or merge also shifts the side tables:
+//! O(nodes), once per many inserts). The nodes come from a [`NodePool`]
 //! reserved up front and shared by every level of a tree. Constructing a level allocates
 //! its small side tables for the worst case; afterwards no operation allocates. Running
 //! out of nodes or capacity is an [`Error`], never a crash, and a failed operation changes

@@ -47,8 +47,9 @@
 //!   starts its node (a removal at a node's end shrank that one) and both neighbours when
 //!   the op changed the level's layout (a split, merge or borrow), held to the layout
 //!   rules and to the model table by table ([`nodes`]: start, fill, contents), and
-//!   `find` of each such node's first table (a search that ends at a node boundary). For an op that changes one or two places, this and the faithful checks
-//!   of its tables are what the level's `verify()` would say about the part it changed;
+//!   `find` of each such node's first table (a search that ends at a node boundary).
+//!   For an op that changes one or two places, this and the faithful checks of its
+//!   tables are what the level's `verify()` would say about the part it changed;
 //!   an op that changes many places (an update or removal of several tables, a
 //!   compaction, which also packs the whole level, a rebuild) has its other nodes left
 //!   to the rotation and the full checks.
@@ -58,9 +59,10 @@
 //!   the next [`WINDOW`] (16) model tables from where that pair's previous window stopped
 //!   (wrapping around at the end), every table of the class in that range compared, so
 //!   every class is covered whole in both directions over `n / WINDOW` of its turns.
-//! - **One lookup**, `find` and `contains` of a table and of a perturbed copy: on even
-//!   ops the next model table in rotation (every table within `2n` ops), on odd ones a
-//!   random one.
+//! - **One lookup**, `find` of a table and of a perturbed copy (and `contains` of both,
+//!   a thin predicate over `find`, on two ops in every `2 * PREDICATES_EVERY`, one of
+//!   each kind): on even ops the next model table in rotation (every table within `2n`
+//!   ops), on odd ones a random one.
 //! - **One random key range**, every table of its class in it compared (a range spanning
 //!   more than [`RANGE_TABLES_MAX`] model tables is cut there, from the end its direction
 //!   starts at: most drawn ranges are narrow and end before that), and [`KEYS_PER_OP`]
@@ -183,7 +185,9 @@ pub const WINDOWS_PER_OP: usize = 1;
 pub const RANGE_TABLES_MAX: usize = 2 * WINDOW;
 
 /// The library's predicates are checked on every this many ops ([`predicates`]; they are
-/// free functions of their arguments, so the ops between lose nothing the level holds).
+/// free functions of their arguments, so the ops between lose nothing the level holds);
+/// so is `contains` on the op's lookup (a thin predicate over `find`, which every lookup
+/// checks; see [`DeepChecker::lookup`]).
 pub const PREDICATES_EVERY: u64 = 8;
 
 /// Random keys for `key_range_contains` per op.
@@ -474,7 +478,7 @@ impl DeepChecker {
     }
 
     /// A full check: every class whole in both directions, `find`/`contains` for every
-    /// table and for perturbed copies of random ones, `verify()`, and level B.
+    /// table, the op's lookup of a perturbed copy, `verify()`, and level B.
     fn full_check<K: FuzzKey>(
         &mut self,
         env: &Environment<'_, K>,
@@ -515,9 +519,9 @@ impl DeepChecker {
         Ok(())
     }
 
-    /// `find` and `contains` for one table and a perturbed copy of it: on even ops the
-    /// next model table in rotation (so every table is looked up within `2n` ops), on
-    /// odd ones a random table.
+    /// `find` (and at times `contains`: [`DeepChecker::lookup`]) for one table and a
+    /// perturbed copy of it: on even ops the next model table in rotation (so every table
+    /// is looked up within `2n` ops), on odd ones a random table.
     fn lookups<K: FuzzKey>(&mut self, env: &Environment<'_, K>) -> Result<(), CheckFailure> {
         let model = env.model();
         if model.is_empty() {
@@ -749,10 +753,12 @@ impl DeepChecker {
         Ok(())
     }
 
-    /// `find` and `contains` for the model's table at `index`, and with `perturb` (a
-    /// sampled lookup) for a perturbed copy and the off-image key too. A sampled lookup
-    /// checks `contains` (a thin predicate over `find`) on every [`PREDICATES_EVERY`]-th
-    /// op only, as the other predicates; a full check's lookups always do.
+    /// `find` and `contains` for the model's table at `index`, and with `perturb` (the
+    /// one lookup per op of [`DeepChecker::lookups`], in sampled and full checks alike)
+    /// for a perturbed copy and the off-image key too. Those check `contains` (a thin
+    /// predicate over `find`) on two ops in every `2 * PREDICATES_EVERY` only, as the
+    /// library's other predicates; lookups without `perturb` (every table of a full check)
+    /// always do.
     fn lookup<K: FuzzKey>(
         &mut self,
         level: &ManifestLevel<'_, K>,
@@ -762,7 +768,9 @@ impl DeepChecker {
         perturb: bool,
     ) -> Result<(), CheckFailure> {
         self.stats.lookups += 1;
-        let contains = !perturb || self.stats.ops % PREDICATES_EVERY == 0;
+        // Ops 2k and 2k + 1 for k a multiple of PREDICATES_EVERY: a rotation lookup and a
+        // random one alike (the two alternate by op parity).
+        let contains = !perturb || (self.stats.ops / 2) % PREDICATES_EVERY == 0;
         lookup_present(level, index, &embed_table(table), contains)?;
         if !perturb {
             return Ok(());
@@ -1053,8 +1061,8 @@ fn check_key_range_contains_at<K: FuzzKey>(
 
 /// With `u128` keys: `find` and (with `contains`) `contains` for model table `table`
 /// with its `key_max` moved off the embedding's image (same high half, other low half):
-/// no level table has that key, so both must miss. A level that compares only the high half finds the
-/// table. Nothing to do for `u64` keys.
+/// no level table has that key, so both must miss. A level that compares only the high
+/// half finds the table. Nothing to do for `u64` keys.
 fn lookup_off_image<K: FuzzKey>(
     level: &ManifestLevel<'_, K>,
     table: &Table,

@@ -1111,7 +1111,7 @@ impl<'pool, K: FuzzKey> Environment<'pool, K> {
             format_args!("set_snapshot_max({snapshot}, {table:?})"),
             self.level.set_snapshot_max(snapshot, reference),
             |error| matches!(*error, Error::InvalidSnapshot { snapshot: s, .. } if s == snapshot),
-            format!("InvalidSnapshot {{ snapshot: {snapshot}, .. }}"),
+            format_args!("InvalidSnapshot {{ snapshot: {snapshot}, .. }}"),
         )
     }
 }
