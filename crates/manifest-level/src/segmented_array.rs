@@ -15,10 +15,10 @@
 //!   nodes). A key search goes through the group fences (a few dozen keys that stay in the
 //!   closest cache), then the group's 16 block fences, then the block's 32 fences, then one
 //!   node: four short rounds instead of one long bisection (at 262,144 tables in 1 or 2 KiB
-//!   nodes the fences alone are 90 to 190 KiB, mostly out of L1). Every round over at most
-//!   64 keys (`LINEAR_SEARCH_MAX`) counts instead of bisecting (all but a group round over more
-//!   than 64 groups; see `sorted_count`), so the loads within a round are independent. An
-//!   array of one block skips the first two rounds, one group the first.
+//!   nodes the fences alone are 90 to 190 KiB, mostly out of L1). Every round over at
+//!   most 64 keys (`LINEAR_SEARCH_MAX`) counts instead of bisecting (all but a group round
+//!   over more than 64 groups; see `sorted_count`), so the loads within a round are
+//!   independent. An array of one block skips the first two rounds, one group the first.
 //!
 //! `block_starts` and `offsets` form a two-level prefix sum over the node lengths: node i
 //! starts at the absolute index `block_starts[i / INDEX_NODES] + offsets[i]`, and an
