@@ -134,17 +134,6 @@ impl Model {
         &self.wide[start..]
     }
 
-    /// Notes `table` in the wide index if it is wider than [`WIDTH_MAX`].
-    fn note_wide(&mut self, table: &Table) {
-        if table.key_max - table.key_min > WIDTH_MAX {
-            let index = self
-                .wide
-                .partition_point(|&(k, s, _)| (k, s) < place(table));
-            self.wide
-                .insert(index, (table.key_max, table.snapshot_min, table.key_min));
-        }
-    }
-
     /// The index of the table with `table`'s `(key_max, snapshot_min)`, `address` and
     /// `checksum` (the level's [`find`](manifest_level::ManifestLevel::find)), by binary
     /// search. Only for models without marked tables.
@@ -164,12 +153,7 @@ impl Model {
         debug_assert_eq!(self.marked, 0);
         let table = self.tables.remove(index);
         self.touch(&table);
-        if let Ok(wide) = self
-            .wide
-            .binary_search_by(|&(k, s, _)| (k, s).cmp(&place(&table)))
-        {
-            self.wide.remove(wide);
-        }
+        forget_wide(&mut self.wide, &table);
         table
     }
 
@@ -229,7 +213,7 @@ impl Model {
     /// for an [extended](Model::extended) model, a table some snapshot also sees (checked
     /// in builds with debug assertions).
     pub fn insert(&mut self, table: Table) -> usize {
-        self.note_wide(&table);
+        note_wide(&mut self.wide, &table);
         self.touch(&table);
         if self.extended {
             #[cfg(debug_assertions)]
@@ -283,9 +267,8 @@ impl Model {
                 "batch not sorted: {pair:?}"
             );
         }
-        for index in 0..self.scratch.len() {
-            let table = self.scratch[index];
-            self.note_wide(&table);
+        for table in &self.scratch {
+            note_wide(&mut self.wide, table);
         }
         if let (Some(&first), Some(&last)) = (self.scratch.first(), self.scratch.last()) {
             self.touch(&first);
@@ -434,6 +417,22 @@ pub fn generate_table_avoiding(
 /// A table's place in level order: `(key_max, snapshot_min)`.
 fn place(table: &Table) -> (Key, u64) {
     (table.key_max, table.snapshot_min)
+}
+
+/// Notes `table` in the wide index `wide` (see [`Model::wide_after`]) if it is wider than
+/// [`WIDTH_MAX`].
+fn note_wide(wide: &mut Vec<(Key, u64, Key)>, table: &Table) {
+    if table.key_max - table.key_min > WIDTH_MAX {
+        let index = wide.partition_point(|&(k, s, _)| (k, s) < place(table));
+        wide.insert(index, (table.key_max, table.snapshot_min, table.key_min));
+    }
+}
+
+/// Drops `table` from the wide index `wide`, if it is there.
+fn forget_wide(wide: &mut Vec<(Key, u64, Key)>, table: &Table) {
+    if let Ok(index) = wide.binary_search_by(|&(k, s, _)| (k, s).cmp(&place(table))) {
+        wide.remove(index);
+    }
 }
 
 /// The index of the first of `tables` (in level order) at or after `place`.
