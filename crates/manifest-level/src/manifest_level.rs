@@ -13,6 +13,9 @@ use crate::table_info::{Key, KeyRange, TableInfo, SNAPSHOT_LATEST};
 /// the largest `max` accepted by the overlap queries.
 pub const GROWTH_FACTOR: usize = 8;
 
+/// A [`TableRef`]'s node hint when it has none: no node has this number.
+const NO_NODE: u32 = u32::MAX;
+
 /// Source of level ids, so a reference taken from one level is rejected by another.
 static NEXT_LEVEL_ID: AtomicU32 = AtomicU32::new(1);
 
@@ -21,11 +24,31 @@ static NEXT_LEVEL_ID: AtomicU32 = AtomicU32::new(1);
 /// Handed out by iteration and lookups; accepted by [`ManifestLevel::set_snapshot_max`] and
 /// [`ManifestLevel::get`]. Retiring a table does not change the level's generation, so one
 /// can collect references and retire them all.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+///
+/// A reference names its table by the level, the generation and the table's index; it
+/// also remembers the node the table was found in, so that using it costs a check of that
+/// node's bounds instead of a search for the index. The node is only a hint: equality and hashing ignore it, and a hint that no longer holds
+/// (after [`ManifestLevel::compact`] moved the table) costs the search and nothing else.
+#[derive(Clone, Copy, Debug, Default)]
 pub struct TableRef {
     level: u32,
     generation: u32,
     index: u32,
+    node: u32,
+}
+
+impl PartialEq for TableRef {
+    fn eq(&self, other: &Self) -> bool {
+        (self.level, self.generation, self.index) == (other.level, other.generation, other.index)
+    }
+}
+
+impl Eq for TableRef {}
+
+impl core::hash::Hash for TableRef {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        (self.level, self.generation, self.index).hash(state);
+    }
 }
 
 impl TableRef {
@@ -548,16 +571,26 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
         }
         self.generation = self.generation.wrapping_add(1);
         self.after_mutation();
-        Ok(self.reference(index))
+        // The node the table went to, unless a split moved it on to the next one.
+        Ok(self.reference(index, cursor.node))
     }
 
+    /// A reference to the table at `index`, found in node `node` (a hint, see [`TableRef`]).
     #[inline]
-    fn reference(&self, index: u32) -> TableRef {
+    fn reference(&self, index: u32, node: u32) -> TableRef {
         TableRef {
             level: self.id,
             generation: self.generation,
             index,
+            node,
         }
+    }
+
+    /// The cursor of the table behind a reference [`ManifestLevel::check_reference`]
+    /// accepted, from the node the reference remembers when that still holds it.
+    #[inline]
+    fn referenced_cursor(&self, reference: TableRef) -> Cursor {
+        self.tables.cursor_hinted(reference.index, reference.node)
     }
 
     /// Checks that `reference` was taken from this level at its current generation.
@@ -576,8 +609,9 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
 
     /// The table `reference` points to.
     pub fn get(&self, reference: TableRef) -> Result<&TableInfo<K>, Error> {
-        let index = self.check_reference(reference)?;
-        Ok(self.tables.get(index).expect("index checked"))
+        self.check_reference(reference)?;
+        let cursor = self.referenced_cursor(reference);
+        Ok(self.tables.element_at(cursor).expect("index checked"))
     }
 
     /// Retires the live table behind `reference` at `snapshot`: sets its `snapshot_max`.
@@ -598,7 +632,7 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
             });
         }
         // One lookup for both the checks and the change.
-        let cursor = self.tables.cursor(index);
+        let cursor = self.referenced_cursor(reference);
         let table = *self.tables.element_at(cursor).expect("index checked");
         if !table.is_live() {
             return Err(Error::TableAlreadyRetired {
@@ -796,12 +830,12 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
     /// `table` (its `snapshot_max` may differ), if present.
     pub fn find(&self, table: &TableInfo<K>) -> Option<(TableRef, &TableInfo<K>)> {
         let start = self.tables.lower_bound_cursor(table.key_max);
-        let (_, index, existing) = self.tables.seek_element(start, |existing| {
+        let (cursor, index, existing) = self.tables.seek_element(start, |existing| {
             existing.key_max != table.key_max || existing.same_identity(table)
         })?;
         existing
             .same_identity(table)
-            .then(|| (self.reference(index), existing))
+            .then(|| (self.reference(index, cursor.node), existing))
     }
 
     /// Whether a table equal to `table` (all seven fields) is present.
@@ -923,7 +957,8 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
             if !table.visible(snapshot) {
                 continue;
             }
-            let reference = self.reference(index as u32);
+            // No node at hand: the reference's first use searches for it.
+            let reference = self.reference(index as u32, NO_NODE);
             // Each cursor passes every table of B at most once over the whole sweep.
             while low.next_if(|b| b.key_max < table.key_min).is_some() {
                 low_passed += 1;
@@ -1198,10 +1233,15 @@ impl<'a, K: Key> Iterator for LevelIter<'a, '_, K> {
             {
                 continue;
             }
+            let node = match self.query.direction {
+                Direction::Ascending => self.inner.front_node(),
+                Direction::Descending => self.inner.back_node(),
+            };
             let reference = TableRef {
                 level: self.level,
                 generation: self.generation,
                 index,
+                node,
             };
             return Some((reference, table));
         }

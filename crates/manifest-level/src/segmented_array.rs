@@ -368,6 +368,40 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         self.view().locate(index)
     }
 
+    /// The cursor of absolute `index` (below the length), trying node `hint` first: when
+    /// the hint's node holds `index` the cursor comes from its start and length (three
+    /// loads), otherwise from the search [`SegmentedArray::cursor`] runs.
+    ///
+    /// Any hint gives the right cursor: a node holds exactly the indexes from its start to
+    /// its start plus its length, so a hint that passes the check names the only node that
+    /// can hold `index`. A hint kept from before the layout changed (or any other number)
+    /// only costs the search.
+    ///
+    /// # Panics
+    ///
+    /// When `index >= len`.
+    #[inline]
+    pub(crate) fn cursor_hinted(&self, index: u32, hint: u32) -> Cursor {
+        assert!(
+            index < self.len(),
+            "index {index} past length {}",
+            self.len()
+        );
+        let view = self.view();
+        if (hint as usize) < self.nodes.len() {
+            let start = view.node_start(hint as usize);
+            if let Some(relative) = index.checked_sub(start) {
+                if relative < self.counts[hint as usize] {
+                    return Cursor {
+                        node: hint,
+                        relative,
+                    };
+                }
+            }
+        }
+        view.locate(index)
+    }
+
     /// The cursor one past the last element.
     #[inline]
     pub fn end_cursor(&self) -> Cursor {
@@ -1731,6 +1765,22 @@ impl<'a, T: Element> Iter<'a, T> {
     }
 }
 
+impl<T: Element> Iter<'_, T> {
+    /// The node of the element [`Iterator::next`] returned last (unspecified before the
+    /// first): a hint for [`SegmentedArray::cursor_hinted`].
+    #[inline]
+    pub(crate) fn front_node(&self) -> u32 {
+        self.front_node
+    }
+
+    /// The node of the element [`DoubleEndedIterator::next_back`] returned last
+    /// (unspecified before the first).
+    #[inline]
+    pub(crate) fn back_node(&self) -> u32 {
+        self.back_node
+    }
+}
+
 impl<'a, T: Element> Iterator for Iter<'a, T> {
     type Item = &'a T;
 
@@ -1880,6 +1930,43 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Every index's cursor, by walking the node lengths (the oracle owns its answer).
+    fn cursors_by_walking(array: &SegmentedArray<'_, u64>) -> Vec<Cursor> {
+        let mut cursors = Vec::new();
+        for node in 0..array.node_count() {
+            for relative in 0..array.node_len(node) {
+                cursors.push(Cursor { node, relative });
+            }
+        }
+        cursors
+    }
+
+    /// A hint gives the right cursor whatever it names: the right node, a neighbour, the
+    /// ends, no node at all, and every hint kept from before the layout changed.
+    #[test]
+    fn cursor_hinted_is_right_for_any_hint() {
+        let pool = pool();
+        let mut array = filled(&pool, 300);
+        let before = cursors_by_walking(&array);
+        assert!(array.node_count() > BLOCK_NODES as u32);
+        let last = array.node_count() - 1;
+        for (index, expected) in before.iter().enumerate() {
+            let wrong = [0, last, last + 1, u32::MAX, expected.node.saturating_sub(1)];
+            for hint in wrong.into_iter().chain([expected.node, expected.node + 1]) {
+                assert_eq!(array.cursor_hinted(index as u32, hint), *expected);
+            }
+        }
+        array.pack();
+        let after = cursors_by_walking(&array);
+        assert_ne!(before, after, "packing moved elements to other nodes");
+        for (index, (stale, expected)) in before.iter().zip(&after).enumerate() {
+            assert_eq!(array.cursor_hinted(index as u32, stale.node), *expected);
+        }
+        assert!(panics(|| {
+            array.cursor_hinted(300, 0);
+        }));
     }
 
     #[test]

@@ -145,13 +145,17 @@ impl<K: TestKey> Env<'_, K> {
     /// holds its tables in nodes at least 15/16 full and returns the rest to the pool.
     fn compact(&mut self) {
         let before = snapshot(&self.level);
+        // References from both directions: each remembers the node its table was in, and
+        // must still name its table (by index) once compaction moved it elsewhere.
         let latest = [SNAPSHOT_LATEST];
-        let middle = self.level.iter(Query::visible(&latest)).count() / 2;
-        let reference = self
-            .level
-            .iter(Query::visible(&latest))
-            .nth(middle)
-            .map(|(reference, table)| (reference, *table));
+        let taken: Vec<(TableRef, TableInfo<K>)> = DIRECTIONS
+            .iter()
+            .flat_map(|&direction| {
+                self.level
+                    .iter(Query::visible(&latest).direction(direction))
+                    .map(|(reference, table)| (reference, *table))
+            })
+            .collect();
         let free = self.level.pool().free_count();
         let nodes = self.level.node_count();
         self.level.compact();
@@ -169,8 +173,9 @@ impl<K: TestKey> Env<'_, K> {
         let target = capacity - capacity / 16;
         assert!(packed <= self.level.len().div_ceil(target) && packed <= nodes);
         assert_eq!(self.level.pool().free_count(), free + (nodes - packed));
-        if let Some((reference, table)) = reference {
+        for (reference, table) in taken {
             assert_eq!(self.level.get(reference), Ok(&table));
+            assert_eq!(self.model.tables[reference.index() as usize], table);
         }
     }
 
