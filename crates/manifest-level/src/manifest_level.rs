@@ -778,8 +778,7 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
         let (inner, start, end) = match (query.key_range, query.direction) {
             (None, _) => (self.tables.range(0, len), 0, len),
             (Some(range), Direction::Ascending) => {
-                let cursor = self.tables.lower_bound_cursor(range.key_min());
-                let start = self.tables.index(cursor);
+                let (cursor, start) = self.tables.lower_bound_indexed(range.key_min());
                 (self.tables.range_at(cursor, start, len), start, len)
             }
             (Some(range), Direction::Descending) if single_snapshot => {

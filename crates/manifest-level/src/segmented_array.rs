@@ -507,6 +507,21 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         }
     }
 
+    /// [`SegmentedArray::lower_bound_cursor`] and its cursor's absolute index, for a caller
+    /// that needs both (a range iteration counts the tables it passes): the cursor comes
+    /// from the search, so it needs none of the checks [`SegmentedArray::index`] runs on a
+    /// caller's cursor.
+    #[inline]
+    pub(crate) fn lower_bound_indexed(&self, key: T::Key) -> (Cursor, u32) {
+        let cursor = self.lower_bound_cursor(key);
+        if self.nodes.is_empty() {
+            return (cursor, 0);
+        }
+        let index = self.view().node_start(cursor.node as usize) + cursor.relative;
+        debug_assert_eq!(index, self.index(cursor));
+        (cursor, index)
+    }
+
     /// The first node of the search block holding the first node whose first key is
     /// `>= key`, or of the block before it (when that node starts a block): node 0 while the
     /// array has a single block. `None`, in an array of more than one block, when no fence
