@@ -721,3 +721,72 @@ fn extreme_keys_u64() {
 fn extreme_keys_u128() {
     extreme_keys::<u128>();
 }
+
+/// References keep naming their tables across `compact()`, which moves tables to other
+/// nodes. A reference remembers the node its table was in (a hint for speed only):
+/// `get` and `set_snapshot_max` must reach the table at the reference's index whatever
+/// that node holds now. References from `find`, from `insert_table` and from iteration in
+/// both directions; the oracle is a sorted `Vec` of the inserted tables.
+#[test]
+fn references_reach_their_tables_after_compact_moved_them() {
+    const COUNT: u64 = 500;
+    let capacity = COUNT as u32 + 1;
+    let pool = NodePool::new(
+        256,
+        ManifestLevel::<u64>::nodes_needed(256, capacity).unwrap(),
+    )
+    .unwrap();
+    let mut level = ManifestLevel::<u64>::new(&pool, capacity).unwrap();
+    let mut rng = Rng::new(7);
+    let mut slots: Vec<u64> = (0..COUNT).collect();
+    for i in (1..slots.len()).rev() {
+        slots.swap(i, rng.index(i + 1));
+    }
+    // Disjoint tables in random order: 4 per node, nodes about 70% full before compact().
+    let table =
+        |slot: u64| TableInfo::new(u128::from(slot), slot + 1, 1, slot * 10, slot * 10 + 5, 10);
+    let mut model: Vec<TableInfo<u64>> = slots.iter().map(|&slot| table(slot)).collect();
+    for &slot in &slots {
+        level.insert_table(table(slot)).unwrap();
+    }
+    model.sort_by_key(|table| table.key_max);
+    let last = level.insert_table(table(COUNT)).unwrap();
+    model.push(table(COUNT));
+
+    let latest = [SNAPSHOT_LATEST];
+    let mut taken: Vec<(TableRef, TableInfo<u64>)> = vec![(last, table(COUNT))];
+    for direction in DIRECTIONS {
+        let query = Query::visible(&latest).direction(direction);
+        taken.extend(
+            level
+                .iter(query)
+                .map(|(reference, table)| (reference, *table)),
+        );
+    }
+    for expected in model.iter().step_by(7) {
+        let (reference, found) = level.find(expected).unwrap();
+        taken.push((reference, *found));
+    }
+    let nodes = level.node_count();
+    level.compact();
+    assert!(
+        level.node_count() < nodes,
+        "compact() moved tables to fewer nodes"
+    );
+
+    for (reference, table) in &taken {
+        assert_eq!(level.get(*reference), Ok(table));
+        assert_eq!(model[reference.index() as usize], *table);
+    }
+    // Retire every third table through a reference taken before compact().
+    for (reference, _) in taken.iter().skip(1).step_by(3) {
+        let at = reference.index() as usize;
+        if !vis(&model[at], SNAPSHOT_LATEST) {
+            continue;
+        }
+        level.set_snapshot_max(5, *reference).unwrap();
+        model[at].snapshot_max = 5;
+    }
+    level.verify();
+    assert_eq!(all_tables(&level, Direction::Ascending), model);
+}
