@@ -1659,9 +1659,9 @@ impl<'a, T: Element> ArrayView<'a, T> {
         self.array.counts[node as usize] >= self.array.pack_target()
     }
 
-    /// Whether an iteration leaving node `node` for `target` (`distance` nodes on) should
-    /// prefetch `target`: unless the nodes between lie one after the other in memory and
-    /// `node` is packed, the case the hardware prefetcher handles alone.
+    /// Whether an iteration entering node `node` should prefetch node `target` (`distance`
+    /// nodes on): unless the nodes from `node` to `target` lie one after the other in
+    /// memory and `node` is packed, the case the hardware prefetcher handles alone.
     ///
     /// Nodes filled in random order sit anywhere in the pool, so the hardware prefetcher
     /// cannot guess the next one: without the hint an iteration waits for a cache miss at
