@@ -38,6 +38,10 @@ fn main() {
         eprintln!("iteration_layout: at most {} tables", u32::MAX);
         std::process::exit(2);
     };
+    if count == 0 {
+        eprintln!("iteration_layout: the table count must be at least 1");
+        std::process::exit(2);
+    }
     let tables = tables_in_random_order(count);
     let mut sorted = tables.clone();
     sorted.sort_by_key(|table| table.key_max);

@@ -27,8 +27,9 @@ static NEXT_LEVEL_ID: AtomicU32 = AtomicU32::new(1);
 ///
 /// A reference names its table by the level, the generation and the table's index; it
 /// also remembers the node the table was found in, so that using it costs a check of that
-/// node's bounds instead of a search for the index. The node is only a hint: equality and hashing ignore it, and a hint that no longer holds
-/// (after [`ManifestLevel::compact`] moved the table) costs the search and nothing else.
+/// node's bounds instead of a search for the index. The node is only a hint: equality and
+/// hashing ignore it, and a hint that no longer holds (after [`ManifestLevel::compact`]
+/// moved the table) costs the search and nothing else.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TableRef {
     level: u32,
@@ -571,8 +572,13 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
         }
         self.generation = self.generation.wrapping_add(1);
         self.after_mutation();
-        // The node the table went to, unless a split moved it on to the next one.
-        Ok(self.reference(index, cursor.node))
+        // The node the table went to: the insert's node, or the next one if a split moved it.
+        let (start, len) = (
+            self.tables.node_start(cursor.node),
+            self.tables.node_len(cursor.node),
+        );
+        let node = cursor.node + u32::from(index >= start + len);
+        Ok(self.reference(index, node))
     }
 
     /// A reference to the table at `index`, found in node `node` (a hint, see [`TableRef`]).
@@ -1260,6 +1266,88 @@ mod tests {
 
     fn panics(f: impl FnOnce()) -> bool {
         catch_unwind(AssertUnwindSafe(f)).is_err()
+    }
+
+    /// Whether `reference`'s node hint names the node that holds its table.
+    fn hint_is_exact(level: &ManifestLevel<'_, u64>, reference: TableRef) -> bool {
+        let (node, index) = (reference.node, reference.index);
+        node < level.node_count()
+            && level.tables.node_start(node) <= index
+            && index < level.tables.node_start(node) + level.tables.node_len(node)
+    }
+
+    /// Every reference the level hands out names the node of its table: from an insert
+    /// (also one that split its node), from `find`, and from iteration in both directions,
+    /// over the whole level and over key ranges, visible and invisible. (A wrong hint would
+    /// cost a search only, so no other test can tell.)
+    #[test]
+    fn references_name_the_node_of_their_table() {
+        let pool =
+            NodePool::new(256, ManifestLevel::<u64>::nodes_needed(256, 300).unwrap()).unwrap();
+        let mut level = ManifestLevel::<u64>::new(&pool, 300).unwrap();
+        let mut tables = Vec::new();
+        for i in 0..300u64 {
+            let slot = (i * 7919) % 300; // an order far from sorted: splits all over
+            let table = TableInfo::new(u128::from(slot), slot + 1, 1, slot * 10, slot * 10 + 5, 10);
+            let reference = level.insert_table(table).unwrap();
+            assert!(hint_is_exact(&level, reference), "insert of {table:?}");
+            tables.push(table);
+        }
+        assert!(level.layout_events().splits > 50);
+        for table in tables.iter().step_by(3) {
+            let (reference, _) = level.find(table).unwrap();
+            level.set_snapshot_max(2, reference).unwrap();
+        }
+        for table in &tables {
+            let (reference, _) = level.find(table).unwrap();
+            assert!(hint_is_exact(&level, reference), "find of {table:?}");
+        }
+        let (latest, older) = ([SNAPSHOT_LATEST], [1, 2]);
+        let ranges = [
+            None,
+            KeyRange::new(0, 1_000).ok(),
+            KeyRange::new(1_234, 2_345).ok(),
+        ];
+        for direction in [Direction::Ascending, Direction::Descending] {
+            for range in ranges {
+                for query in [
+                    Query::visible(&latest),
+                    Query::visible(&older),
+                    Query::invisible(&latest),
+                ] {
+                    let query = query.direction(direction);
+                    let query = match range {
+                        Some(range) => query.within(range),
+                        None => query,
+                    };
+                    for (reference, _) in level.iter(query) {
+                        assert!(hint_is_exact(&level, reference), "{query:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Two references to the same table are equal and hash alike whatever node they
+    /// remember; references to different tables or generations differ.
+    #[test]
+    fn reference_equality_and_hash_ignore_the_node_hint() {
+        use std::hash::{BuildHasher, RandomState};
+        let hasher = RandomState::new();
+        let a = TableRef {
+            level: 1,
+            generation: 2,
+            index: 3,
+            node: 0,
+        };
+        for node in [1, 3, NO_NODE] {
+            let b = TableRef { node, ..a };
+            assert_eq!(a, b);
+            assert_eq!(hasher.hash_one(a), hasher.hash_one(b));
+        }
+        assert_ne!(a, TableRef { index: 4, ..a });
+        assert_ne!(a, TableRef { generation: 3, ..a });
+        assert_ne!(a, TableRef { level: 2, ..a });
     }
 
     #[test]
