@@ -556,10 +556,13 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
             existing.key_max != table.key_max || existing.snapshot_min > table.snapshot_min
         });
         // The array checks the pool itself, before changing anything.
-        if let Err(error) = self.tables.insert_at(cursor, table) {
-            self.fault_only_count_refused_insert(&table, &error);
-            return Err(error);
-        }
+        let node = match self.tables.insert_at(cursor, table) {
+            Ok(node) => node,
+            Err(error) => {
+                self.fault_only_count_refused_insert(&table, &error);
+                return Err(error);
+            }
+        };
 
         if table.visible(SNAPSHOT_LATEST) || self.fault_only_retired_insert_counts() {
             self.table_count_visible += 1;
@@ -572,12 +575,6 @@ impl<'pool, K: Key> ManifestLevel<'pool, K> {
         }
         self.generation = self.generation.wrapping_add(1);
         self.after_mutation();
-        // The node the table went to: the insert's node, or the next one if a split moved it.
-        let (start, len) = (
-            self.tables.node_start(cursor.node),
-            self.tables.node_len(cursor.node),
-        );
-        let node = cursor.node + u32::from(index >= start + len);
         Ok(self.reference(index, node))
     }
 

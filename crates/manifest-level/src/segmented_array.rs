@@ -600,16 +600,17 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         } else {
             self.insertion_cursor(index)
         };
-        self.insert_at(cursor, element)
+        self.insert_at(cursor, element).map(|_| ())
     }
 
     /// Inserts `element` at `cursor` (a position from [`SegmentedArray::cursor`] or
-    /// [`SegmentedArray::lower_bound_cursor`]), shifting
-    /// later elements. The cursor must be valid for the array as it is.
+    /// [`SegmentedArray::lower_bound_cursor`]), shifting later elements, and returns the
+    /// node it went to (the cursor's, or the next one when the insert split the node). The
+    /// cursor must be valid for the array as it is.
     ///
     /// Errors, changing nothing: [`Error::CapacityExhausted`],
     /// [`Error::NodePoolExhausted`].
-    pub(crate) fn insert_at(&mut self, cursor: Cursor, element: T) -> Result<(), Error> {
+    pub(crate) fn insert_at(&mut self, cursor: Cursor, element: T) -> Result<u32, Error> {
         let len = self.len();
         if self.nodes.is_empty() {
             assert_eq!(
@@ -675,7 +676,7 @@ impl<'pool, T: Element> SegmentedArray<'pool, T> {
         }
         debug_assert_eq!(self.len(), len + 1);
         self.verify_if_enabled();
-        Ok(())
+        Ok(node as u32)
     }
 
     /// Nodes that inserting `count` elements at `index` one after the other (as
