@@ -5,7 +5,8 @@
 //! scattered over the pool), then times a full visible iteration after each step of two
 //! orders: [`SegmentedArray::defragment`] (nodes in key order in memory) then
 //! [`SegmentedArray::pack`] (nodes full), and the other way round; and once filled in key
-//! order (nodes half full, in order in memory). A sorted `Vec` of the same tables is the
+//! order (nodes half full, in order in memory). Last, how the compacted layout degrades
+//! as new tables arrive in random order. A sorted `Vec` of the same tables is the
 //! yardstick. Best of 15 passes, nanoseconds per table.
 //!
 //! ```sh
@@ -49,28 +50,19 @@ fn main() {
     let per_table = best_pass(|| sum(sorted.iter())) / f64::from(count);
     println!("{:>32}: {per_table:5.2}", "sorted Vec");
 
-    let pool = SegmentedArray::<TableInfo<u64>>::nodes_needed(node_size, count)
+    // Room for the tables `after_compact` adds (an eighth of the count).
+    let capacity = count + count / 8;
+    let pool = SegmentedArray::<TableInfo<u64>>::nodes_needed(node_size, capacity)
         .and_then(|nodes| NodePool::new(node_size, nodes))
         .unwrap_or_else(|error| {
             eprintln!("iteration_layout: {error}");
             std::process::exit(2);
         });
-    {
-        // Appended in key order: every split leaves a half-full node behind, and the new
-        // node is the next one the pool hands out, so the nodes follow each other in memory.
-        let mut array = SegmentedArray::<TableInfo<u64>>::new(&pool, count).expect("pool fits");
-        array.set_auto_verify(false);
-        for table in &sorted {
-            array.insert_sorted(*table).expect("pool and capacity fit");
-        }
-        report(&array, "filled in key order");
-    }
+    // Appended in key order: every split leaves a half-full node behind, and the new node
+    // is the next one the pool hands out, so the nodes follow each other in memory.
+    report(&filled(&pool, capacity, &sorted), "filled in key order");
     for defragment_first in [true, false] {
-        let mut array = SegmentedArray::<TableInfo<u64>>::new(&pool, count).expect("pool fits");
-        array.set_auto_verify(false);
-        for table in &tables {
-            array.insert_sorted(*table).expect("pool and capacity fit");
-        }
+        let mut array = filled(&pool, capacity, &tables);
         report(&array, "filled in random order");
         if defragment_first {
             array.defragment();
@@ -83,6 +75,48 @@ fn main() {
             array.defragment();
             report(&array, "packed, then defragmented");
         }
+    }
+    after_compact(&pool, capacity, &tables);
+}
+
+/// A new array of at most `capacity` tables on `pool`, `tables` inserted in their order.
+fn filled<'pool>(
+    pool: &'pool NodePool,
+    capacity: u32,
+    tables: &[TableInfo<u64>],
+) -> SegmentedArray<'pool, TableInfo<u64>> {
+    let mut array = SegmentedArray::<TableInfo<u64>>::new(pool, capacity).expect("pool fits");
+    array.set_auto_verify(false);
+    for table in tables {
+        array.insert_sorted(*table).expect("pool and capacity fit");
+    }
+    array
+}
+
+/// How a compacted level degrades as new tables arrive: `compact()`'s layout (defragment,
+/// then pack), then new tables between the old ones in random order, timed once 1, 2, 4
+/// and 8% of the count went in. Packed nodes are 15/16 full, so the first inserts split
+/// them, and each split takes a node from elsewhere in the pool.
+fn after_compact(pool: &NodePool, capacity: u32, tables: &[TableInfo<u64>]) {
+    let mut array = filled(pool, capacity, tables);
+    array.defragment();
+    array.pack();
+    report(&array, "compacted");
+    let count = tables.len() as u64;
+    // Each new table takes the gap after an old one (keys `10k + 6 ..= 10k + 9` are free).
+    let new_tables = tables.iter().map(|old| {
+        let key_min = old.key_max + 2;
+        TableInfo::new(2, old.address + count, 1, key_min, key_min + 1, 64)
+    });
+    let mut new_tables = new_tables.collect::<Vec<_>>().into_iter();
+    let mut inserted = 0;
+    for percent in [1, 2, 4, 8] {
+        let goal = count * percent / 100;
+        for table in new_tables.by_ref().take((goal - inserted) as usize) {
+            array.insert_sorted(table).expect("pool and capacity fit");
+        }
+        inserted = goal;
+        report(&array, &format!("compacted, then {percent}% inserted"));
     }
 }
 
