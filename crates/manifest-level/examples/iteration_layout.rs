@@ -23,6 +23,9 @@ use manifest_level::{NodePool, SegmentedArray, TableInfo, SNAPSHOT_LATEST};
 /// Passes per layout; the best one is reported (load from other processes only adds time).
 const PASSES: usize = 15;
 
+/// The most tables accepted: two copies of the tables and a pool for them take about 5 GiB.
+const COUNT_MAX: u32 = 1 << 24;
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let parse = |arg: Option<String>, default: usize, name: &str| -> usize {
@@ -35,14 +38,13 @@ fn main() {
     };
     let count = parse(args.next(), 262_144, "the table count");
     let node_size = parse(args.next(), 2048, "the node size");
-    let Ok(count) = u32::try_from(count) else {
-        eprintln!("iteration_layout: at most {} tables", u32::MAX);
-        std::process::exit(2);
+    let count = match u32::try_from(count) {
+        Ok(count @ 1..=COUNT_MAX) => count,
+        _ => {
+            eprintln!("iteration_layout: the table count must be 1 to {COUNT_MAX}");
+            std::process::exit(2);
+        }
     };
-    if count == 0 {
-        eprintln!("iteration_layout: the table count must be at least 1");
-        std::process::exit(2);
-    }
     let tables = tables_in_random_order(count);
     let mut sorted = tables.clone();
     sorted.sort_by_key(|table| table.key_max);
@@ -154,9 +156,11 @@ fn best_pass(mut pass: impl FnMut() -> u64) -> f64 {
         .fold(f64::MAX, f64::min)
 }
 
+/// Prints the best full iteration of `array` per table, its node count and fill.
 fn report(array: &SegmentedArray<'_, TableInfo<u64>>, layout: &str) {
     let per_table = best_pass(|| sum(array.iter())) / f64::from(array.len());
-    let fill = f64::from(array.len()) / f64::from(array.node_count() * array.node_capacity());
+    let slots = f64::from(array.node_count()) * f64::from(array.node_capacity());
+    let fill = f64::from(array.len()) / slots;
     println!(
         "{layout:>32}: {per_table:5.2}  ({} nodes, {:.0}% full)",
         array.node_count(),
