@@ -1194,16 +1194,17 @@ impl<'a, K: Key> Iterator for LevelIter<'a, '_, K> {
         loop {
             rounds += 1;
             debug_assert!(rounds <= rounds_max);
-            let (index, table) = match self.query.direction {
+            // The table, its index, and the node it is in (the reference's hint).
+            let (index, table, node) = match self.query.direction {
                 Direction::Ascending => {
                     let table = self.inner.next()?;
                     self.front += 1;
-                    (self.front - 1, table)
+                    (self.front - 1, table, self.inner.front_node())
                 }
                 Direction::Descending => {
                     let table = self.inner.next_back()?;
                     self.back -= 1;
-                    (self.back, table)
+                    (self.back, table, self.inner.back_node())
                 }
             };
             if let Some(range) = self.query.key_range {
@@ -1235,10 +1236,6 @@ impl<'a, K: Key> Iterator for LevelIter<'a, '_, K> {
             {
                 continue;
             }
-            let node = match self.query.direction {
-                Direction::Ascending => self.inner.front_node(),
-                Direction::Descending => self.inner.back_node(),
-            };
             let reference = TableRef {
                 level: self.level,
                 generation: self.generation,
