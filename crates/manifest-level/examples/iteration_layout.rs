@@ -20,6 +20,10 @@ use std::time::Instant;
 
 use manifest_level::{NodePool, SegmentedArray, TableInfo, SNAPSHOT_LATEST};
 
+#[path = "../tests/common/rng.rs"]
+mod rng;
+use rng::Rng;
+
 /// Passes per layout; the best one is reported (load from other processes only adds time).
 const PASSES: usize = 15;
 
@@ -122,18 +126,13 @@ fn after_compact(pool: &NodePool, capacity: u32, tables: &[TableInfo<u64>]) {
     }
 }
 
-/// `count` disjoint tables, in a random order (xorshift64, fixed seed: runs compare).
+/// `count` disjoint tables, in a random order (the tests' and benchmarks' generator, with
+/// a fixed seed: runs compare).
 fn tables_in_random_order(count: u32) -> Vec<TableInfo<u64>> {
     let mut tables: Vec<TableInfo<u64>> = (0..u64::from(count))
         .map(|key| TableInfo::new(1, key + 1, 1, key * 10, key * 10 + 5, 64))
         .collect();
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    for i in (1..tables.len()).rev() {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        tables.swap(i, (state % (i as u64 + 1)) as usize);
-    }
+    Rng::new(1).shuffle(&mut tables);
     tables
 }
 

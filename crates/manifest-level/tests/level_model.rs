@@ -739,9 +739,7 @@ fn references_reach_their_tables_after_compact_moved_them() {
     let mut level = ManifestLevel::<u64>::new(&pool, capacity).unwrap();
     let mut rng = Rng::new(7);
     let mut slots: Vec<u64> = (0..COUNT).collect();
-    for i in (1..slots.len()).rev() {
-        slots.swap(i, rng.index(i + 1));
-    }
+    rng.shuffle(&mut slots);
     // Disjoint tables in random order: 4 per node, nodes about 70% full before compact().
     let table =
         |slot: u64| TableInfo::new(u128::from(slot), slot + 1, 1, slot * 10, slot * 10 + 5, 10);
